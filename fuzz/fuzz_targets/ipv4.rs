@@ -1,0 +1,5 @@
+//! Filled in by the ipv4 wire work.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|_data: &[u8]| {});
