@@ -118,10 +118,7 @@ pub fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
 /// protocol, upper-layer length.
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> Checksum {
     let mut c = Checksum::new();
-    c.add_u32(src.to_bits())
-        .add_u32(dst.to_bits())
-        .add_u16(u16::from(protocol))
-        .add_u16(length);
+    c.add_u32(src.to_bits()).add_u32(dst.to_bits()).add_u16(u16::from(protocol)).add_u16(length);
     c
 }
 
@@ -129,10 +126,7 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16)
 /// upper-layer length, three zero bytes, next header.
 pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, length: u32) -> Checksum {
     let mut c = Checksum::new();
-    c.add_bytes(&src.octets())
-        .add_bytes(&dst.octets())
-        .add_u32(length)
-        .add_u16(u16::from(next_header));
+    c.add_bytes(&src.octets()).add_bytes(&dst.octets()).add_u32(length).add_u16(u16::from(next_header));
     c
 }
 
@@ -165,8 +159,8 @@ mod tests {
     fn ipv4_header_example() {
         // A well-known IPv4 header whose checksum is 0xb861.
         let mut h = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01,
+            0xc0, 0xa8, 0x00, 0xc7,
         ];
         assert_eq!(checksum(&h), 0xb861);
         h[10..12].copy_from_slice(&0xb861u16.to_be_bytes());

@@ -239,7 +239,12 @@ pub struct EthernetRepr {
 impl EthernetRepr {
     /// Reads the header fields of a checked frame.
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<Self> {
-        Ok(EthernetRepr { dst: frame.dst(), src: frame.src(), vlan: frame.vlan(), ethertype: frame.ethertype() })
+        Ok(EthernetRepr {
+            dst: frame.dst(),
+            src: frame.src(),
+            vlan: frame.vlan(),
+            ethertype: frame.ethertype(),
+        })
     }
 
     /// The header length this repr emits.
@@ -281,7 +286,10 @@ mod tests {
         assert!("02:00:00:00:00".parse::<MacAddr>().is_err());
         assert!("02:00:00:00:00:01:02".parse::<MacAddr>().is_err());
         assert!("02:00:00:00:00:1g".parse::<MacAddr>().is_err());
-        assert_eq!(MacAddr::ipv6_multicast("ff02::1:ff00:1".parse().unwrap()).to_string(), "33:33:ff:00:00:01");
+        assert_eq!(
+            MacAddr::ipv6_multicast("ff02::1:ff00:1".parse().unwrap()).to_string(),
+            "33:33:ff:00:00:01"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
-pub mod ip;
 pub(crate) mod field;
+pub mod ip;
 pub mod prefix;
 pub mod scoped;
 

@@ -73,9 +73,9 @@ impl FromStr for ScopedIpv6 {
         let addr: Ipv6Addr = a.parse().map_err(|_| ScopedParseError::BadAddress(a.to_string()))?;
         let zone = match z {
             None => None,
-            Some(z) if !z.is_empty() && z.bytes().all(|b| b.is_ascii_digit()) => Some(Zone::Index(
-                z.parse().map_err(|_| ScopedParseError::BadZone(z.to_string()))?,
-            )),
+            Some(z) if !z.is_empty() && z.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(Zone::Index(z.parse().map_err(|_| ScopedParseError::BadZone(z.to_string()))?))
+            }
             Some(z) if is_valid_ifname(z) => Some(Zone::Name(z.to_string())),
             Some(z) => return Err(ScopedParseError::BadZone(z.to_string())),
         };
@@ -113,6 +113,9 @@ mod tests {
         assert!(matches!("fe80::1%a b".parse::<ScopedIpv6>(), Err(ScopedParseError::BadZone(_))));
         assert!(matches!("fe80::1%99999999999".parse::<ScopedIpv6>(), Err(ScopedParseError::BadZone(_))));
         assert!(matches!("fe80::g%eth0".parse::<ScopedIpv6>(), Err(ScopedParseError::BadAddress(_))));
-        assert!(matches!("fe80::1%averyveryverylongname".parse::<ScopedIpv6>(), Err(ScopedParseError::BadZone(_))));
+        assert!(matches!(
+            "fe80::1%averyveryverylongname".parse::<ScopedIpv6>(),
+            Err(ScopedParseError::BadZone(_))
+        ));
     }
 }

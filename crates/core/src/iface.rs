@@ -1,0 +1,263 @@
+//! Interfaces and their addresses (FreeBSD `ifnet` + `in_ifaddr`/`in6_ifaddr`).
+//!
+//! An interface is a loopback, an Ethernet link (TAP: frames with MACs) or an
+//! IP link (TUN: bare IP packets). Addresses carry the flags FreeBSD's
+//! `ifconfig` prints and their lifetimes (RFC 4862 §5.5.4).
+
+use crate::addr::IfIndex;
+use crate::time::Instant;
+use std::net::{IpAddr, Ipv6Addr};
+use via6_wire::MacAddr;
+
+/// What kind of link an interface is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Loopback: output is delivered back to input.
+    Loopback,
+    /// Ethernet (TAP): frames with MAC addresses; neighbours resolved with
+    /// ARP/NDP.
+    Ethernet(MacAddr),
+    /// IP (TUN): bare IP packets, point-to-point, no neighbour resolution.
+    Ip,
+}
+
+impl LinkKind {
+    /// Whether neighbours must be resolved to link-layer addresses.
+    pub fn resolves_neighbours(&self) -> bool {
+        matches!(self, LinkKind::Ethernet(_))
+    }
+}
+
+/// Address flags, as `ifconfig` prints them (FreeBSD `IN6_IFF_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AddrFlags {
+    /// DAD is in progress; not yet usable (RFC 4862 §5.4).
+    pub tentative: bool,
+    /// DAD found a duplicate; never used (RFC 4862 §5.4.5).
+    pub duplicated: bool,
+    /// The preferred lifetime expired (RFC 4862 §5.5.4).
+    pub deprecated: bool,
+    /// Formed by SLAAC.
+    pub autoconf: bool,
+    /// A temporary address (RFC 8981).
+    pub temporary: bool,
+    /// An anycast address: never a source (RFC 4291 §2.6).
+    pub anycast: bool,
+    /// Preferred as a source (FreeBSD `prefer_source`).
+    pub prefer_source: bool,
+    /// The prefix is no longer advertised by any router (FreeBSD `detached`).
+    pub detached: bool,
+}
+
+impl AddrFlags {
+    /// The flag words FreeBSD `ifconfig` prints after an address.
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut w = Vec::new();
+        let pairs = [
+            (self.tentative, "tentative"),
+            (self.duplicated, "duplicated"),
+            (self.deprecated, "deprecated"),
+            (self.autoconf, "autoconf"),
+            (self.temporary, "temporary"),
+            (self.anycast, "anycast"),
+            (self.prefer_source, "prefer_source"),
+            (self.detached, "detached"),
+        ];
+        for (on, word) in pairs {
+            if on {
+                w.push(word);
+            }
+        }
+        w
+    }
+}
+
+/// Duplicate address detection progress for a tentative address (RFC 4862 §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DadProgress {
+    /// Probes still to send.
+    pub probes_left: u32,
+    /// When to send the next probe, or to finish.
+    pub next_at: Instant,
+    /// The nonce of our probes (RFC 7527 §4.1: ignore looped-back NS).
+    pub nonce: [u8; 6],
+}
+
+/// An address assigned to an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfAddr {
+    /// The address.
+    pub addr: IpAddr,
+    /// The prefix length of the subnet it belongs to.
+    pub prefix_len: u8,
+    /// Flags.
+    pub flags: AddrFlags,
+    /// When the address goes away (`None`: infinite).
+    pub valid_until: Option<Instant>,
+    /// When the address becomes deprecated (`None`: infinite).
+    pub preferred_until: Option<Instant>,
+    /// DAD state while tentative.
+    pub dad: Option<DadProgress>,
+}
+
+impl IfAddr {
+    /// A permanent address with no flags.
+    pub fn permanent(addr: IpAddr, prefix_len: u8) -> Self {
+        IfAddr { addr, prefix_len, flags: AddrFlags::default(), valid_until: None, preferred_until: None, dad: None }
+    }
+
+    /// Whether the address may be used at all (as a source, or to accept
+    /// packets): not tentative, not duplicated (RFC 4862 §5.4).
+    pub fn is_usable(&self) -> bool {
+        !self.flags.tentative && !self.flags.duplicated
+    }
+
+    /// Whether `other` lies in this address's subnet.
+    pub fn subnet_contains(&self, other: IpAddr) -> bool {
+        match (self.addr, other) {
+            (IpAddr::V4(a), IpAddr::V4(o)) => {
+                let m = via6_wire::Ipv4Prefix::mask_bits(self.prefix_len);
+                a.to_bits() & m == o.to_bits() & m
+            }
+            (IpAddr::V6(a), IpAddr::V6(o)) => {
+                let m = via6_wire::Ipv6Prefix::mask_bits(self.prefix_len);
+                a.to_bits() & m == o.to_bits() & m
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Per-interface ND flags (FreeBSD `ifconfig ... nd6 options=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NdFlags {
+    /// PERFORMNUD: run neighbour unreachability detection.
+    pub perform_nud: bool,
+    /// ACCEPT_RTADV: process router advertisements (hosts only).
+    pub accept_rtadv: bool,
+    /// AUTO_LINKLOCAL: form a link-local address automatically.
+    pub auto_linklocal: bool,
+    /// IFDISABLED: IPv6 is disabled on this interface (set when the
+    /// EUI-64 link-local is duplicated, RFC 4862 §5.4.5).
+    pub ifdisabled: bool,
+    /// NO_RADR: do not install default routes from RAs.
+    pub no_radr: bool,
+}
+
+impl NdFlags {
+    /// The option words `ifconfig` prints.
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut w = Vec::new();
+        if self.perform_nud {
+            w.push("PERFORMNUD");
+        }
+        if self.accept_rtadv {
+            w.push("ACCEPT_RTADV");
+        }
+        if self.auto_linklocal {
+            w.push("AUTO_LINKLOCAL");
+        }
+        if self.ifdisabled {
+            w.push("IFDISABLED");
+        }
+        if self.no_radr {
+            w.push("NO_RADR");
+        }
+        w
+    }
+}
+
+/// Per-interface NDP variables (RFC 4861 §6.3.2), updated from RAs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NdVars {
+    /// BaseReachableTime in milliseconds (default REACHABLE_TIME 30 000).
+    pub base_reachable_ms: u32,
+    /// ReachableTime: BaseReachableTime × uniform(0.5, 1.5), re-drawn.
+    pub reachable_ms: u32,
+    /// RetransTimer in milliseconds (default 1 000).
+    pub retrans_ms: u32,
+    /// CurHopLimit learnt from an RA (0: use `ip6.hlim`).
+    pub cur_hop_limit: u8,
+    /// LinkMTU learnt from an RA MTU option (0: the interface MTU).
+    pub link_mtu: u32,
+}
+
+impl Default for NdVars {
+    fn default() -> Self {
+        NdVars { base_reachable_ms: 30_000, reachable_ms: 30_000, retrans_ms: 1_000, cur_hop_limit: 0, link_mtu: 0 }
+    }
+}
+
+/// An interface.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    /// Index (1-based).
+    pub index: IfIndex,
+    /// Name (`lo0`, `tap0`, `eth0`).
+    pub name: String,
+    /// Link kind.
+    pub kind: LinkKind,
+    /// Link MTU in bytes.
+    pub mtu: u32,
+    /// Administratively up.
+    pub up: bool,
+    /// ND flags.
+    pub nd: NdFlags,
+    /// ND variables.
+    pub nd_vars: NdVars,
+    /// Addresses, in assignment order.
+    pub addrs: Vec<IfAddr>,
+    /// IPv6 multicast groups joined (all-nodes, solicited-node, ...).
+    pub groups6: Vec<Ipv6Addr>,
+    /// Router solicitations still to send, and when (RFC 4861 §6.3.7).
+    pub rs_left: u32,
+    /// When the next router solicitation goes out.
+    pub rs_next: Option<crate::time::Instant>,
+}
+
+impl Interface {
+    /// Whether this is a loopback interface.
+    pub fn is_loopback(&self) -> bool {
+        self.kind == LinkKind::Loopback
+    }
+
+    /// The interface's MAC, for Ethernet links.
+    pub fn mac(&self) -> Option<MacAddr> {
+        match self.kind {
+            LinkKind::Ethernet(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The effective IPv6 link MTU (an RA's MTU option may lower it).
+    pub fn mtu6(&self) -> u32 {
+        if self.nd_vars.link_mtu != 0 {
+            self.nd_vars.link_mtu.min(self.mtu)
+        } else {
+            self.mtu
+        }
+    }
+
+    /// Usable addresses of the interface (neither tentative nor duplicated).
+    pub fn usable_addrs(&self) -> impl Iterator<Item = &IfAddr> {
+        self.addrs.iter().filter(|a| a.is_usable())
+    }
+
+    /// The entry for `addr`, if assigned here.
+    pub fn find_addr(&self, addr: IpAddr) -> Option<&IfAddr> {
+        self.addrs.iter().find(|a| a.addr == addr)
+    }
+
+    /// The first usable IPv6 link-local address.
+    pub fn link_local6(&self) -> Option<Ipv6Addr> {
+        self.usable_addrs().find_map(|a| match a.addr {
+            IpAddr::V6(v6) if crate::addr::is_ipv6_link_local(&v6) => Some(v6),
+            _ => None,
+        })
+    }
+
+    /// Whether the interface listens on IPv6 multicast group `g`.
+    pub fn in_group6(&self, g: &Ipv6Addr) -> bool {
+        self.groups6.contains(g)
+    }
+}

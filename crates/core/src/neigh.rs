@@ -1,0 +1,480 @@
+//! One neighbour cache for ARP (IPv4 neighbours) and NDP (IPv6 neighbours),
+//! with the reachability states of RFC 4861 §7.3.2 for both.
+//!
+//! The cache is keyed by (interface, neighbour address). The *neighbour's*
+//! family picks the protocol (ARP or NDP); what waits in an entry's queue may be
+//! a packet of either family (an IPv4 packet waiting on an IPv6 gateway). The
+//! cache is a pure state machine: it returns actions, the stack sends packets.
+
+use crate::addr::IfIndex;
+use crate::time::Instant;
+use core::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use via6_wire::MacAddr;
+
+/// Reachability state (RFC 4861 §7.3.2), plus `Permanent` for static entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NudState {
+    /// Resolution in progress; packets are held.
+    Incomplete,
+    /// Recently confirmed reachable.
+    Reachable,
+    /// Not confirmed recently; used as is until traffic is sent.
+    Stale,
+    /// Traffic was sent while stale; waiting for upper-layer confirmation.
+    Delay,
+    /// Sending unicast probes.
+    Probe,
+    /// Configured, never expires.
+    Permanent,
+}
+
+impl NudState {
+    /// The name `ndp -a` and `ip neigh` print.
+    pub fn name(&self) -> &'static str {
+        match self {
+            NudState::Incomplete => "INCOMPLETE",
+            NudState::Reachable => "REACHABLE",
+            NudState::Stale => "STALE",
+            NudState::Delay => "DELAY",
+            NudState::Probe => "PROBE",
+            NudState::Permanent => "PERMANENT",
+        }
+    }
+}
+
+/// A neighbour's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NeighKey {
+    /// The link.
+    pub ifindex: IfIndex,
+    /// The neighbour's address (v4: ARP, v6: NDP).
+    pub addr: IpAddr,
+}
+
+/// A cache entry.
+#[derive(Debug, Clone)]
+pub struct Neighbour<P> {
+    /// State.
+    pub state: NudState,
+    /// Link-layer address, once known.
+    pub lladdr: Option<MacAddr>,
+    /// The IsRouter flag (RFC 4861 §7.2.5).
+    pub is_router: bool,
+    /// Solicitations sent in the current INCOMPLETE or PROBE phase.
+    pub probes: u32,
+    /// When the current state's timer fires.
+    pub deadline: Option<Instant>,
+    /// Packets awaiting resolution, oldest first.
+    pub queue: VecDeque<P>,
+}
+
+/// Timers and limits for one resolution (from sysctls and the interface's
+/// ND variables).
+#[derive(Debug, Clone, Copy)]
+pub struct NudParams {
+    /// RetransTimer.
+    pub retrans: Duration,
+    /// ReachableTime (already randomised).
+    pub reachable: Duration,
+    /// DELAY_FIRST_PROBE_TIME.
+    pub delay: Duration,
+    /// MAX_MULTICAST_SOLICIT (broadcast ARP requests for IPv4).
+    pub max_multicast: u32,
+    /// MAX_UNICAST_SOLICIT.
+    pub max_unicast: u32,
+    /// Packets held per entry.
+    pub max_queue: usize,
+}
+
+/// What the stack must do for the cache.
+#[derive(Debug)]
+pub enum NeighAction<P> {
+    /// Send a solicitation (ARP request / NS) for `key`; to `unicast` when
+    /// probing a known address, else multicast/broadcast.
+    Solicit {
+        /// The neighbour.
+        key: NeighKey,
+        /// Unicast destination when probing.
+        unicast: Option<MacAddr>,
+    },
+    /// Resolution failed: answer the held packets' sources with ICMP
+    /// unreachable (RFC 4861 §7.2.2, RFC 1812 §4.3.3.1).
+    Failed {
+        /// The neighbour.
+        key: NeighKey,
+        /// Held packets.
+        held: Vec<P>,
+    },
+}
+
+/// What `resolve` decided for an outgoing packet.
+#[derive(Debug)]
+pub enum Resolution<P> {
+    /// Send now to this MAC.
+    Ready(MacAddr, P),
+    /// Held in the entry's queue; if the queue was full, the oldest packet was
+    /// pushed out and is returned for counting.
+    Held {
+        /// A packet pushed out of a full queue.
+        dropped: Option<P>,
+        /// Whether a solicitation must be sent now.
+        solicit: bool,
+    },
+}
+
+/// The cache.
+#[derive(Debug, Clone)]
+pub struct NeighCache<P> {
+    entries: HashMap<NeighKey, Neighbour<P>>,
+}
+
+impl<P> Default for NeighCache<P> {
+    fn default() -> Self {
+        NeighCache { entries: HashMap::new() }
+    }
+}
+
+impl<P> NeighCache<P> {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An entry.
+    pub fn get(&self, key: &NeighKey) -> Option<&Neighbour<P>> {
+        self.entries.get(key)
+    }
+
+    /// Every entry, in key order.
+    pub fn entries(&self) -> Vec<(NeighKey, &Neighbour<P>)> {
+        let mut v: Vec<_> = self.entries.iter().map(|(k, n)| (*k, n)).collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
+    }
+
+    /// Packets held across all entries (for memory bounds).
+    pub fn held(&self) -> usize {
+        self.entries.values().map(|n| n.queue.len()).sum()
+    }
+
+    /// Finds the link-layer address for an outgoing packet, or holds it
+    /// (RFC 4861 §7.2.2, §7.3.3: sending to a STALE entry moves it to DELAY).
+    pub fn resolve(&mut self, key: NeighKey, pkt: P, now: Instant, p: &NudParams) -> Resolution<P> {
+        let e = self.entries.entry(key).or_insert_with(|| Neighbour {
+            state: NudState::Incomplete,
+            lladdr: None,
+            is_router: false,
+            probes: 0,
+            deadline: None,
+            queue: VecDeque::new(),
+        });
+        match (e.state, e.lladdr) {
+            (NudState::Stale, Some(mac)) => {
+                e.state = NudState::Delay;
+                e.deadline = Some(now + p.delay);
+                Resolution::Ready(mac, pkt)
+            }
+            (NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Permanent, Some(mac)) => {
+                Resolution::Ready(mac, pkt)
+            }
+            _ => {
+                e.state = NudState::Incomplete;
+                let dropped = if e.queue.len() >= p.max_queue.max(1) { e.queue.pop_front() } else { None };
+                e.queue.push_back(pkt);
+                let solicit = e.probes == 0;
+                if solicit {
+                    e.probes = 1;
+                    e.deadline = Some(now + p.retrans);
+                }
+                Resolution::Held { dropped, solicit }
+            }
+        }
+    }
+
+    /// A solicited or unsolicited advertisement (NA, ARP reply) arrived
+    /// (RFC 4861 §7.2.5). Returns the held packets with the MAC to send them to.
+    #[allow(clippy::too_many_arguments)]
+    pub fn advertised(
+        &mut self,
+        key: NeighKey,
+        lladdr: Option<MacAddr>,
+        solicited: bool,
+        override_: bool,
+        is_router: Option<bool>,
+        now: Instant,
+        p: &NudParams,
+    ) -> Option<(MacAddr, Vec<P>)> {
+        let e = self.entries.get_mut(&key)?;
+        if e.state == NudState::Permanent {
+            return None;
+        }
+        if let Some(r) = is_router {
+            e.is_router = r;
+        }
+        if e.state == NudState::Incomplete {
+            let mac = lladdr?;
+            e.lladdr = Some(mac);
+            e.probes = 0;
+            if solicited {
+                e.state = NudState::Reachable;
+                e.deadline = Some(now + p.reachable);
+            } else {
+                e.state = NudState::Stale;
+                e.deadline = None;
+            }
+            return Some((mac, e.queue.drain(..).collect()));
+        }
+        let changed = lladdr.is_some_and(|m| Some(m) != e.lladdr);
+        if !override_ && changed {
+            // §7.2.5: a non-override advertisement with a different address
+            // only marks a REACHABLE entry STALE.
+            if e.state == NudState::Reachable {
+                e.state = NudState::Stale;
+                e.deadline = None;
+            }
+            return None;
+        }
+        if changed {
+            e.lladdr = lladdr;
+        }
+        if solicited {
+            e.state = NudState::Reachable;
+            e.probes = 0;
+            e.deadline = Some(now + p.reachable);
+        } else if changed {
+            e.state = NudState::Stale;
+            e.deadline = None;
+        }
+        None
+    }
+
+    /// A packet from the neighbour carried its link-layer address (an NS's
+    /// source link-layer option, an RS, an ARP request) (RFC 4861 §7.2.3):
+    /// create or update the entry as STALE. Returns held packets if it was
+    /// INCOMPLETE.
+    pub fn learned(&mut self, key: NeighKey, mac: MacAddr) -> Option<(MacAddr, Vec<P>)> {
+        let e = self.entries.entry(key).or_insert_with(|| Neighbour {
+            state: NudState::Stale,
+            lladdr: Some(mac),
+            is_router: false,
+            probes: 0,
+            deadline: None,
+            queue: VecDeque::new(),
+        });
+        if e.state == NudState::Permanent {
+            return None;
+        }
+        if e.lladdr != Some(mac) || e.state == NudState::Incomplete {
+            let was_incomplete = e.state == NudState::Incomplete;
+            e.lladdr = Some(mac);
+            e.state = NudState::Stale;
+            e.deadline = None;
+            e.probes = 0;
+            if was_incomplete {
+                return Some((mac, e.queue.drain(..).collect()));
+            }
+        }
+        None
+    }
+
+    /// Upper-layer reachability confirmation (RFC 4861 §7.3.1: e.g. TCP
+    /// progress).
+    pub fn confirm(&mut self, key: NeighKey, now: Instant, p: &NudParams) {
+        if let Some(e) = self.entries.get_mut(&key) {
+            if e.lladdr.is_some() && e.state != NudState::Permanent {
+                e.state = NudState::Reachable;
+                e.probes = 0;
+                e.deadline = Some(now + p.reachable);
+            }
+        }
+    }
+
+    /// Installs a permanent entry.
+    pub fn set_permanent(&mut self, key: NeighKey, mac: MacAddr) {
+        self.entries.insert(
+            key,
+            Neighbour {
+                state: NudState::Permanent,
+                lladdr: Some(mac),
+                is_router: false,
+                probes: 0,
+                deadline: None,
+                queue: VecDeque::new(),
+            },
+        );
+    }
+
+    /// Removes an entry; returns its held packets.
+    pub fn remove(&mut self, key: &NeighKey) -> Option<Neighbour<P>> {
+        self.entries.remove(key)
+    }
+
+    /// Removes every entry of an interface.
+    pub fn flush_interface(&mut self, ifindex: IfIndex) {
+        self.entries.retain(|k, _| k.ifindex != ifindex);
+    }
+
+    /// Runs the timers (RFC 4861 §7.3.3). `params` gives the timers for a key.
+    pub fn poll(&mut self, now: Instant, params: impl Fn(&NeighKey) -> NudParams) -> Vec<NeighAction<P>> {
+        let mut actions = Vec::new();
+        let mut dead = Vec::new();
+        for (key, e) in self.entries.iter_mut() {
+            let Some(deadline) = e.deadline else { continue };
+            if deadline > now {
+                continue;
+            }
+            let p = params(key);
+            match e.state {
+                NudState::Incomplete => {
+                    if e.probes < p.max_multicast {
+                        e.probes += 1;
+                        e.deadline = Some(now + p.retrans);
+                        actions.push(NeighAction::Solicit { key: *key, unicast: None });
+                    } else {
+                        dead.push((*key, true));
+                    }
+                }
+                NudState::Reachable => {
+                    e.state = NudState::Stale;
+                    e.deadline = None;
+                }
+                NudState::Delay => {
+                    e.state = NudState::Probe;
+                    e.probes = 1;
+                    e.deadline = Some(now + p.retrans);
+                    actions.push(NeighAction::Solicit { key: *key, unicast: e.lladdr });
+                }
+                NudState::Probe => {
+                    if e.probes < p.max_unicast {
+                        e.probes += 1;
+                        e.deadline = Some(now + p.retrans);
+                        actions.push(NeighAction::Solicit { key: *key, unicast: e.lladdr });
+                    } else {
+                        dead.push((*key, false));
+                    }
+                }
+                NudState::Stale | NudState::Permanent => e.deadline = None,
+            }
+        }
+        dead.sort_by_key(|(k, _)| *k);
+        for (key, failed) in dead {
+            if let Some(e) = self.entries.remove(&key) {
+                if failed || !e.queue.is_empty() {
+                    actions.push(NeighAction::Failed { key, held: e.queue.into_iter().collect() });
+                }
+            }
+        }
+        actions.sort_by_key(|a| match a {
+            NeighAction::Solicit { key, .. } | NeighAction::Failed { key, .. } => *key,
+        });
+        actions
+    }
+
+    /// The earliest timer.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.entries.values().filter_map(|e| e.deadline).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> NudParams {
+        NudParams {
+            retrans: Duration::from_secs(1),
+            reachable: Duration::from_secs(30),
+            delay: Duration::from_secs(5),
+            max_multicast: 3,
+            max_unicast: 3,
+            max_queue: 2,
+        }
+    }
+
+    fn key() -> NeighKey {
+        NeighKey { ifindex: IfIndex(2), addr: "fe80::1".parse().unwrap() }
+    }
+
+    const MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
+
+    #[test]
+    fn incomplete_queues_bounded_then_resolves() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        let t0 = Instant::ZERO;
+        assert!(matches!(c.resolve(key(), 1, t0, &p), Resolution::Held { dropped: None, solicit: true }));
+        assert!(matches!(c.resolve(key(), 2, t0, &p), Resolution::Held { dropped: None, solicit: false }));
+        // The bound: the oldest is pushed out.
+        assert!(matches!(c.resolve(key(), 3, t0, &p), Resolution::Held { dropped: Some(1), .. }));
+        assert_eq!(c.held(), 2);
+        let (mac, held) = c.advertised(key(), Some(MAC), true, true, Some(true), t0, &p).unwrap();
+        assert_eq!((mac, held), (MAC, vec![2, 3]));
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Reachable);
+        assert!(matches!(c.resolve(key(), 4, t0, &p), Resolution::Ready(MAC, 4)));
+    }
+
+    #[test]
+    fn incomplete_retransmits_then_fails_with_held_packets() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        c.resolve(key(), 7, Instant::ZERO, &p);
+        let mut solicits = 1;
+        let mut failed = None;
+        for s in 1..=5 {
+            for a in c.poll(Instant::from_secs(s), |_| p) {
+                match a {
+                    NeighAction::Solicit { unicast: None, .. } => solicits += 1,
+                    NeighAction::Failed { held, .. } => failed = Some((s, held)),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        assert_eq!(solicits, 3, "MAX_MULTICAST_SOLICIT");
+        assert_eq!(failed, Some((3, vec![7])));
+        assert!(c.get(&key()).is_none());
+    }
+
+    #[test]
+    fn stale_delay_probe_reachable() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        assert!(c.learned(key(), MAC).is_none());
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Stale);
+        assert!(matches!(c.resolve(key(), 1, Instant::ZERO, &p), Resolution::Ready(MAC, 1)));
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Delay);
+        let acts = c.poll(Instant::from_secs(5), |_| p);
+        assert!(matches!(acts[..], [NeighAction::Solicit { unicast: Some(MAC), .. }]));
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Probe);
+        c.advertised(key(), Some(MAC), true, false, None, Instant::from_secs(6), &p);
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Reachable);
+        c.poll(Instant::from_secs(36), |_| p);
+        assert_eq!(c.get(&key()).unwrap().state, NudState::Stale);
+    }
+
+    #[test]
+    fn probe_failure_removes_entry() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        c.learned(key(), MAC);
+        c.resolve(key(), 1, Instant::ZERO, &p);
+        let mut t = 5;
+        for _ in 0..5 {
+            c.poll(Instant::from_secs(t), |_| p);
+            t += 1;
+        }
+        assert!(c.get(&key()).is_none());
+    }
+
+    #[test]
+    fn non_override_with_new_address_only_stales() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        c.learned(key(), MAC);
+        c.confirm(key(), Instant::ZERO, &p);
+        c.advertised(key(), Some(MacAddr([2, 0, 0, 0, 0, 9])), false, false, None, Instant::ZERO, &p);
+        let e = c.get(&key()).unwrap();
+        assert_eq!((e.state, e.lladdr), (NudState::Stale, Some(MAC)));
+    }
+}

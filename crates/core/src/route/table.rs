@@ -1,0 +1,229 @@
+//! The RIB (every route, with metrics) and the FIB (best route per prefix in an
+//! LPM structure) for both families, kept in step on every change.
+
+use super::lpm::Lpm;
+use super::{NextHop, Route};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use via6_wire::IpPrefix;
+
+/// A route's slot in the table; what the FIB returns (a small next-hop id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteId(pub u32);
+
+/// Routes of both families.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    slots: Vec<Option<Route>>,
+    free: Vec<u32>,
+    /// RIB: every route per prefix, best (lowest metric) first.
+    by_prefix: BTreeMap<IpPrefix, Vec<RouteId>>,
+    fib4: Lpm<u32>,
+    fib6: Lpm<u128>,
+    /// Bumped on every change (for `route monitor` and caches).
+    generation: u64,
+}
+
+/// Why a route could not be added or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteError {
+    /// The same route is already in the table.
+    Exists,
+    /// No such route.
+    NotFound,
+}
+
+impl RouteTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a route; refuses an identical one (same prefix, next hop,
+    /// interface and metric).
+    pub fn add(&mut self, route: Route) -> Result<RouteId, RouteError> {
+        let ids = self.by_prefix.entry(route.dest).or_default();
+        let slots = &self.slots;
+        if ids.iter().any(|id| {
+            slots[id.0 as usize].as_ref().is_some_and(|r| {
+                r.nexthop == route.nexthop && r.ifindex == route.ifindex && r.metric == route.metric
+            })
+        }) {
+            return Err(RouteError::Exists);
+        }
+        let id = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(route.clone());
+                RouteId(i)
+            }
+            None => {
+                self.slots.push(Some(route.clone()));
+                RouteId((self.slots.len() - 1) as u32)
+            }
+        };
+        let ids = self.by_prefix.entry(route.dest).or_default();
+        ids.push(id);
+        let slots = &self.slots;
+        ids.sort_by_key(|i| slots[i.0 as usize].as_ref().map_or(u32::MAX, |r| r.metric));
+        self.refresh_fib(route.dest);
+        Ok(id)
+    }
+
+    /// Removes the first route for `dest` matching `pred`.
+    pub fn remove_where(&mut self, dest: IpPrefix, pred: impl Fn(&Route) -> bool) -> Result<Route, RouteError> {
+        let ids = self.by_prefix.get_mut(&dest).ok_or(RouteError::NotFound)?;
+        let pos = ids
+            .iter()
+            .position(|id| self.slots[id.0 as usize].as_ref().is_some_and(&pred))
+            .ok_or(RouteError::NotFound)?;
+        let id = ids.remove(pos);
+        if ids.is_empty() {
+            self.by_prefix.remove(&dest);
+        }
+        let route = self.slots[id.0 as usize].take().ok_or(RouteError::NotFound)?;
+        self.free.push(id.0);
+        self.refresh_fib(dest);
+        Ok(route)
+    }
+
+    /// Removes every route matching `pred`; returns them.
+    pub fn retain(&mut self, keep: impl Fn(&Route) -> bool) -> Vec<Route> {
+        let doomed: Vec<(IpPrefix, Route)> =
+            self.iter().filter(|(_, r)| !keep(r)).map(|(_, r)| (r.dest, r.clone())).collect();
+        let mut removed = Vec::new();
+        for (dest, r) in doomed {
+            if let Ok(x) = self.remove_where(dest, |c| *c == r) {
+                removed.push(x);
+            }
+        }
+        removed
+    }
+
+    /// The best route for `addr` by longest prefix, then lowest metric.
+    #[inline]
+    pub fn lookup(&self, addr: IpAddr) -> Option<(RouteId, &Route)> {
+        let id = match addr {
+            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?.1,
+            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?.1,
+        };
+        self.slots.get(id as usize)?.as_ref().map(|r| (RouteId(id), r))
+    }
+
+    /// A route by id.
+    pub fn get(&self, id: RouteId) -> Option<&Route> {
+        self.slots.get(id.0 as usize)?.as_ref()
+    }
+
+    /// A route by id, mutably (e.g. to refresh an RA lifetime). The caller
+    /// must not change its prefix or metric.
+    pub fn get_mut(&mut self, id: RouteId) -> Option<&mut Route> {
+        self.generation += 1;
+        self.slots.get_mut(id.0 as usize)?.as_mut()
+    }
+
+    /// Every route, ordered by prefix then metric.
+    pub fn iter(&self) -> impl Iterator<Item = (RouteId, &Route)> {
+        self.by_prefix
+            .values()
+            .flatten()
+            .filter_map(|id| self.slots[id.0 as usize].as_ref().map(|r| (*id, r)))
+    }
+
+    /// Routes of exactly `dest`, best first.
+    pub fn routes_for(&self, dest: IpPrefix) -> impl Iterator<Item = (RouteId, &Route)> {
+        self.by_prefix
+            .get(&dest)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.slots[id.0 as usize].as_ref().map(|r| (*id, r)))
+    }
+
+    /// Number of routes.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Whether there are no routes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Changes so far.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn refresh_fib(&mut self, dest: IpPrefix) {
+        self.generation += 1;
+        let best = self.by_prefix.get(&dest).and_then(|ids| ids.first()).map(|id| id.0);
+        match (dest, best) {
+            (IpPrefix::V4(p), Some(id)) => self.fib4.insert(p.addr().to_bits(), p.len(), id),
+            (IpPrefix::V4(p), None) => {
+                self.fib4.remove(p.addr().to_bits(), p.len());
+            }
+            (IpPrefix::V6(p), Some(id)) => self.fib6.insert(p.addr().to_bits(), p.len(), id),
+            (IpPrefix::V6(p), None) => {
+                self.fib6.remove(p.addr().to_bits(), p.len());
+            }
+        }
+    }
+}
+
+impl Route {
+    /// A static route via `nexthop` out of `ifindex`.
+    pub fn new(dest: IpPrefix, nexthop: NextHop, ifindex: Option<crate::addr::IfIndex>) -> Self {
+        Route {
+            dest,
+            nexthop,
+            ifindex,
+            src: None,
+            metric: 0,
+            proto: super::RouteProto::Static,
+            mtu: 0,
+            expires: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::{GatewayAddr, IfIndex, ZonedIpv6};
+
+    fn v4_via_v6() -> Route {
+        Route::new(
+            "0.0.0.0/0".parse().unwrap(),
+            NextHop::Gateway(GatewayAddr::V6(ZonedIpv6 { addr: "fe80::1".parse().unwrap(), zone: Some(IfIndex(2)) })),
+            Some(IfIndex(2)),
+        )
+    }
+
+    #[test]
+    fn ipv4_route_with_ipv6_gateway_is_first_class() {
+        let mut t = RouteTable::new();
+        t.add(v4_via_v6()).unwrap();
+        let (_, r) = t.lookup("203.0.113.2".parse().unwrap()).unwrap();
+        assert!(matches!(r.nexthop, NextHop::Gateway(GatewayAddr::V6(_))));
+        assert_eq!(r.flags(), "UGS");
+        assert_eq!(t.add(v4_via_v6()), Err(RouteError::Exists));
+    }
+
+    #[test]
+    fn lowest_metric_then_fallback_on_delete() {
+        let mut t = RouteTable::new();
+        let mut a = Route::new("10.0.0.0/8".parse().unwrap(), NextHop::OnLink, Some(IfIndex(1)));
+        a.metric = 10;
+        let mut b = a.clone();
+        b.metric = 5;
+        b.ifindex = Some(IfIndex(2));
+        t.add(a).unwrap();
+        t.add(b.clone()).unwrap();
+        assert_eq!(t.lookup("10.1.1.1".parse().unwrap()).unwrap().1.ifindex, Some(IfIndex(2)));
+        t.remove_where(b.dest, |r| r.metric == 5).unwrap();
+        assert_eq!(t.lookup("10.1.1.1".parse().unwrap()).unwrap().1.ifindex, Some(IfIndex(1)));
+        assert_eq!(t.len(), 1);
+        t.retain(|_| false);
+        assert!(t.lookup("10.1.1.1".parse().unwrap()).is_none());
+        assert!(t.is_empty());
+    }
+}
