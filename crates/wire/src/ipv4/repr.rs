@@ -51,7 +51,7 @@ impl<'a> Ipv4Repr<'a> {
             src: packet.src(),
             dst: packet.dst(),
             protocol: packet.protocol(),
-            payload_len: usize::from(packet.total_len()) - packet.header_len(),
+            payload_len: usize::from(packet.total_len()).saturating_sub(packet.header_len()),
             ttl: packet.ttl(),
             dscp: packet.dscp(),
             ecn: packet.ecn(),
