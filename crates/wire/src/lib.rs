@@ -8,15 +8,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arp;
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
 pub(crate) mod field;
 pub mod ip;
+pub mod ipv4;
+pub mod ipv4_option;
 pub mod prefix;
 pub mod scoped;
 
+pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use error::{Error, Result};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
+pub use ipv4::{Ipv4Packet, Ipv4Repr};
+pub use ipv4_option::{Ipv4Option, Ipv4OptionIter};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};

@@ -82,7 +82,7 @@ impl PolicyTable {
         self.entries
             .iter()
             .filter(|e| e.prefix.contains(*addr))
-            .max_by_key(|e| e.prefix.len())
+            .max_by_key(|e| e.prefix.prefix_len())
             .map_or((0, 0), |e| (e.precedence, e.label))
     }
 
@@ -105,7 +105,7 @@ mod tests {
     fn default_table_is_rfc6724() {
         let t = PolicyTable::rfc6724();
         assert_eq!(t.entries().len(), 9);
-        assert!(t.entries().iter().all(|e| e.prefix.len() > 0 || e.precedence == 40));
+        assert!(t.entries().iter().all(|e| e.prefix.prefix_len() > 0 || e.precedence == 40));
         assert_eq!(t.lookup(&"::1".parse().unwrap()), (50, 0));
         assert_eq!(t.lookup(&"2001:db8::1".parse().unwrap()), (5, 5));
         assert_eq!(t.lookup(&"2002:c633:6401::1".parse().unwrap()), (30, 2));
