@@ -20,3 +20,6 @@ pub use error::{Error, Result};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};
+pub mod ipv6;
+pub mod ipv6_ext;
+pub mod ipv6_option;
