@@ -387,7 +387,15 @@ mod tests {
     }
 
     pub(crate) fn arb_repr() -> impl Strategy<Value = Ipv6Repr> {
-        (any::<[u8; 16]>(), any::<[u8; 16]>(), any::<u8>(), any::<u16>(), any::<u8>(), any::<u8>(), 0..=FLOW_LABEL_MAX)
+        (
+            any::<[u8; 16]>(),
+            any::<[u8; 16]>(),
+            any::<u8>(),
+            any::<u16>(),
+            any::<u8>(),
+            any::<u8>(),
+            0..=FLOW_LABEL_MAX,
+        )
             .prop_map(|(s, d, nh, pl, hl, tc, fl)| Ipv6Repr {
                 src: s.into(),
                 dst: d.into(),

@@ -120,7 +120,7 @@ impl<'a> Ipv6OptionsRepr<'a> {
     /// not a multiple of 8 or exceeds 2048 (Hdr Ext Len is one octet).
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let len = self.header_len();
-        if len % 8 != 0 || len > ext_len(u8::MAX) {
+        if !len.is_multiple_of(8) || len > ext_len(u8::MAX) {
             return Err(Error::BadLength("options"));
         }
         if buf.len() < len {
@@ -259,7 +259,7 @@ impl<'a> IpAuthRepr<'a> {
     /// octets or too long for the one-octet Payload Len.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let len = self.header_len();
-        if len % 4 != 0 || len / 4 - 2 > usize::from(u8::MAX) {
+        if !len.is_multiple_of(4) || len / 4 - 2 > usize::from(u8::MAX) {
             return Err(Error::BadLength("icv"));
         }
         if buf.len() < len {

@@ -138,7 +138,10 @@ impl<'a> Ipv6Option<'a> {
         if let Ipv6Option::Unknown { option_type: t, .. } = self {
             if matches!(
                 *t,
-                option_type::PAD1 | option_type::PADN | option_type::ROUTER_ALERT | option_type::JUMBO_PAYLOAD
+                option_type::PAD1
+                    | option_type::PADN
+                    | option_type::ROUTER_ALERT
+                    | option_type::JUMBO_PAYLOAD
             ) {
                 return Err(Error::BadOption("type"));
             }
@@ -408,10 +411,8 @@ pub(crate) mod tests {
 
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
-            for item in Ipv6OptionIter::new(&bytes, 2).take(64) {
-                if let Ok((_, o)) = item {
-                    let _ = (o.action(), o.may_change(), o.buffer_len(), o.alignment());
-                }
+            for (_, o) in Ipv6OptionIter::new(&bytes, 2).take(64).flatten() {
+                let _ = (o.action(), o.may_change(), o.buffer_len(), o.alignment());
             }
         }
     }

@@ -11,15 +11,20 @@
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
-pub mod ip;
 pub(crate) mod field;
+pub mod ip;
+pub mod ipv6;
+pub mod ipv6_chain;
+pub mod ipv6_ext;
+pub mod ipv6_fragment;
+pub mod ipv6_option;
+pub mod ipv6_routing;
 pub mod prefix;
 pub mod scoped;
 
 pub use error::{Error, Result};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
+pub use ipv6::{Ipv6Packet, Ipv6Repr};
+pub use ipv6_chain::{ChainEntry, ExtHeader, ExtHeaderKind, Ipv6ExtChain, UpperLayer};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};
-pub mod ipv6;
-pub mod ipv6_ext;
-pub mod ipv6_option;
