@@ -44,7 +44,7 @@ fn push_ext(out: &mut Vec<u8>, kind: ExtHeaderKind, next: u8, size: u8) {
         Routing => {
             let segs = [0x20u8; 64];
             let n = usize::from(size % 4) + 1;
-            let data = if size % 2 == 0 {
+            let data = if size.is_multiple_of(2) {
                 RoutingData::Srh {
                     last_entry: (n - 1) as u8,
                     flags: size,
