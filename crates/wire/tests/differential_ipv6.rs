@@ -213,7 +213,8 @@ proptest! {
     ) {
         let mut pkt = build(repr, &chain, upper, &body);
         pkt.extend_from_slice(&trailing);
-        prop_assert!(compare_packet(&pkt)?);
+        // Only an empty payload with trailing octets hits difference 1.
+        prop_assert!(compare_packet(&pkt)? || (chain.is_empty() && body.is_empty()));
         let p = Ipv6Packet::new_checked(&pkt[..]).unwrap();
         let ours = Ipv6Repr::parse(&p).unwrap();
         prop_assert_eq!((ours.src, ours.dst, ours.hop_limit, ours.traffic_class, ours.flow_label),
