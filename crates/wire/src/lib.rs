@@ -11,12 +11,18 @@
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
-pub mod ip;
 pub(crate) mod field;
+pub mod ip;
 pub mod prefix;
 pub mod scoped;
+pub mod tcp;
+pub mod tcp_option;
+pub mod udp;
 
 pub use error::{Error, Result};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};
+pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
+pub use tcp_option::{TcpOption, TcpOptions};
+pub use udp::{UdpPacket, UdpRepr};
