@@ -24,6 +24,9 @@ pub mod ipv6_option;
 pub mod ipv6_routing;
 pub mod prefix;
 pub mod scoped;
+pub mod tcp;
+pub mod tcp_option;
+pub mod udp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use error::{Error, Result};
@@ -34,3 +37,6 @@ pub use ipv6::{Ipv6Packet, Ipv6Repr};
 pub use ipv6_chain::{ChainEntry, ExtHeader, ExtHeaderKind, Ipv6ExtChain, UpperLayer};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};
+pub use tcp::{TcpFlags, TcpPacket, TcpRepr};
+pub use tcp_option::{TcpOption, TcpOptions};
+pub use udp::{UdpPacket, UdpRepr};
