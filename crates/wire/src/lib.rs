@@ -11,12 +11,15 @@
 pub mod checksum;
 pub mod error;
 pub mod ethernet;
-pub mod ip;
 pub(crate) mod field;
+pub mod icmp_ext;
+pub mod icmpv4;
+pub mod ip;
 pub mod prefix;
 pub mod scoped;
 
 pub use error::{Error, Result};
 pub use ethernet::{EthernetFrame, EthernetRepr, MacAddr};
+pub use icmpv4::{Icmpv4Packet, Icmpv4Repr};
 pub use prefix::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use scoped::{ScopedIpv6, Zone};
