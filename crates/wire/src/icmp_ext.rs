@@ -9,7 +9,7 @@
 
 use crate::checksum;
 use crate::error::{Error, Result};
-use crate::field::{array, read_u16, read_u32, write_u16, write_u32};
+use crate::field::{array, read_u16, write_u16, write_u32};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The minimum size of the original datagram field when extensions follow
@@ -259,7 +259,7 @@ impl<'a> InterfaceInfo<'a> {
             _ => InterfaceRole::NextHop,
         };
         let mut p = obj.payload;
-        let mut take_u32 = |p: &mut &'a [u8]| -> Result<u32> {
+        let take_u32 = |p: &mut &'a [u8]| -> Result<u32> {
             let v = u32::from_be_bytes(array::<4>(p, 0).ok_or(Error::Truncated)?);
             *p = &p[4..];
             Ok(v)
