@@ -15,6 +15,7 @@ pub(crate) mod field;
 pub mod icmp_ext;
 pub mod icmpv4;
 pub mod ip;
+pub mod mld;
 pub mod ndisc;
 pub mod ndisc_option;
 pub mod prefix;
