@@ -282,7 +282,7 @@ impl<'a> InterfaceInfo<'a> {
         };
         let name = if c & ctype::NAME != 0 {
             let len = usize::from(*p.first().ok_or(Error::Truncated)?);
-            if len == 0 || len % 4 != 0 || len > 64 {
+            if len == 0 || !len.is_multiple_of(4) || len > 64 {
                 return Err(Error::BadLength("name length"));
             }
             let n = p.get(1..len).ok_or(Error::Truncated)?;
@@ -495,8 +495,10 @@ mod tests {
         assert_eq!(multipart_layout(&[0; 2000], Some(&[]), 4).unwrap_err(), Error::BadLength("length"));
     }
 
-    pub(crate) fn arb_info(
-    ) -> impl Strategy<Value = (u8, Option<u32>, Option<IpAddr>, Option<Vec<u8>>, Option<u32>)> {
+    /// role, ifIndex, address, name, MTU.
+    type InfoFields = (u8, Option<u32>, Option<IpAddr>, Option<Vec<u8>>, Option<u32>);
+
+    fn arb_info() -> impl Strategy<Value = InfoFields> {
         (
             0u8..4,
             proptest::option::of(any::<u32>()),

@@ -101,11 +101,11 @@ impl<'a> MldAddressRecord<'a> {
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let nsrc =
             u16::try_from(self.sources.len() / 16).map_err(|_| Error::BadLength("number of sources"))?;
-        if self.sources.len() % 16 != 0 {
+        if !self.sources.len().is_multiple_of(16) {
             return Err(Error::BadLength("number of sources"));
         }
         let aux = u8::try_from(self.aux_data.len() / 4).map_err(|_| Error::BadLength("aux data len"))?;
-        if self.aux_data.len() % 4 != 0 {
+        if !self.aux_data.len().is_multiple_of(4) {
             return Err(Error::BadLength("aux data len"));
         }
         let len = self.buffer_len();
@@ -278,7 +278,7 @@ impl<'a> MldRepr<'a> {
         let len = self.buffer_len();
         let count = match self {
             MldRepr::QueryV2 { sources, .. } => {
-                if sources.len() % 16 != 0 {
+                if !sources.len().is_multiple_of(16) {
                     return Err(Error::BadLength("number of sources"));
                 }
                 u16::try_from(sources.len() / 16).map_err(|_| Error::BadLength("number of sources"))?

@@ -207,7 +207,7 @@ impl<'a> NdiscRepr<'a> {
     /// (`BadOption("length")`).
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let len = self.buffer_len();
-        if self.options().len() % 8 != 0 {
+        if !self.options().len().is_multiple_of(8) {
             return Err(Error::BadOption("length"));
         }
         if buf.len() < len {

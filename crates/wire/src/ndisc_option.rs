@@ -200,7 +200,7 @@ impl<'a> NdiscOption<'a> {
             }
             opt_type::RDNSS => {
                 // RFC 8106 §5.1: length 3 + 2n, at least one address.
-                if len < 24 || (len / 8) % 2 == 0 {
+                if len < 24 || (len / 8).is_multiple_of(2) {
                     return Err(Error::BadOption("rdnss length"));
                 }
                 NdiscOption::Rdnss { lifetime: read_u32(opt, 4), addresses: &opt[8..] }
@@ -267,7 +267,9 @@ impl<'a> NdiscOption<'a> {
             NdiscOption::RouteInformation { prefix, .. } if ![0, 8, 16].contains(&prefix.len()) => {
                 return Err(Error::BadOption("route information length"))
             }
-            NdiscOption::Rdnss { addresses, .. } if addresses.is_empty() || addresses.len() % 16 != 0 => {
+            NdiscOption::Rdnss { addresses, .. }
+                if addresses.is_empty() || !addresses.len().is_multiple_of(16) =>
+            {
                 return Err(Error::BadOption("rdnss length"))
             }
             _ => {}
