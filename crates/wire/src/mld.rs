@@ -155,6 +155,99 @@ impl<'a> Iterator for MldRecords<'a> {
     }
 }
 
+/// A checked view of an MLD message (the whole ICMPv6 message, RFC 2710 §3,
+/// RFC 3810 §5): `new_checked` validates it as [`MldRepr::parse`] does, so
+/// the accessors never panic. The ICMPv6 checksum is the
+/// [`crate::icmpv6::Icmpv6Packet`]'s business.
+#[derive(Debug, Clone)]
+pub struct MldPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> MldPacket<T> {
+    /// Wraps and validates `buffer` (same errors as [`MldRepr::parse`]).
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        MldRepr::parse(buffer.as_ref())?;
+        Ok(MldPacket { buffer })
+    }
+
+    /// The ICMPv6 type (130, 131, 132 or 143).
+    pub fn msg_type(&self) -> u8 {
+        self.buffer.as_ref()[0]
+    }
+
+    /// Whether this is an MLDv2 query (28 octets or more, RFC 3810 §8.1).
+    pub fn is_v2_query(&self) -> bool {
+        self.msg_type() == msg_type::QUERY && self.buffer.as_ref().len() >= V2_QUERY_LEN
+    }
+
+    /// Maximum Response Delay (v1) / Code (v2 query), octets 4..6; 0 for a
+    /// v2 report (reserved).
+    pub fn max_resp_code(&self) -> u16 {
+        if self.msg_type() == msg_type::REPORT_V2 {
+            0
+        } else {
+            read_u16(self.buffer.as_ref(), 4)
+        }
+    }
+
+    /// The multicast address field (octets 8..24); unspecified for a v2 report.
+    pub fn mcast_addr(&self) -> Ipv6Addr {
+        if self.msg_type() == msg_type::REPORT_V2 {
+            Ipv6Addr::UNSPECIFIED
+        } else {
+            addr(self.buffer.as_ref(), 8).unwrap_or(Ipv6Addr::UNSPECIFIED)
+        }
+    }
+
+    /// The v2 query's S flag, QRV and QQIC (RFC 3810 §5.1.7-§5.1.9).
+    pub fn query_v2_fields(&self) -> Option<(bool, u8, u8)> {
+        let b = self.buffer.as_ref();
+        self.is_v2_query().then(|| (b[24] & 0x08 != 0, b[24] & 7, b[25]))
+    }
+
+    /// The v2 query's sources (raw, see [`mld_sources`]), or empty.
+    pub fn sources(&self) -> &[u8] {
+        match MldRepr::parse(self.buffer.as_ref()) {
+            Ok(MldRepr::QueryV2 { sources, .. }) => sources,
+            _ => &[],
+        }
+    }
+
+    /// The v2 report's number of records (octets 6..8), or 0.
+    pub fn num_records(&self) -> u16 {
+        if self.msg_type() == msg_type::REPORT_V2 {
+            read_u16(self.buffer.as_ref(), 6)
+        } else {
+            0
+        }
+    }
+
+    /// The v2 report's records (raw, see [`MldRecords`]), or empty.
+    pub fn records(&self) -> &[u8] {
+        match MldRepr::parse(self.buffer.as_ref()) {
+            Ok(MldRepr::ReportV2 { records }) => records,
+            _ => &[],
+        }
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> MldPacket<T> {
+    /// Sets the Maximum Response Delay / Code (not for a v2 report).
+    pub fn set_max_resp_code(&mut self, v: u16) {
+        if self.msg_type() != msg_type::REPORT_V2 {
+            write_u16(self.buffer.as_mut(), 4, v);
+        }
+    }
+
+    /// Sets the multicast address (not for a v2 report).
+    pub fn set_mcast_addr(&mut self, a: Ipv6Addr) {
+        if self.msg_type() != msg_type::REPORT_V2 {
+            self.buffer.as_mut()[8..24].copy_from_slice(&a.octets());
+        }
+    }
+}
+
 /// The fields of an MLD message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MldRepr<'a> {
@@ -376,6 +469,24 @@ mod tests {
     }
 
     #[test]
+    fn view_accessors_and_setters() {
+        let q = [[130u8, 0, 0, 0, 0x27, 0x10, 0, 0].as_slice(), &[0; 16], &[0x0a, 125, 0, 1], &[0xff; 16]]
+            .concat();
+        let mut b = q.clone();
+        let mut p = MldPacket::new_checked(&mut b[..]).unwrap();
+        assert!(p.is_v2_query());
+        assert_eq!(p.max_resp_code(), 10000);
+        assert_eq!(p.query_v2_fields(), Some((true, 2, 125)));
+        assert_eq!(p.sources(), &[0xff; 16]);
+        p.set_max_resp_code(5);
+        p.set_mcast_addr("ff02::1".parse().unwrap());
+        assert_eq!(p.max_resp_code(), 5);
+        assert_eq!(p.mcast_addr(), "ff02::1".parse::<Ipv6Addr>().unwrap());
+        assert_eq!((p.num_records(), p.records()), (0, &[][..]));
+        assert_eq!(MldPacket::new_checked(&q[..27]).unwrap_err(), Error::BadLength("query length"));
+    }
+
+    #[test]
     fn short_messages_are_truncated() {
         assert_eq!(MldRepr::parse(&[131; 23]).unwrap_err(), Error::Truncated);
         assert_eq!(MldRepr::parse(&[143, 0, 0, 0, 0, 0, 0]).unwrap_err(), Error::Truncated);
@@ -450,6 +561,10 @@ mod tests {
 
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+            if let Ok(p) = MldPacket::new_checked(&bytes[..]) {
+                let _ = (p.msg_type(), p.is_v2_query(), p.max_resp_code(), p.mcast_addr(), p.query_v2_fields(),
+                    p.sources(), p.num_records(), p.records());
+            }
             if let Ok(r) = MldRepr::parse(&bytes) {
                 let _ = (r.msg_type(), r.buffer_len());
                 if let MldRepr::ReportV2 { records } = r {
