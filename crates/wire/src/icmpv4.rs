@@ -310,7 +310,7 @@ pub enum Icmpv4Repr<'a> {
         /// The raw RFC 4884 extension structure.
         extensions: Option<&'a [u8]>,
     },
-    /// Parameter Problem (type 12; RFC 792, RFC 1812 §4.3.2.? codes 1-2, RFC 4884 §4.1).
+    /// Parameter Problem (type 12; RFC 792; code 1 RFC 1108, code 2 IANA; RFC 4884 §4.1).
     ParamProblem {
         /// Code: 0 pointer indicates the error, 1 missing required option, 2 bad length.
         code: u8,

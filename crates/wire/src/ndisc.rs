@@ -130,7 +130,7 @@ fn addr(msg: &[u8], at: usize) -> Result<Ipv6Addr> {
 impl<'a> NdiscRepr<'a> {
     /// Parses a whole ND message (`msg` starts at the ICMPv6 type; the caller
     /// checked the type is 133..=137 and the code 0). Shorter than the fixed
-    /// part is `Truncated` (RFC 4861 §6.1.1, §7.1.1...); an option of length 0
+    /// part is `Truncated` (RFC 4861 §6.1.1, §6.1.2, §7.1.1, §7.1.2, §8.1); an option of length 0
     /// or running past the end is `BadOption`.
     ///
     /// Not enforced here (the core's policy, RFC 4861 §6.1/§7.1/§8.1): hop
