@@ -459,10 +459,8 @@ mod tests {
         let p = params();
         c.learned(key(), MAC);
         c.resolve(key(), 1, Instant::ZERO, &p);
-        let mut t = 5;
-        for _ in 0..5 {
+        for t in 5..10 {
             c.poll(Instant::from_secs(t), |_| p);
-            t += 1;
         }
         assert!(c.get(&key()).is_none());
     }
