@@ -1,0 +1,400 @@
+//! The control verbs a `--run` step can use, printed the way FreeBSD's tools
+//! print them: `netstat -rn`, `route get [--explain]`, `ping`, `traceroute`,
+//! `sysctl`, `netstat -s`.
+
+use crate::lab::Lab;
+use crate::scenario::{Runner, Step, StepError};
+use core::time::Duration;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use via6_core::echo::{EchoEvent, EchoRequest};
+use via6_core::route::NextHop;
+use via6_core::{GatewayAddr, Stack};
+
+fn node<'a>(lab: &'a mut Lab, step: &Step) -> Result<&'a mut Stack, StepError> {
+    let name = step.require_node()?;
+    lab.node_mut(name).ok_or_else(|| StepError(format!("no node `{name}`")))
+}
+
+fn err(msg: impl Into<String>) -> StepError {
+    StepError(msg.into())
+}
+
+/// Parses `ADDR` or `ADDR%ZONE` against a node's interfaces.
+fn parse_dst(stack: &Stack, s: &str) -> Result<(IpAddr, Option<via6_core::IfIndex>), StepError> {
+    match s.split_once('%') {
+        Some((a, z)) => {
+            let a: IpAddr = a.parse().map_err(|_| err(format!("`{s}` is not an address")))?;
+            let zone = stack.ifindex(z).ok_or_else(|| err(format!("no interface `{z}` for zone in `{s}`")))?;
+            Ok((a, Some(zone)))
+        }
+        None => Ok((s.parse().map_err(|_| err(format!("`{s}` is not an address")))?, None)),
+    }
+}
+
+fn gateway_text(stack: &Stack, nh: &NextHop, ifname: &str) -> String {
+    match nh {
+        NextHop::OnLink => format!("link#{ifname}"),
+        NextHop::Gateway(GatewayAddr::V4(a)) => a.to_string(),
+        NextHop::Gateway(GatewayAddr::V6(z)) => match z.zone.and_then(|i| stack.interface(i)) {
+            Some(i) if via6_core::addr::needs_zone(&z.addr) => format!("{}%{}", z.addr, i.name),
+            _ => z.addr.to_string(),
+        },
+        NextHop::Reject => "reject".into(),
+        NextHop::Blackhole => "blackhole".into(),
+    }
+}
+
+/// `netstat -rn`: per-family tables in FreeBSD's columns.
+pub fn netstat_rn(stack: &Stack) -> String {
+    let mut out = String::from("Routing tables\n");
+    for (title, v4) in [("Internet", true), ("Internet6", false)] {
+        let _ = write!(out, "\n{title}:\n{:<32} {:<28} {:<6} {}\n", "Destination", "Gateway", "Flags", "Netif");
+        for (_, r) in stack.routes().iter().filter(|(_, r)| r.dest.is_ipv4() == v4) {
+            let ifname = r.ifindex.and_then(|i| stack.interface(i)).map_or("-", |i| i.name.as_str());
+            let dest = if r.dest.prefix_len() == 0 { "default".to_string() } else { r.dest.to_string() };
+            let _ = writeln!(out, "{:<32} {:<28} {:<6} {}", dest, gateway_text(stack, &r.nexthop, ifname), r.flags(), ifname);
+        }
+    }
+    out
+}
+
+/// `route get [--explain] DST`: FreeBSD's block plus `source:` lines.
+pub fn route_get(stack: &Stack, dst: IpAddr, zone: Option<via6_core::IfIndex>, explain: bool) -> String {
+    let rg = match stack.route_get(dst, zone) {
+        Ok(rg) => rg,
+        Err(e) => return format!("route: route has not been found: {e}\n"),
+    };
+    let l = &rg.lookup;
+    let ifname = stack.interface(l.ifindex).map_or("-", |i| i.name.as_str());
+    let mut out = String::new();
+    let _ = writeln!(out, "   route to: {dst}");
+    let _ = writeln!(out, "destination: {}", l.route.dest.addr());
+    let _ = writeln!(out, "       mask: {}", l.route.dest.prefix_len());
+    if let NextHop::Gateway(_) = l.route.nexthop {
+        let _ = writeln!(out, "    gateway: {}", gateway_text(stack, &l.route.nexthop, ifname));
+    }
+    let _ = writeln!(out, "  interface: {ifname}");
+    let _ = writeln!(out, "      flags: <{}>", flag_words(&l.route.flags()));
+    let _ = writeln!(out, "        mtu: {}", l.mtu);
+    match &rg.source {
+        Ok(d) => {
+            let _ = writeln!(out, "     source: {} ({})", d.addr, d.rule);
+            if explain {
+                let _ = writeln!(out, "  candidates:");
+                for v in &d.verdicts {
+                    let ifn = stack.interface(v.ifindex).map_or("-", |i| i.name.as_str());
+                    let fate = v.lost.as_deref().unwrap_or("CHOSEN");
+                    let _ = writeln!(out, "    {:<28} {:<6} {}", v.addr, ifn, fate);
+                }
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "     source: none — {}", e.reason);
+            if explain {
+                for v in &e.verdicts {
+                    let _ = writeln!(out, "    {:<28} {}", v.addr, v.lost.as_deref().unwrap_or(""));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn flag_words(flags: &str) -> String {
+    flags
+        .chars()
+        .map(|c| match c {
+            'U' => "UP",
+            'G' => "GATEWAY",
+            'H' => "HOST",
+            'S' => "STATIC",
+            'R' => "REJECT",
+            'B' => "BLACKHOLE",
+            _ => "",
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+struct PingOpts {
+    count: u16,
+    size: usize,
+    df: bool,
+    ttl: Option<u8>,
+    dst: String,
+}
+
+fn ping_opts(args: &[String]) -> Result<PingOpts, StepError> {
+    let mut o = PingOpts { count: 3, size: 56, df: false, ttl: None, dst: String::new() };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = |name: &str| {
+            it.next().ok_or_else(|| err(format!("ping: option {name} needs a value"))).cloned()
+        };
+        match a.as_str() {
+            "-c" => o.count = val("-c")?.parse().map_err(|_| err("ping: -c takes a count"))?,
+            "-s" => o.size = val("-s")?.parse().map_err(|_| err("ping: -s takes a size"))?,
+            "-m" | "-t" => o.ttl = Some(val("-m")?.parse().map_err(|_| err("ping: -m takes a TTL"))?),
+            "-D" => o.df = true,
+            s if !s.starts_with('-') => o.dst = s.to_string(),
+            s => return Err(err(format!("ping: unknown option `{s}`"))),
+        }
+    }
+    if o.dst.is_empty() {
+        return Err(err("usage: ping [-c N] [-s SIZE] [-m TTL] [-D] DST"));
+    }
+    Ok(o)
+}
+
+/// Sends one echo and runs the lab until an answer or `wait` passes.
+fn probe(lab: &mut Lab, name: &str, req: &EchoRequest, wait: Duration) -> Result<Option<EchoEvent>, String> {
+    let sent_at = lab.now();
+    let stack = lab.node_mut(name).ok_or("no node")?;
+    stack.echo_send(req, sent_at).map_err(|e| format!("{}", e.reason))?;
+    let end = sent_at + wait;
+    while lab.now() < end {
+        lab.run_for(Duration::from_millis(1));
+        if let Some(ev) = lab.node_mut(name).and_then(|s| s.echo_recv(req.ident)) {
+            return Ok(Some(ev));
+        }
+    }
+    Ok(None)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `ping [-c N] [-s SIZE] [-m TTL] [-D] DST` as FreeBSD's ping(8) prints it.
+pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
+    let o = ping_opts(&step.args)?;
+    let name = step.require_node()?.to_string();
+    let stack = node(lab, step)?;
+    let (dst, zone) = parse_dst(stack, &o.dst)?;
+    let ident = 0x7600;
+    stack.echo_bind(ident);
+    let v6 = dst.is_ipv6();
+    let mut out = if v6 {
+        format!("PING6({}={}+8+{} bytes) --> {}\n", o.size + 48, 40, o.size + 8, o.dst)
+    } else {
+        format!("PING {} ({}): {} data bytes\n", o.dst, dst, o.size)
+    };
+    let (mut received, mut errors) = (0, 0);
+    for seq in 0..o.count {
+        let sent_at = lab.now();
+        let req = EchoRequest { dst, zone, src: None, ident, seq, payload_len: o.size, ttl: o.ttl, dont_frag: o.df };
+        match probe(lab, &name, &req, Duration::from_secs(1)) {
+            Err(e) => {
+                let _ = writeln!(out, "ping: sendto: {e}");
+                errors += 1;
+            }
+            Ok(Some(EchoEvent::Reply { from, seq, ttl, len, at })) => {
+                received += 1;
+                let what = if v6 { "hlim" } else { "ttl" };
+                let _ = writeln!(out, "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={:.3} ms", len + 8, ms(at - sent_at));
+            }
+            Ok(Some(EchoEvent::Error { from, icmp_type, code, mtu, .. })) => {
+                errors += 1;
+                let _ = writeln!(out, "{} from {from}: {}", 36 + o.size, icmp_text(v6, icmp_type, code, mtu));
+            }
+            Ok(None) => {
+                let _ = writeln!(out, "Request timeout for icmp_seq {seq}");
+            }
+        }
+        lab.run_for(Duration::from_millis(10));
+    }
+    let loss = 100.0 * f64::from(o.count - received) / f64::from(o.count.max(1));
+    let _ = write!(out, "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ", o.dst, o.count, received);
+    if errors > 0 {
+        let _ = write!(out, "+{errors} errors, ");
+    }
+    let _ = writeln!(out, "{loss:.1}% packet loss");
+    if let Some(s) = lab.node_mut(&name) {
+        s.echo_unbind(ident);
+    }
+    Ok(out)
+}
+
+/// The text FreeBSD's ping prints for an ICMP error.
+pub fn icmp_text(v6: bool, t: u8, code: u8, mtu: Option<u32>) -> String {
+    match (v6, t, code) {
+        (false, 11, 0) => "Time to live exceeded".into(),
+        (false, 3, 4) => format!("Frag needed and DF set (MTU {})", mtu.unwrap_or(0)),
+        (false, 3, 0) => "Destination Net Unreachable".into(),
+        (false, 3, 1) => "Destination Host Unreachable".into(),
+        (false, 3, 3) => "Destination Port Unreachable".into(),
+        (true, 3, 0) => "Time to live exceeded".into(),
+        (true, 2, _) => format!("Packet too big mtu = {}", mtu.unwrap_or(0)),
+        (true, 1, 0) => "No Route to Destination".into(),
+        (true, 1, 2) => "Beyond Scope of Source Address".into(),
+        (true, 1, 3) => "Destination Host Unreachable".into(),
+        (true, 1, 4) => "Destination Port Unreachable".into(),
+        (_, t, c) => format!("ICMP type {t} code {c}"),
+    }
+}
+
+/// `traceroute [-m MAX] DST` with ICMP echo probes (traceroute -I), three
+/// per hop, printing the RFC 5837 interface name when the router sent one.
+pub fn traceroute(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
+    let mut max = 30u8;
+    let mut dst_s = None;
+    let mut it = step.args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-m" => max = it.next().and_then(|v| v.parse().ok()).ok_or_else(|| err("traceroute: -m takes a number"))?,
+            "-n" | "-I" | "-e" => {}
+            s if !s.starts_with('-') => dst_s = Some(s.to_string()),
+            s => return Err(err(format!("traceroute: unknown option `{s}`"))),
+        }
+    }
+    let dst_s = dst_s.ok_or_else(|| err("usage: traceroute [-m MAX] DST"))?;
+    let name = step.require_node()?.to_string();
+    let stack = node(lab, step)?;
+    let (dst, zone) = parse_dst(stack, &dst_s)?;
+    let ident = 0x7601;
+    stack.echo_bind(ident);
+    let mut out = format!("traceroute to {dst_s} ({dst}), {max} hops max, 60 byte packets\n");
+    let mut seq = 0u16;
+    'hops: for ttl in 1..=max {
+        let _ = write!(out, "{ttl:>2} ");
+        let mut last_from = None;
+        let mut reached = false;
+        for _ in 0..3 {
+            seq += 1;
+            let sent_at = lab.now();
+            let req = EchoRequest { dst, zone, src: None, ident, seq, payload_len: 32, ttl: Some(ttl), dont_frag: false };
+            match probe(lab, &name, &req, Duration::from_secs(2)) {
+                Err(e) => {
+                    let _ = writeln!(out, "traceroute: sendto: {e}");
+                    break 'hops;
+                }
+                Ok(None) => out.push_str(" *"),
+                Ok(Some(ev)) => {
+                    let (from, at, extra) = match &ev {
+                        EchoEvent::Reply { from, at, .. } => {
+                            reached = true;
+                            (*from, *at, String::new())
+                        }
+                        EchoEvent::Error { from, at, ifname, ifindex, .. } => {
+                            let extra = match (ifname, ifindex) {
+                                (Some(n), Some(i)) => format!(" <INC:{i},\"{n}\">"),
+                                _ => String::new(),
+                            };
+                            (*from, *at, extra)
+                        }
+                    };
+                    if last_from != Some(from) {
+                        let _ = write!(out, " {from}{extra}");
+                        last_from = Some(from);
+                    }
+                    let _ = write!(out, "  {:.3} ms", ms(at - sent_at));
+                }
+            }
+        }
+        out.push('\n');
+        if reached {
+            break;
+        }
+    }
+    if let Some(s) = lab.node_mut(&name) {
+        s.echo_unbind(ident);
+    }
+    Ok(out)
+}
+
+/// Registers every verb on a runner.
+pub fn register(runner: &mut Runner<Lab>) {
+    runner.register("netstat", |lab: &mut Lab, step: &Step| {
+        let stack = node(lab, step)?;
+        match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["-rn"] | ["-r", "-n"] | ["-nr"] => Ok(netstat_rn(stack)),
+            ["-s"] => Ok(netstat_s(stack)),
+            _ => Err(err("usage: netstat -rn | -s")),
+        }
+    });
+    runner.register("route", |lab: &mut Lab, step: &Step| {
+        let stack = node(lab, step)?;
+        let args: Vec<&str> = step.args.iter().map(String::as_str).collect();
+        match args[..] {
+            ["get", "--explain", d] | ["get", d, "--explain"] => {
+                let (dst, zone) = parse_dst(stack, d)?;
+                Ok(route_get(stack, dst, zone, true))
+            }
+            ["get", d] => {
+                let (dst, zone) = parse_dst(stack, d)?;
+                Ok(route_get(stack, dst, zone, false))
+            }
+            _ => Err(err("usage: route get [--explain] DST")),
+        }
+    });
+    runner.register("ifconfig", |lab: &mut Lab, step: &Step| {
+        let stack = node(lab, step)?;
+        match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            [ifname, "mtu", mtu] => {
+                let i = stack.ifindex(ifname).ok_or_else(|| err(format!("ifconfig: interface {ifname} does not exist")))?;
+                let mtu: u32 = mtu.parse().map_err(|_| err(format!("ifconfig: mtu `{mtu}` is not a number")))?;
+                stack.set_mtu(i, mtu).map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
+                Ok(String::new())
+            }
+            _ => Err(err("usage: ifconfig IF mtu N")),
+        }
+    });
+    runner.register("ping", ping);
+    runner.register("ping6", ping);
+    runner.register("traceroute", traceroute);
+    runner.register("traceroute6", traceroute);
+    runner.register("sysctl", |lab: &mut Lab, step: &Step| {
+        let stack = node(lab, step)?;
+        let mut out = String::new();
+        for a in &step.args {
+            match a.split_once('=') {
+                Some((n, v)) => {
+                    let v: i64 = v.parse().map_err(|_| err(format!("sysctl: `{v}` is not an integer")))?;
+                    let old = stack.set_sysctl(n, v).map_err(|e| err(format!("sysctl: {e}")))?;
+                    let _ = writeln!(out, "{n}: {old} -> {v}");
+                }
+                None => {
+                    for (spec, v) in stack.sysctl().list(Some(a)) {
+                        let _ = writeln!(out, "{}: {v}", spec.name);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    });
+}
+
+/// `netstat -s`: non-zero counters by section, FreeBSD wording.
+pub fn netstat_s(stack: &Stack) -> String {
+    let mut out = String::new();
+    let mut section = "";
+    for (sec, _name, text, v) in stack.stats().all() {
+        if v == 0 {
+            continue;
+        }
+        if sec != section {
+            let _ = writeln!(out, "{sec}:");
+            section = sec;
+        }
+        let _ = writeln!(out, "\t{v} {text}");
+    }
+    out
+}
+
+/// The steps `via6 lab seed` runs when none are given.
+pub const SEED_STEPS: &[&str] = &[
+    "h1 netstat -rn",
+    "r1 netstat -rn",
+    "h1 route get --explain 203.0.113.2",
+    "h1 ping -c 3 203.0.113.2",
+    "h1 ping6 -c 3 2001:db8:2::1",
+    "h1 traceroute 203.0.113.2",
+    "h1 traceroute6 2001:db8:2::1",
+    "r1 sysctl net.inet.icmp.ext_ifinfo=1",
+    "h1 traceroute 203.0.113.2",
+    "r1 sysctl net.inet.icmp.ext_ifinfo=0",
+    "r1 ifconfig eth1 mtu 1280",
+    "h1 ping -c 1 -D -s 1400 203.0.113.2",
+    "h1 ping6 -c 1 -s 1400 2001:db8:2::1",
+];
