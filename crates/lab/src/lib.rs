@@ -1,2 +1,18 @@
-//! placeholder
+//! via6-lab: the simulated world. Whole topologies of via6 stacks run in one
+//! process on a virtual clock, joined by links with MTU, delay, loss,
+//! duplication, reordering and corruption; every link can be captured to
+//! pcapng. Deterministic from a seed: same seed, same run, same bytes.
+//!
+//! No I/O except writing pcap files and reading topology files; no wall clock.
 #![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod link;
+pub mod pcapng;
+pub mod sched;
+mod vcore;
+
+pub use clock::Clock;
+pub use link::{Endpoint, Link, LinkParams, LinkStats, Side};
+pub use pcapng::PcapngWriter;
+pub use sched::Scheduler;
