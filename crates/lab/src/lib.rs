@@ -7,12 +7,16 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod config;
 pub mod link;
 pub mod pcapng;
 pub mod sched;
+pub mod topology;
 mod vcore;
 
 pub use clock::Clock;
+pub use config::{ConfigError, NodeConfig, NodeSpec};
 pub use link::{Endpoint, Link, LinkParams, LinkStats, Side};
 pub use pcapng::PcapngWriter;
 pub use sched::Scheduler;
+pub use topology::{LinkSpec, Topology};
