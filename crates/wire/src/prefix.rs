@@ -73,7 +73,7 @@ macro_rules! prefix_type {
             }
 
             /// The prefix length.
-            pub fn len(&self) -> u8 {
+            pub fn prefix_len(&self) -> u8 {
                 self.len
             }
 
@@ -156,10 +156,10 @@ impl IpPrefix {
     }
 
     /// The prefix length.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         match self {
-            IpPrefix::V4(p) => p.len(),
-            IpPrefix::V6(p) => p.len(),
+            IpPrefix::V4(p) => p.prefix_len(),
+            IpPrefix::V6(p) => p.prefix_len(),
         }
     }
 
@@ -230,8 +230,8 @@ mod tests {
         let p: IpPrefix = "2001:db8::/32".parse().unwrap();
         assert_eq!(p.to_string(), "2001:db8::/32");
         let p: Ipv4Prefix = "198.51.100.1".parse().unwrap();
-        assert_eq!(p.len(), 32);
-        assert_eq!("0.0.0.0/0".parse::<Ipv4Prefix>().unwrap().len(), 0);
+        assert_eq!(p.prefix_len(), 32);
+        assert_eq!("0.0.0.0/0".parse::<Ipv4Prefix>().unwrap().prefix_len(), 0);
     }
 
     #[test]

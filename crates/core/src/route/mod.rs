@@ -82,8 +82,8 @@ impl Route {
             f.push('G');
         }
         let host = match self.dest {
-            IpPrefix::V4(p) => p.len() == 32,
-            IpPrefix::V6(p) => p.len() == 128,
+            IpPrefix::V4(p) => p.prefix_len() == 32,
+            IpPrefix::V6(p) => p.prefix_len() == 128,
         };
         if host {
             f.push('H');

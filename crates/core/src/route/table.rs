@@ -157,13 +157,13 @@ impl RouteTable {
         self.generation += 1;
         let best = self.by_prefix.get(&dest).and_then(|ids| ids.first()).map(|id| id.0);
         match (dest, best) {
-            (IpPrefix::V4(p), Some(id)) => self.fib4.insert(p.addr().to_bits(), p.len(), id),
+            (IpPrefix::V4(p), Some(id)) => self.fib4.insert(p.addr().to_bits(), p.prefix_len(), id),
             (IpPrefix::V4(p), None) => {
-                self.fib4.remove(p.addr().to_bits(), p.len());
+                self.fib4.remove(p.addr().to_bits(), p.prefix_len());
             }
-            (IpPrefix::V6(p), Some(id)) => self.fib6.insert(p.addr().to_bits(), p.len(), id),
+            (IpPrefix::V6(p), Some(id)) => self.fib6.insert(p.addr().to_bits(), p.prefix_len(), id),
             (IpPrefix::V6(p), None) => {
-                self.fib6.remove(p.addr().to_bits(), p.len());
+                self.fib6.remove(p.addr().to_bits(), p.prefix_len());
             }
         }
     }

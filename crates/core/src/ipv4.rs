@@ -1,0 +1,273 @@
+//! IPv4 input (RFC 791, RFC 1122 §3.2.1), local delivery, forwarding (RFC 1812
+//! §5.2) and output. Forwarding over an IPv6 next hop is no special case: the
+//! route's gateway is resolved by the link layer in its own family.
+
+use crate::addr::IfIndex;
+use crate::buf::PacketBuf;
+use crate::errno::{Errno, StackError, StackResult};
+use crate::icmp::Icmp4Error;
+use crate::output::RouteLookup;
+use crate::route::NextHop;
+use crate::stack::Stack;
+use crate::stats::Counter;
+use crate::sysctl::Knob;
+use crate::time::Instant;
+use std::net::{IpAddr, Ipv4Addr};
+use via6_wire::ip::protocol;
+use via6_wire::{Error as WireError, Ipv4Packet, Ipv4Repr};
+
+/// What a locally originated IPv4 packet needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Ipv4Send {
+    /// Source (already selected).
+    pub src: Ipv4Addr,
+    /// Destination.
+    pub dst: Ipv4Addr,
+    /// Protocol.
+    pub protocol: u8,
+    /// TTL.
+    pub ttl: u8,
+    /// Don't fragment.
+    pub dont_frag: bool,
+}
+
+impl Stack {
+    /// Dispatches an IP packet by version.
+    pub(crate) fn ip_input(&mut self, ifindex: IfIndex, buf: PacketBuf, now: Instant) {
+        match crate::link::ip_version(buf.bytes()) {
+            Some(4) => self.ipv4_input(ifindex, buf, now),
+            Some(6) => self.ipv6_input(ifindex, buf, now),
+            _ => {
+                self.stats.inc(Counter::IpsBadvers);
+                self.pool.put(buf);
+            }
+        }
+    }
+
+    fn ipv4_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
+        self.stats.inc(Counter::IpsTotal);
+        let parsed = Ipv4Packet::new_checked(buf.bytes()).and_then(|p| {
+            let r = Ipv4Repr::parse(&p)?;
+            Ok((usize::from(p.total_len()), r.src, r.dst))
+        });
+        let (total, src, dst) = match parsed {
+            Ok(x) => x,
+            Err(e) => {
+                self.stats.inc(match e {
+                    WireError::Truncated => Counter::IpsTooshort,
+                    WireError::BadVersion => Counter::IpsBadvers,
+                    WireError::BadChecksum => Counter::IpsBadsum,
+                    WireError::BadOption(_) => Counter::IpsBadoptions,
+                    WireError::BadLength("ihl") => Counter::IpsBadhlen,
+                    _ => Counter::IpsBadlen,
+                });
+                self.pool.put(buf);
+                return;
+            }
+        };
+        buf.truncate(total);
+        // RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: martian sources.
+        let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
+        if src.is_multicast() || src.is_broadcast() || (src.is_loopback() && !from_loopback) || dst.is_unspecified() {
+            self.stats.inc(Counter::IpsBadaddr);
+            self.pool.put(buf);
+            return;
+        }
+        if self.is_for_us_v4(ifindex, dst) {
+            self.ipv4_local(ifindex, buf, now);
+        } else if dst.is_multicast() || dst.is_broadcast() || (dst.is_loopback() && !from_loopback) {
+            self.pool.put(buf);
+        } else if self.forwarding(true) {
+            self.ipv4_forward(ifindex, buf, now);
+        } else {
+            self.stats.inc(Counter::IpsCantforward);
+            self.pool.put(buf);
+        }
+    }
+
+    /// Our unicast addresses (weak host model, as FreeBSD), the limited
+    /// broadcast, a directed broadcast of an attached subnet, all-hosts.
+    fn is_for_us_v4(&self, ifindex: IfIndex, dst: Ipv4Addr) -> bool {
+        if dst.is_broadcast() || dst == Ipv4Addr::new(224, 0, 0, 1) {
+            return true;
+        }
+        if self.is_local_address(IpAddr::V4(dst)) {
+            return true;
+        }
+        self.interface(ifindex).is_some_and(|i| {
+            i.usable_addrs().any(|a| match a.addr {
+                IpAddr::V4(v4) if a.prefix_len < 31 => {
+                    let host = !via6_wire::Ipv4Prefix::mask_bits(a.prefix_len);
+                    v4.to_bits() & !host == dst.to_bits() & !host && dst.to_bits() & host == host
+                }
+                _ => false,
+            })
+        })
+    }
+
+    fn ipv4_local(&mut self, ifindex: IfIndex, buf: PacketBuf, now: Instant) {
+        let Some(buf) = self.reassemble_v4(ifindex, buf, now) else { return };
+        let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else {
+            self.pool.put(buf);
+            return;
+        };
+        let proto = pkt.protocol();
+        let hlen = pkt.header_len();
+        self.stats.inc(Counter::IpsDelivered);
+        match proto {
+            protocol::ICMP => self.icmpv4_input(ifindex, &buf, hlen, now),
+            protocol::UDP => self.udp_input(ifindex, &buf, hlen, now),
+            protocol::TCP => self.tcp_input(ifindex, &buf, hlen, now),
+            _ => {
+                self.stats.inc(Counter::IpsNoproto);
+                self.icmp4_error(ifindex, buf.bytes(), Icmp4Error::ProtoUnreachable, now);
+            }
+        }
+        self.pool.put(buf);
+    }
+
+    /// RFC 1812 §5.2: forward one packet.
+    fn ipv4_forward(&mut self, in_if: IfIndex, mut buf: PacketBuf, now: Instant) {
+        let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else {
+            self.pool.put(buf);
+            return;
+        };
+        let (src, dst, ttl, df) = (pkt.src(), pkt.dst(), pkt.ttl(), pkt.dont_frag());
+        // RFC 3927 §7: link-local IPv4 never crosses a router.
+        if src.is_link_local() || dst.is_link_local() {
+            self.stats.inc(Counter::IpsCantforward);
+            self.pool.put(buf);
+            return;
+        }
+        if ttl <= 1 {
+            self.stats.inc(Counter::IpsTimeexceeded);
+            self.icmp4_error(in_if, buf.bytes(), Icmp4Error::TtlExceeded, now);
+            self.pool.put(buf);
+            return;
+        }
+        let lookup = match self.routes.lookup(IpAddr::V4(dst)) {
+            None => {
+                self.stats.inc(Counter::IpsNoroute);
+                self.stats.inc(Counter::IpsCantforward);
+                self.icmp4_error(in_if, buf.bytes(), Icmp4Error::NetUnreachable, now);
+                self.pool.put(buf);
+                return;
+            }
+            Some((_, r)) if r.nexthop == NextHop::Reject => {
+                self.stats.inc(Counter::IpsCantforward);
+                self.icmp4_error(in_if, buf.bytes(), Icmp4Error::HostUnreachable, now);
+                self.pool.put(buf);
+                return;
+            }
+            Some((_, r)) if r.nexthop == NextHop::Blackhole => {
+                self.pool.put(buf);
+                return;
+            }
+            Some(_) => match self.route_lookup(IpAddr::V4(dst), None) {
+                Ok(l) => l,
+                Err(_) => {
+                    self.stats.inc(Counter::IpsCantforward);
+                    self.icmp4_error(in_if, buf.bytes(), Icmp4Error::HostUnreachable, now);
+                    self.pool.put(buf);
+                    return;
+                }
+            },
+        };
+        if buf.len() > lookup.mtu as usize && df {
+            // RFC 1191 §4: fragmentation needed, with the next-hop MTU.
+            self.stats.inc(Counter::IpsCantfrag);
+            self.icmp4_error(in_if, buf.bytes(), Icmp4Error::FragNeeded(lookup.mtu), now);
+            self.pool.put(buf);
+            return;
+        }
+        if lookup.ifindex == in_if {
+            self.maybe_redirect_v4(in_if, &buf, &lookup, now);
+        }
+        {
+            let Ok(mut pkt) = Ipv4Packet::new_checked(buf.bytes_mut()) else { return };
+            // RFC 1812 §5.3.1 with the RFC 1624 incremental checksum.
+            if pkt.decrement_ttl().is_err() {
+                return;
+            }
+        }
+        self.stats.inc(Counter::IpsForward);
+        if buf.len() > lookup.mtu as usize {
+            self.fragment_v4_and_send(buf, &lookup, now);
+        } else {
+            self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+        }
+    }
+
+    /// RFC 1812 §5.2.7.2: redirect when the packet leaves by the interface it
+    /// came in on, its source is on that link, and the next hop is an IPv4
+    /// address (an ICMPv4 redirect cannot name an IPv6 gateway).
+    fn maybe_redirect_v4(&mut self, in_if: IfIndex, buf: &PacketBuf, lookup: &RouteLookup, now: Instant) {
+        if !self.sysctl.on(Knob::InetRedirect) {
+            return;
+        }
+        let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else { return };
+        let src = IpAddr::V4(pkt.src());
+        let on_link = self.interface(in_if).is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(src)));
+        let gw = match lookup.neighbour {
+            IpAddr::V4(g) => g,
+            IpAddr::V6(_) => return,
+        };
+        if on_link && IpAddr::V4(gw) != src {
+            self.stats.inc(Counter::IpsRedirectsent);
+            self.icmp4_error(in_if, buf.bytes(), Icmp4Error::RedirectHost(gw), now);
+        }
+    }
+
+    /// Sends a locally originated IPv4 packet with `payload` after the header.
+    pub(crate) fn ipv4_send(
+        &mut self,
+        lookup: &RouteLookup,
+        p: Ipv4Send,
+        payload: &[u8],
+        now: Instant,
+    ) -> StackResult<()> {
+        let ident = self.next_ipv4_ident();
+        let repr = Ipv4Repr {
+            src: p.src,
+            dst: p.dst,
+            protocol: p.protocol,
+            payload_len: payload.len(),
+            ttl: p.ttl,
+            dscp: 0,
+            ecn: 0,
+            ident,
+            dont_frag: p.dont_frag,
+            more_frags: false,
+            frag_offset: 0,
+            options: &[],
+        };
+        let total = repr.buffer_len();
+        if total > 65535 {
+            return Err(StackError::new(Errno::EMSGSIZE, format!("{total} bytes exceed the IPv4 maximum")));
+        }
+        if total > lookup.mtu as usize && p.dont_frag {
+            return Err(StackError::new(
+                Errno::EMSGSIZE,
+                format!("{total} bytes with DF exceed the path MTU {} towards {}", lookup.mtu, p.dst),
+            ));
+        }
+        let mut buf = self.pool.get(total);
+        let hlen = repr.emit(buf.bytes_mut()).map_err(|e| StackError::new(Errno::EINVAL, e.to_string()))?;
+        buf.bytes_mut()[hlen..].copy_from_slice(payload);
+        self.stats.inc(Counter::IpsLocalout);
+        if total > lookup.mtu as usize {
+            self.fragment_v4_and_send(buf, lookup, now);
+        } else {
+            self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+        }
+        Ok(())
+    }
+
+    /// RFC 7739 §5.1-style identifiers: a per-node counter started at a
+    /// random value (the simple scheme of RFC 6864 §4 for atomic datagrams
+    /// and a hard-to-predict start).
+    pub(crate) fn next_ipv4_ident(&mut self) -> u16 {
+        self.ip4_ident = self.ip4_ident.wrapping_add(1);
+        self.ip4_ident
+    }
+}

@@ -1,0 +1,210 @@
+//! The link layer: Ethernet demultiplexing on input, and on output the step
+//! where v4-via-v6 happens — the neighbour is resolved in the *next hop's*
+//! family (ARP for an IPv4 gateway, NDP for an IPv6 one) while the frame's
+//! EtherType follows the *packet's* family (RFC 8950 §… / RFC 5549 §4).
+
+use crate::addr::IfIndex;
+use crate::buf::{PacketBuf, HEADROOM};
+use crate::iface::LinkKind;
+use crate::neigh::{NeighKey, NudParams, Resolution};
+use crate::stack::Stack;
+use crate::stats::Counter;
+use crate::sysctl::Knob;
+use crate::time::Instant;
+use core::time::Duration;
+use std::net::IpAddr;
+use via6_wire::ethernet::{ethertype, EthernetFrame, EthernetRepr};
+use via6_wire::MacAddr;
+
+/// The family of the IP packet in `bytes` by its version nibble.
+pub(crate) fn ip_version(bytes: &[u8]) -> Option<u8> {
+    bytes.first().map(|b| b >> 4)
+}
+
+impl Stack {
+    /// Demultiplexes one received frame.
+    pub(crate) fn link_input(&mut self, ifindex: IfIndex, frame: &[u8], now: Instant) {
+        let Some(iface) = self.interface(ifindex) else { return };
+        if !iface.up {
+            return;
+        }
+        match iface.kind {
+            LinkKind::Ethernet(mac) => {
+                let Ok(eth) = EthernetFrame::new_checked(frame) else {
+                    self.stats.inc(Counter::IfsBadframe);
+                    return;
+                };
+                let dst = eth.dst();
+                if dst != mac && !dst.is_broadcast() && !self.accepts_multicast_mac(ifindex, dst) {
+                    self.stats.inc(Counter::IfsNotforus);
+                    return;
+                }
+                match eth.ethertype() {
+                    ethertype::ARP => self.arp_input(ifindex, eth.payload(), now),
+                    ethertype::IPV4 | ethertype::IPV6 => {
+                        let buf = self.pool.copy_of(eth.payload());
+                        self.ip_input(ifindex, buf, now);
+                    }
+                    _ => self.stats.inc(Counter::IfsUnknownproto),
+                }
+            }
+            LinkKind::Ip | LinkKind::Loopback => {
+                let buf = self.pool.copy_of(frame);
+                self.ip_input(ifindex, buf, now);
+            }
+        }
+    }
+
+    fn accepts_multicast_mac(&self, ifindex: IfIndex, mac: MacAddr) -> bool {
+        if !mac.is_multicast() {
+            return false;
+        }
+        let Some(iface) = self.interface(ifindex) else { return false };
+        if mac.0[0] == 0x33 && mac.0[1] == 0x33 {
+            return iface.groups6.iter().any(|g| MacAddr::ipv6_multicast(*g) == mac);
+        }
+        // IPv4 multicast: all-hosts 224.0.0.1 only for now.
+        mac == MacAddr::ipv4_multicast(std::net::Ipv4Addr::new(224, 0, 0, 1))
+    }
+
+    /// The NUD timers for a neighbour key.
+    pub(crate) fn nud_params(&self, key: &NeighKey) -> NudParams {
+        let (retrans, reachable) = self
+            .interface(key.ifindex)
+            .map(|i| (i.nd_vars.retrans_ms, i.nd_vars.reachable_ms))
+            .unwrap_or((1000, 30_000));
+        let v4 = key.addr.is_ipv4();
+        NudParams {
+            retrans: Duration::from_millis(u64::from(retrans)),
+            reachable: Duration::from_millis(u64::from(reachable)),
+            delay: Duration::from_secs(self.sysctl.get(Knob::Icmp6Nd6Delay) as u64),
+            max_multicast: if v4 {
+                self.sysctl.get(Knob::ArpMaxTries) as u32
+            } else {
+                self.sysctl.get(Knob::Icmp6Nd6MMaxTries) as u32
+            },
+            max_unicast: self.sysctl.get(Knob::Icmp6Nd6UMaxTries) as u32,
+            max_queue: if v4 {
+                self.sysctl.get(Knob::ArpMaxHold) as usize
+            } else {
+                self.sysctl.get(Knob::Icmp6Nd6MaxQueueLen) as usize
+            },
+        }
+    }
+
+    /// Sends an IP packet (live bytes of `buf`) out of `ifindex` towards the
+    /// on-link neighbour `neighbour` — the gateway, or the destination itself
+    /// for on-link routes. The neighbour may be of the other family.
+    pub(crate) fn link_output(&mut self, ifindex: IfIndex, neighbour: IpAddr, buf: PacketBuf, now: Instant) {
+        let Some(iface) = self.interface(ifindex) else {
+            self.pool.put(buf);
+            return;
+        };
+        match iface.kind {
+            LinkKind::Loopback => self.looped.push_back((ifindex, buf)),
+            LinkKind::Ip => self.enqueue_tx(ifindex, buf),
+            LinkKind::Ethernet(_) => {
+                if let Some(mac) = multicast_mac(neighbour) {
+                    self.ethernet_send(ifindex, mac, buf);
+                    return;
+                }
+                let key = NeighKey { ifindex, addr: neighbour };
+                let params = self.nud_params(&key);
+                match self.neigh.resolve(key, buf, now, &params) {
+                    Resolution::Ready(mac, buf) => self.ethernet_send(ifindex, mac, buf),
+                    Resolution::Held { dropped, solicit } => {
+                        if let Some(old) = dropped {
+                            self.stats.inc(if neighbour.is_ipv4() { Counter::ArpsDropped } else { Counter::Nd6sDropped });
+                            self.pool.put(old);
+                        }
+                        if solicit {
+                            self.solicit(key, None, now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Frames an IP packet for Ethernet: the EtherType follows the packet's
+    /// version nibble, never the neighbour's family.
+    pub(crate) fn ethernet_send(&mut self, ifindex: IfIndex, dst: MacAddr, mut buf: PacketBuf) {
+        let Some(src) = self.interface(ifindex).and_then(|i| i.mac()) else {
+            self.pool.put(buf);
+            return;
+        };
+        let et = match ip_version(buf.bytes()) {
+            Some(4) => ethertype::IPV4,
+            Some(6) => ethertype::IPV6,
+            _ => {
+                self.pool.put(buf);
+                return;
+            }
+        };
+        self.frame_and_send(ifindex, src, dst, et, buf);
+    }
+
+    /// Prepends an Ethernet header and queues the frame.
+    pub(crate) fn frame_and_send(
+        &mut self,
+        ifindex: IfIndex,
+        src: MacAddr,
+        dst: MacAddr,
+        ethertype: u16,
+        mut buf: PacketBuf,
+    ) {
+        let repr = EthernetRepr { dst, src, vlan: None, ethertype };
+        match buf.prepend(HEADROOM) {
+            Some(h) if repr.emit(h).is_ok() => self.enqueue_tx(ifindex, buf),
+            _ => {
+                self.stats.inc(Counter::IfsTxqdrop);
+                self.pool.put(buf);
+            }
+        }
+    }
+
+    /// Sends a solicitation for a neighbour: ARP request for IPv4, NS for IPv6.
+    pub(crate) fn solicit(&mut self, key: NeighKey, unicast: Option<MacAddr>, now: Instant) {
+        match key.addr {
+            IpAddr::V4(target) => self.send_arp_request(key.ifindex, target, unicast),
+            IpAddr::V6(target) => self.send_ns(key.ifindex, target, unicast, false, now),
+        }
+    }
+
+    /// Runs the neighbour timers: retransmissions, probes, and ICMP
+    /// unreachables for packets held by failed resolutions.
+    pub(crate) fn neigh_timers(&mut self, now: Instant) {
+        if self.neigh.next_deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        let params: Vec<(NeighKey, NudParams)> =
+            self.neigh.entries().iter().map(|(k, _)| (*k, self.nud_params(k))).collect();
+        let lookup = |k: &NeighKey| params.iter().find(|(x, _)| x == k).map(|(_, p)| *p).unwrap_or(params[0].1);
+        let actions = self.neigh.poll(now, lookup);
+        for a in actions {
+            match a {
+                crate::neigh::NeighAction::Solicit { key, unicast } => self.solicit(key, unicast, now),
+                crate::neigh::NeighAction::Failed { key, held } => {
+                    self.stats.inc(if key.addr.is_ipv4() { Counter::ArpsTimeouts } else { Counter::Nd6sFailed });
+                    for pkt in held {
+                        // RFC 4861 §7.2.2 (address unreachable), RFC 1812
+                        // §4.3.3.1 (host unreachable): the error follows the
+                        // *packet's* family.
+                        self.icmp_error_unreachable_host(key.ifindex, pkt.bytes(), now);
+                        self.pool.put(pkt);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The Ethernet address of a multicast or broadcast IP destination.
+pub(crate) fn multicast_mac(addr: IpAddr) -> Option<MacAddr> {
+    match addr {
+        IpAddr::V4(a) if a.is_broadcast() => Some(MacAddr::BROADCAST),
+        IpAddr::V4(a) if a.is_multicast() => Some(MacAddr::ipv4_multicast(a)),
+        IpAddr::V6(a) if a.is_multicast() => Some(MacAddr::ipv6_multicast(a)),
+        _ => None,
+    }
+}
