@@ -114,7 +114,8 @@ pub fn is_ipv6_link_local(a: &Ipv6Addr) -> bool {
 /// Whether an IPv6 address needs a zone to be unambiguous: unicast link-local,
 /// and interface- or link-local multicast (RFC 4007 §6).
 pub fn needs_zone(a: &Ipv6Addr) -> bool {
-    is_ipv6_link_local(a) || (a.is_multicast() && matches!(ipv6_scope(a), Scope::InterfaceLocal | Scope::LinkLocal))
+    is_ipv6_link_local(a)
+        || (a.is_multicast() && matches!(ipv6_scope(a), Scope::InterfaceLocal | Scope::LinkLocal))
 }
 
 /// `::ffff:a.b.c.d` → `a.b.c.d` (RFC 4291 §2.5.5.2).
@@ -199,7 +200,10 @@ mod tests {
         assert_eq!(ipv4_mapped(&"::ffff:192.0.2.1".parse().unwrap()), Some(Ipv4Addr::new(192, 0, 2, 1)));
         assert!(is_ipv4_compatible(&"::192.0.2.1".parse().unwrap()));
         assert!(!is_ipv4_compatible(&"::1".parse().unwrap()));
-        assert_eq!(solicited_node(&"2001:db8::12:3456".parse().unwrap()), "ff02::1:ff12:3456".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            solicited_node(&"2001:db8::12:3456".parse().unwrap()),
+            "ff02::1:ff12:3456".parse::<Ipv6Addr>().unwrap()
+        );
         assert_eq!(
             link_local_from_iid(eui64_iid([0x02, 0, 0, 0, 0, 1])),
             "fe80::ff:fe00:1".parse::<Ipv6Addr>().unwrap()

@@ -113,3 +113,74 @@ impl EchoTable {
         self.sockets.get_mut(&ident)?.pop_front()
     }
 }
+
+impl crate::stack::Stack {
+    /// Binds an echo identifier (a ping socket); false if taken.
+    pub fn echo_bind(&mut self, ident: u16) -> bool {
+        self.echo.bind(ident)
+    }
+
+    /// Releases an echo identifier.
+    pub fn echo_unbind(&mut self, ident: u16) {
+        self.echo.unbind(ident)
+    }
+
+    /// The next reply or error for an identifier.
+    pub fn echo_recv(&mut self, ident: u16) -> Option<EchoEvent> {
+        self.echo.recv(ident)
+    }
+
+    /// Sends an echo request; returns the source used. Fails like a socket
+    /// would: EHOSTUNREACH/ENETUNREACH without a route, EADDRNOTAVAIL without a
+    /// source, EMSGSIZE when too big with DF.
+    pub fn echo_send(&mut self, req: &EchoRequest, now: Instant) -> crate::StackResult<IpAddr> {
+        use crate::errno::{Errno, StackError};
+        use crate::sysctl::Knob;
+        use via6_wire::ip::protocol;
+        self.last_now = now;
+        let (lookup, src) = self.originate(req.dst, req.zone, req.src)?;
+        let data: Vec<u8> = (0..req.payload_len).map(|i| (i % 256) as u8).collect();
+        let result = match (src, req.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let repr = via6_wire::icmpv4::Icmpv4Repr::EchoRequest {
+                    ident: req.ident,
+                    seq_no: req.seq,
+                    data: &data,
+                };
+                let mut msg = vec![0u8; repr.buffer_len()];
+                repr.emit(&mut msg).map_err(|e| StackError::new(Errno::EINVAL, e.to_string()))?;
+                let ttl = req.ttl.unwrap_or(self.sysctl.get(Knob::InetTtl) as u8);
+                let p = crate::ipv4::Ipv4Send {
+                    src: s,
+                    dst: d,
+                    protocol: protocol::ICMP,
+                    ttl,
+                    dont_frag: req.dont_frag,
+                };
+                self.ipv4_send(&lookup, p, &msg, now)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let repr = via6_wire::icmpv6::Icmpv6Repr::EchoRequest {
+                    ident: req.ident,
+                    seq_no: req.seq,
+                    data: &data,
+                };
+                let mut msg = vec![0u8; repr.buffer_len()];
+                repr.emit(s, d, &mut msg).map_err(|e| StackError::new(Errno::EINVAL, e.to_string()))?;
+                let default = if d.is_multicast() { Knob::Ip6DefMcastHlim } else { Knob::Ip6Hlim };
+                let hop_limit = req.ttl.unwrap_or(self.sysctl.get(default) as u8);
+                if req.dont_frag && 40 + msg.len() > lookup.mtu as usize {
+                    return Err(StackError::new(
+                        Errno::EMSGSIZE,
+                        format!("{} bytes exceed the path MTU {}", 40 + msg.len(), lookup.mtu),
+                    ));
+                }
+                let p = crate::ipv6::Ipv6Send { src: s, dst: d, next_header: protocol::ICMPV6, hop_limit };
+                self.ipv6_send(&lookup, p, &msg, now)
+            }
+            _ => Err(StackError::new(Errno::EAFNOSUPPORT, "source and destination families differ")),
+        };
+        self.drain_looped_pub(now);
+        result.map(|_| src)
+    }
+}

@@ -67,13 +67,23 @@ enum Added {
 impl Stack {
     /// Feeds an IPv4 packet to reassembly; returns the whole datagram when
     /// it is not a fragment or is now complete.
-    pub(crate) fn reassemble_v4(&mut self, ifindex: IfIndex, buf: PacketBuf, now: Instant) -> Option<PacketBuf> {
+    pub(crate) fn reassemble_v4(
+        &mut self,
+        ifindex: IfIndex,
+        buf: PacketBuf,
+        now: Instant,
+    ) -> Option<PacketBuf> {
         let pkt = Ipv4Packet::new_checked(buf.bytes()).ok()?;
         if !pkt.is_fragment() {
             return Some(buf);
         }
         self.stats.inc(Counter::IpsFragments);
-        let key = FragKey { src: IpAddr::V4(pkt.src()), dst: IpAddr::V4(pkt.dst()), id: u32::from(pkt.ident()), proto: pkt.protocol() };
+        let key = FragKey {
+            src: IpAddr::V4(pkt.src()),
+            dst: IpAddr::V4(pkt.dst()),
+            id: u32::from(pkt.ident()),
+            proto: pkt.protocol(),
+        };
         let hlen = pkt.header_len();
         let head = (pkt.frag_offset() == 0).then(|| buf.bytes()[..hlen].to_vec());
         let off = usize::from(pkt.frag_offset());
@@ -86,7 +96,8 @@ impl Stack {
             self.sysctl.get(Knob::InetMaxFragsPerPacket),
             self.sysctl.get(Knob::InetMaxFrags),
         );
-        match self.frag_add(key, ifindex, head, first, off, more, data, now + Duration::from_secs(30), limits) {
+        match self.frag_add(key, ifindex, head, first, off, more, data, now + Duration::from_secs(30), limits)
+        {
             Added::Complete(mut whole) => {
                 self.stats.inc(Counter::IpsReassembled);
                 let total = whole.len();
@@ -154,7 +165,17 @@ impl Stack {
             self.sysctl.get(Knob::Ip6MaxFrags),
         );
         let deadline = now + Duration::from_secs(60);
-        match self.frag_add(key, ifindex, head, first, usize::from(repr.fragment_offset), repr.more_fragments, data, deadline, limits) {
+        match self.frag_add(
+            key,
+            ifindex,
+            head,
+            first,
+            usize::from(repr.fragment_offset),
+            repr.more_fragments,
+            data,
+            deadline,
+            limits,
+        ) {
             Added::Complete(whole) => {
                 self.stats.inc(Counter::Ip6sReassembled);
                 self.deliver_reassembled_v6(ifindex, whole, now);
@@ -252,7 +273,8 @@ impl Stack {
     /// Drops datagrams whose time ran out, with ICMP time exceeded (code 1)
     /// when the first fragment had arrived (RFC 792, RFC 8200 §4.5).
     pub(crate) fn frag_timers(&mut self, now: Instant) {
-        let expired: Vec<FragKey> = self.frag.queues.iter().filter(|(_, d)| d.deadline <= now).map(|(k, _)| *k).collect();
+        let expired: Vec<FragKey> =
+            self.frag.queues.iter().filter(|(_, d)| d.deadline <= now).map(|(k, _)| *k).collect();
         for k in expired {
             let Some(d) = self.frag.queues.remove(&k) else { continue };
             self.frag.held -= d.pieces.len();
@@ -316,7 +338,12 @@ impl Stack {
 
     /// Fragments a locally originated IPv6 packet (RFC 8200 §4.5) with an
     /// unpredictable identification (RFC 7739).
-    pub(crate) fn fragment_v6_and_send(&mut self, buf: PacketBuf, lookup: &RouteLookup, now: Instant) -> StackResult<()> {
+    pub(crate) fn fragment_v6_and_send(
+        &mut self,
+        buf: PacketBuf,
+        lookup: &RouteLookup,
+        now: Instant,
+    ) -> StackResult<()> {
         let Ok(pkt) = Ipv6Packet::new_checked(buf.bytes()) else {
             self.pool.put(buf);
             return Ok(());
@@ -343,7 +370,12 @@ impl Stack {
             let b = f.bytes_mut();
             b[..40].copy_from_slice(&header);
             b[4..6].copy_from_slice(&((8 + n) as u16).to_be_bytes());
-            let fr = Ipv6FragmentRepr { next_header, fragment_offset: at as u16, more_fragments: !last, identification: id };
+            let fr = Ipv6FragmentRepr {
+                next_header,
+                fragment_offset: at as u16,
+                more_fragments: !last,
+                identification: id,
+            };
             let _ = fr.emit(&mut b[40..48]);
             b[48..].copy_from_slice(&payload[at..at + n]);
             self.stats.inc(Counter::Ip6sOfragments);

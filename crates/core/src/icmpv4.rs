@@ -62,16 +62,18 @@ impl Stack {
                 self.send_icmpv4(dst, src, &reply, now);
             }
             Icmpv4Repr::EchoReply { ident, seq_no, data } => {
-                let ev = EchoEvent::Reply { from: IpAddr::V4(src), seq: seq_no, ttl, len: data.len(), at: now };
+                let ev =
+                    EchoEvent::Reply { from: IpAddr::V4(src), seq: seq_no, ttl, len: data.len(), at: now };
                 self.echo.deliver(ident, ev);
             }
             Icmpv4Repr::DstUnreachable { invoking, extensions, .. }
             | Icmpv4Repr::TimeExceeded { invoking, extensions, .. }
             | Icmpv4Repr::ParamProblem { invoking, extensions, .. } => {
                 let mtu = match repr {
-                    Icmpv4Repr::DstUnreachable { reason: Icmpv4DstUnreachable::FragNeeded { next_hop_mtu }, .. } => {
-                        Some(u32::from(next_hop_mtu))
-                    }
+                    Icmpv4Repr::DstUnreachable {
+                        reason: Icmpv4DstUnreachable::FragNeeded { next_hop_mtu },
+                        ..
+                    } => Some(u32::from(next_hop_mtu)),
                     _ => None,
                 };
                 self.icmpv4_error_input(src, pkt.msg_type(), pkt.msg_code(), invoking, extensions, mtu, now);
@@ -106,12 +108,19 @@ impl Stack {
         let ident = u16::from_be_bytes([quoted[4], quoted[5]]);
         let seq = u16::from_be_bytes([quoted[6], quoted[7]]);
         let (ifname, ifindex) = interface_info(extensions);
-        let ev = EchoEvent::Error { from: IpAddr::V4(from), seq, icmp_type, code, mtu, ifname, ifindex, at: now };
+        let ev =
+            EchoEvent::Error { from: IpAddr::V4(from), seq, icmp_type, code, mtu, ifname, ifindex, at: now };
         self.echo.deliver(ident, ev);
     }
 
     /// Sends an ICMPv4 message from `src` to `dst`.
-    pub(crate) fn send_icmpv4(&mut self, src: Ipv4Addr, dst: Ipv4Addr, repr: &Icmpv4Repr<'_>, now: Instant) -> bool {
+    pub(crate) fn send_icmpv4(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        repr: &Icmpv4Repr<'_>,
+        now: Instant,
+    ) -> bool {
         let Ok(lookup) = self.route_lookup(IpAddr::V4(dst), None) else { return false };
         let mut msg = vec![0u8; repr.buffer_len()];
         if repr.emit(&mut msg).is_err() {
@@ -161,7 +170,10 @@ impl Stack {
         let view = self.route_view_v4(&back);
         let source = srcsel::v4::select_icmp_error(&self.ifaces, dst, Some(&view), src).addr;
         let ext = match err {
-            Icmp4Error::TtlExceeded | Icmp4Error::NetUnreachable | Icmp4Error::HostUnreachable | Icmp4Error::FragNeeded(_)
+            Icmp4Error::TtlExceeded
+            | Icmp4Error::NetUnreachable
+            | Icmp4Error::HostUnreachable
+            | Icmp4Error::FragNeeded(_)
                 if self.sysctl.on(Knob::IcmpExtIfinfo) =>
             {
                 self.ifinfo_extension(in_if, true)
@@ -186,7 +198,9 @@ impl Stack {
                 invoking,
                 extensions,
             },
-            Icmp4Error::ParamProblem(pointer) => Icmpv4Repr::ParamProblem { code: 0, pointer, invoking, extensions },
+            Icmp4Error::ParamProblem(pointer) => {
+                Icmpv4Repr::ParamProblem { code: 0, pointer, invoking, extensions }
+            }
             Icmp4Error::RedirectHost(gateway) => Icmpv4Repr::Redirect { code: 1, gateway, invoking },
         };
         self.send_icmpv4(source, src, &repr, now);
@@ -218,7 +232,7 @@ impl Stack {
 /// The RFC 5837 interface name and index in an error's extensions, if any.
 pub(crate) fn interface_info(extensions: Option<&[u8]>) -> (Option<String>, Option<u32>) {
     let Some(ext) = extensions.and_then(|e| IcmpExtension::new_checked(e).ok()) else { return (None, None) };
-    for obj in ext.objects().flatten() {
+    for obj in ext.objects() {
         if let Ok(info) = InterfaceInfo::parse(&obj) {
             return (info.name_str().map(str::to_string), info.if_index);
         }

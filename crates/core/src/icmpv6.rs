@@ -13,7 +13,9 @@ use crate::stats::Counter;
 use crate::sysctl::Knob;
 use crate::time::Instant;
 use std::net::{IpAddr, Ipv6Addr};
-use via6_wire::icmpv6::{Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6ParamProblem, Icmpv6Repr, Icmpv6TimeExceeded};
+use via6_wire::icmpv6::{
+    Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6ParamProblem, Icmpv6Repr, Icmpv6TimeExceeded,
+};
 use via6_wire::ip::protocol;
 use via6_wire::Ipv6Packet;
 
@@ -54,7 +56,13 @@ impl Stack {
                 self.send_icmpv6(from, src, Some(ifindex), &reply, now);
             }
             Icmpv6Repr::EchoReply { ident, seq_no, data } => {
-                let ev = EchoEvent::Reply { from: IpAddr::V6(src), seq: seq_no, ttl: hlim, len: data.len(), at: now };
+                let ev = EchoEvent::Reply {
+                    from: IpAddr::V6(src),
+                    seq: seq_no,
+                    ttl: hlim,
+                    len: data.len(),
+                    at: now,
+                };
                 self.echo.deliver(ident, ev);
             }
             Icmpv6Repr::DstUnreachable { invoking, extensions, .. }
@@ -94,7 +102,8 @@ impl Stack {
         let ident = u16::from_be_bytes([q[4], q[5]]);
         let seq = u16::from_be_bytes([q[6], q[7]]);
         let (ifname, ifindex) = crate::icmpv4::interface_info(extensions);
-        let ev = EchoEvent::Error { from: IpAddr::V6(from), seq, icmp_type, code, mtu, ifname, ifindex, at: now };
+        let ev =
+            EchoEvent::Error { from: IpAddr::V6(from), seq, icmp_type, code, mtu, ifname, ifindex, at: now };
         self.echo.deliver(ident, ev);
     }
 
@@ -108,7 +117,9 @@ impl Stack {
         now: Instant,
     ) -> bool {
         let zone = if addr::needs_zone(&dst) { zone } else { None };
-        let Ok((lookup, src)) = self.originate(IpAddr::V6(dst), zone, src.map(IpAddr::V6)) else { return false };
+        let Ok((lookup, src)) = self.originate(IpAddr::V6(dst), zone, src.map(IpAddr::V6)) else {
+            return false;
+        };
         let IpAddr::V6(src) = src else { return false };
         self.send_icmpv6_via(&lookup, src, dst, repr, None, now)
     }
@@ -173,7 +184,9 @@ impl Stack {
         let Ok(back) = self.route_lookup(IpAddr::V6(src), zone) else { return };
         let Some(source) = self.icmp6_error_source(&back, &src, &dst) else { return };
         let ext = match err {
-            Icmp6Error::Unreachable(_) | Icmp6Error::HopLimitExceeded if self.sysctl.on(Knob::Icmp6ExtIfinfo) => {
+            Icmp6Error::Unreachable(_) | Icmp6Error::HopLimitExceeded
+                if self.sysctl.on(Knob::Icmp6ExtIfinfo) =>
+            {
                 self.ifinfo_extension(in_if, false)
             }
             _ => None,
@@ -224,4 +237,3 @@ impl Stack {
         }
     }
 }
-

@@ -103,7 +103,14 @@ pub struct IfAddr {
 impl IfAddr {
     /// A permanent address with no flags.
     pub fn permanent(addr: IpAddr, prefix_len: u8) -> Self {
-        IfAddr { addr, prefix_len, flags: AddrFlags::default(), valid_until: None, preferred_until: None, dad: None }
+        IfAddr {
+            addr,
+            prefix_len,
+            flags: AddrFlags::default(),
+            valid_until: None,
+            preferred_until: None,
+            dad: None,
+        }
     }
 
     /// Whether the address may be used at all (as a source, or to accept
@@ -184,7 +191,13 @@ pub struct NdVars {
 
 impl Default for NdVars {
     fn default() -> Self {
-        NdVars { base_reachable_ms: 30_000, reachable_ms: 30_000, retrans_ms: 1_000, cur_hop_limit: 0, link_mtu: 0 }
+        NdVars {
+            base_reachable_ms: 30_000,
+            reachable_ms: 30_000,
+            retrans_ms: 1_000,
+            cur_hop_limit: 0,
+            link_mtu: 0,
+        }
     }
 }
 

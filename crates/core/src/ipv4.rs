@@ -68,7 +68,11 @@ impl Stack {
         buf.truncate(total);
         // RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: martian sources.
         let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
-        if src.is_multicast() || src.is_broadcast() || (src.is_loopback() && !from_loopback) || dst.is_unspecified() {
+        if src.is_multicast()
+            || src.is_broadcast()
+            || (src.is_loopback() && !from_loopback)
+            || dst.is_unspecified()
+        {
             self.stats.inc(Counter::IpsBadaddr);
             self.pool.put(buf);
             return;

@@ -149,7 +149,11 @@ impl Stack {
                 }
                 _ if !for_us => {
                     // A router forwards without looking further (RFC 8200 §4).
-                    return Verdict::Deliver { protocol: ext.kind.protocol(), offset: ext.offset, named_at: ext.named_at };
+                    return Verdict::Deliver {
+                        protocol: ext.kind.protocol(),
+                        offset: ext.offset,
+                        named_at: ext.named_at,
+                    };
                 }
                 ExtHeaderKind::DestinationOptions => {
                     if !self.ipv6_options(ifindex, buf, &ext, dst_is_multicast, now) {
@@ -352,7 +356,9 @@ impl Stack {
         let Ok(pkt) = Ipv6Packet::new_checked(buf.bytes()) else { return };
         let src = pkt.src();
         let on_link = addr::is_ipv6_link_local(&src)
-            || self.interface(in_if).is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(IpAddr::V6(src))));
+            || self
+                .interface(in_if)
+                .is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(IpAddr::V6(src))));
         let IpAddr::V6(target) = lookup.neighbour else { return };
         if on_link && target != src {
             self.stats.inc(Counter::Ip6sRedirectsent);
@@ -361,7 +367,13 @@ impl Stack {
     }
 
     /// Sends a locally originated IPv6 packet.
-    pub(crate) fn ipv6_send(&mut self, lookup: &RouteLookup, p: Ipv6Send, payload: &[u8], now: Instant) -> StackResult<()> {
+    pub(crate) fn ipv6_send(
+        &mut self,
+        lookup: &RouteLookup,
+        p: Ipv6Send,
+        payload: &[u8],
+        now: Instant,
+    ) -> StackResult<()> {
         let repr = Ipv6Repr {
             src: p.src,
             dst: p.dst,

@@ -3,14 +3,25 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+mod arp;
 pub mod buf;
+mod closed;
 pub mod echo;
 pub mod errno;
+mod frag;
 pub mod icmp;
+mod icmpv4;
+mod icmpv6;
 pub mod iface;
+pub mod ipv4;
+pub mod ipv6;
+mod link;
+mod nd;
 pub mod neigh;
+pub mod output;
 pub mod rng;
 pub mod route;
+pub mod srcsel;
 pub mod stack;
 pub mod stats;
 pub mod sysctl;

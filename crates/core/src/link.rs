@@ -114,7 +114,11 @@ impl Stack {
                     Resolution::Ready(mac, buf) => self.ethernet_send(ifindex, mac, buf),
                     Resolution::Held { dropped, solicit } => {
                         if let Some(old) = dropped {
-                            self.stats.inc(if neighbour.is_ipv4() { Counter::ArpsDropped } else { Counter::Nd6sDropped });
+                            self.stats.inc(if neighbour.is_ipv4() {
+                                Counter::ArpsDropped
+                            } else {
+                                Counter::Nd6sDropped
+                            });
                             self.pool.put(old);
                         }
                         if solicit {
@@ -128,7 +132,7 @@ impl Stack {
 
     /// Frames an IP packet for Ethernet: the EtherType follows the packet's
     /// version nibble, never the neighbour's family.
-    pub(crate) fn ethernet_send(&mut self, ifindex: IfIndex, dst: MacAddr, mut buf: PacketBuf) {
+    pub(crate) fn ethernet_send(&mut self, ifindex: IfIndex, dst: MacAddr, buf: PacketBuf) {
         let Some(src) = self.interface(ifindex).and_then(|i| i.mac()) else {
             self.pool.put(buf);
             return;
@@ -154,12 +158,12 @@ impl Stack {
         mut buf: PacketBuf,
     ) {
         let repr = EthernetRepr { dst, src, vlan: None, ethertype };
-        match buf.prepend(HEADROOM) {
-            Some(h) if repr.emit(h).is_ok() => self.enqueue_tx(ifindex, buf),
-            _ => {
-                self.stats.inc(Counter::IfsTxqdrop);
-                self.pool.put(buf);
-            }
+        let ok = buf.prepend(HEADROOM).is_some_and(|h| repr.emit(h).is_ok());
+        if ok {
+            self.enqueue_tx(ifindex, buf);
+        } else {
+            self.stats.inc(Counter::IfsTxqdrop);
+            self.pool.put(buf);
         }
     }
 
@@ -179,22 +183,39 @@ impl Stack {
         }
         let params: Vec<(NeighKey, NudParams)> =
             self.neigh.entries().iter().map(|(k, _)| (*k, self.nud_params(k))).collect();
-        let lookup = |k: &NeighKey| params.iter().find(|(x, _)| x == k).map(|(_, p)| *p).unwrap_or(params[0].1);
+        let lookup =
+            |k: &NeighKey| params.iter().find(|(x, _)| x == k).map(|(_, p)| *p).unwrap_or(params[0].1);
         let actions = self.neigh.poll(now, lookup);
         for a in actions {
             match a {
                 crate::neigh::NeighAction::Solicit { key, unicast } => self.solicit(key, unicast, now),
                 crate::neigh::NeighAction::Failed { key, held } => {
-                    self.stats.inc(if key.addr.is_ipv4() { Counter::ArpsTimeouts } else { Counter::Nd6sFailed });
+                    self.stats.inc(if key.addr.is_ipv4() {
+                        Counter::ArpsTimeouts
+                    } else {
+                        Counter::Nd6sFailed
+                    });
                     for pkt in held {
                         // RFC 4861 §7.2.2 (address unreachable), RFC 1812
                         // §4.3.3.1 (host unreachable): the error follows the
                         // *packet's* family.
-                        self.icmp_error_unreachable_host(key.ifindex, pkt.bytes(), now);
+                        self.unreachable_neighbour(key.ifindex, pkt.bytes(), now);
                         self.pool.put(pkt);
                     }
                 }
             }
+        }
+    }
+}
+
+impl Stack {
+    /// Host unreachable (ICMPv4 code 1) or address unreachable (ICMPv6 code
+    /// 3) for a packet whose next hop did not answer — in the packet's family.
+    fn unreachable_neighbour(&mut self, ifindex: IfIndex, pkt: &[u8], now: Instant) {
+        match ip_version(pkt) {
+            Some(4) => self.icmp4_error(ifindex, pkt, crate::icmp::Icmp4Error::HostUnreachable, now),
+            Some(6) => self.icmp6_error(ifindex, pkt, crate::icmp::Icmp6Error::Unreachable(3), now),
+            _ => {}
         }
     }
 }

@@ -33,7 +33,9 @@ impl Stack {
     pub(crate) fn make_link_local(&self, ifindex: IfIndex) -> Ipv6Addr {
         let fe80 = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0);
         match self.interface(ifindex).and_then(|i| i.mac()) {
-            Some(mac) if !self.sysctl.on(Knob::Ip6UseStableaddr) => addr::link_local_from_iid(addr::eui64_iid(mac.0)),
+            Some(mac) if !self.sysctl.on(Knob::Ip6UseStableaddr) => {
+                addr::link_local_from_iid(addr::eui64_iid(mac.0))
+            }
             _ => self.stable_address(ifindex, fe80, 0),
         }
     }
@@ -79,7 +81,8 @@ impl Stack {
     /// Runs DAD, router solicitation, address lifetimes, RA-learnt route
     /// expiry and router advertisements.
     pub(crate) fn nd_timers(&mut self, now: Instant) {
-        let retrans: Vec<(IfIndex, u32)> = self.ifaces.iter().map(|i| (i.index, i.nd_vars.retrans_ms)).collect();
+        let retrans: Vec<(IfIndex, u32)> =
+            self.ifaces.iter().map(|i| (i.index, i.nd_vars.retrans_ms)).collect();
         for (ifindex, retrans_ms) in retrans {
             // DAD (RFC 4862 §5.4.2): probes spaced RetransTimer; success once
             // the last probe's timer runs out with no conflict.
@@ -113,7 +116,8 @@ impl Stack {
                 self.send_dad_ns(ifindex, target, nonce);
             }
             // Router solicitation.
-            let due = self.interface(ifindex).is_some_and(|i| i.rs_left > 0 && i.rs_next.is_some_and(|t| t <= now));
+            let due =
+                self.interface(ifindex).is_some_and(|i| i.rs_left > 0 && i.rs_next.is_some_and(|t| t <= now));
             if due {
                 self.send_rs(ifindex, now);
                 if let Some(i) = self.iface_mut(ifindex) {
@@ -137,7 +141,14 @@ impl Stack {
 
     /// Sends an NS for `target` (RFC 4861 §7.2.2): multicast to the
     /// solicited-node group, or unicast when probing a known neighbour.
-    pub(crate) fn send_ns(&mut self, ifindex: IfIndex, target: Ipv6Addr, unicast: Option<MacAddr>, _dad: bool, now: Instant) {
+    pub(crate) fn send_ns(
+        &mut self,
+        ifindex: IfIndex,
+        target: Ipv6Addr,
+        unicast: Option<MacAddr>,
+        _dad: bool,
+        now: Instant,
+    ) {
         let Some(iface) = self.interface(ifindex) else { return };
         let Some(src) = iface.link_local6().or_else(|| {
             iface.usable_addrs().find_map(|a| match a.addr {
@@ -169,7 +180,14 @@ impl Stack {
     }
 
     /// Sends an ND message with hop limit 255 (RFC 4861 §6.1.1, §7.1.1).
-    fn send_nd(&mut self, ifindex: IfIndex, src: Ipv6Addr, dst: Ipv6Addr, repr: &Icmpv6Repr<'_>, now: Instant) {
+    fn send_nd(
+        &mut self,
+        ifindex: IfIndex,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        repr: &Icmpv6Repr<'_>,
+        now: Instant,
+    ) {
         let Some(iface) = self.interface(ifindex) else { return };
         let mut route = Route::new(IpPrefix::V6(Ipv6Prefix::host(dst)), NextHop::OnLink, Some(ifindex));
         route.proto = RouteProto::Kernel;
@@ -185,7 +203,15 @@ impl Stack {
     }
 
     /// ND input (RFC 4861 §6.1, §7.1: hop limit must be 255).
-    pub(crate) fn nd_input(&mut self, ifindex: IfIndex, src: Ipv6Addr, dst: Ipv6Addr, hlim: u8, nd: &NdiscRepr<'_>, now: Instant) {
+    pub(crate) fn nd_input(
+        &mut self,
+        ifindex: IfIndex,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hlim: u8,
+        nd: &NdiscRepr<'_>,
+        now: Instant,
+    ) {
         if hlim != 255 || NdiscOptions::new(nd.options()).any(|o| o.is_err()) {
             self.stats.inc(match nd {
                 NdiscRepr::NeighborSolicit { .. } => Counter::Icp6sBadns,
@@ -198,15 +224,18 @@ impl Stack {
         }
         let lladdr = |kind_src: bool| {
             NdiscOptions::new(nd.options()).flatten().find_map(|o| match (o, kind_src) {
-                (NdiscOption::SourceLinkLayerAddr(b), true) | (NdiscOption::TargetLinkLayerAddr(b), false) => {
-                    via6_wire::ndisc_option::ll_addr_mac(b)
-                }
+                (NdiscOption::SourceLinkLayerAddr(b), true)
+                | (NdiscOption::TargetLinkLayerAddr(b), false) => via6_wire::ndisc_option::ll_addr_mac(b),
                 _ => None,
             })
         };
         match *nd {
-            NdiscRepr::NeighborSolicit { target, .. } => self.ns_input(ifindex, src, dst, target, lladdr(true), nd, now),
-            NdiscRepr::NeighborAdvert { flags, target, .. } => self.na_input(ifindex, target, flags, lladdr(false), now),
+            NdiscRepr::NeighborSolicit { target, .. } => {
+                self.ns_input(ifindex, src, dst, target, lladdr(true), nd, now)
+            }
+            NdiscRepr::NeighborAdvert { flags, target, .. } => {
+                self.na_input(ifindex, target, flags, lladdr(false), now)
+            }
             NdiscRepr::RouterSolicit { .. } => {
                 if let (Some(mac), false) = (lladdr(true), src.is_unspecified()) {
                     self.neigh_learned(ifindex, IpAddr::V6(src), mac);
@@ -216,7 +245,9 @@ impl Stack {
                 }
             }
             NdiscRepr::RouterAdvert { .. } => self.ra_input(ifindex, src, nd, lladdr(true), now),
-            NdiscRepr::Redirect { target, dest, .. } => self.redirect_input(ifindex, src, target, dest, lladdr(false), now),
+            NdiscRepr::Redirect { target, dest, .. } => {
+                self.redirect_input(ifindex, src, target, dest, lladdr(false), now)
+            }
         }
     }
 
@@ -270,7 +301,15 @@ impl Stack {
         self.send_na(ifindex, target, src, true, my_mac, now);
     }
 
-    fn send_na(&mut self, ifindex: IfIndex, target: Ipv6Addr, dst: Ipv6Addr, solicited: bool, mac: Option<MacAddr>, now: Instant) {
+    fn send_na(
+        &mut self,
+        ifindex: IfIndex,
+        target: Ipv6Addr,
+        dst: Ipv6Addr,
+        solicited: bool,
+        mac: Option<MacAddr>,
+        now: Instant,
+    ) {
         let mut opts = [0u8; 8];
         let n = mac.map_or(0, |m| NdiscOption::TargetLinkLayerAddr(&m.0).emit(&mut opts).unwrap_or(0));
         let flags = NaFlags { router: self.forwarding(false), solicited, override_: true };
@@ -278,7 +317,14 @@ impl Stack {
         self.send_nd(ifindex, target, dst, &repr, now);
     }
 
-    fn na_input(&mut self, ifindex: IfIndex, target: Ipv6Addr, flags: NaFlags, tlla: Option<MacAddr>, now: Instant) {
+    fn na_input(
+        &mut self,
+        ifindex: IfIndex,
+        target: Ipv6Addr,
+        flags: NaFlags,
+        tlla: Option<MacAddr>,
+        now: Instant,
+    ) {
         if let Some(entry) = self.interface(ifindex).and_then(|i| i.find_addr(IpAddr::V6(target))) {
             if entry.flags.tentative {
                 self.dad_failed(ifindex, target, now);
@@ -287,9 +333,15 @@ impl Stack {
         }
         let key = NeighKey { ifindex, addr: IpAddr::V6(target) };
         let params = self.nud_params(&key);
-        if let Some((mac, held)) =
-            self.neigh.advertised(key, tlla, flags.solicited, flags.override_, Some(flags.router), now, &params)
-        {
+        if let Some((mac, held)) = self.neigh.advertised(
+            key,
+            tlla,
+            flags.solicited,
+            flags.override_,
+            Some(flags.router),
+            now,
+            &params,
+        ) {
             for pkt in held {
                 self.ethernet_send(ifindex, mac, pkt);
             }
@@ -318,8 +370,17 @@ impl Stack {
     }
 
     /// RA processing on a host (RFC 4861 §6.3.4, RFC 4862 §5.5.3).
-    fn ra_input(&mut self, ifindex: IfIndex, src: Ipv6Addr, nd: &NdiscRepr<'_>, slla: Option<MacAddr>, now: Instant) {
-        let NdiscRepr::RouterAdvert { hop_limit, router_lifetime, reachable_time, retrans_time, options, .. } = *nd
+    fn ra_input(
+        &mut self,
+        ifindex: IfIndex,
+        src: Ipv6Addr,
+        nd: &NdiscRepr<'_>,
+        slla: Option<MacAddr>,
+        now: Instant,
+    ) {
+        let NdiscRepr::RouterAdvert {
+            hop_limit, router_lifetime, reachable_time, retrans_time, options, ..
+        } = *nd
         else {
             return;
         };
@@ -352,7 +413,10 @@ impl Stack {
         // Default router list (RFC 4861 §6.3.4): a ::/0 route with the
         // router lifetime.
         let gw = NextHop::Gateway(crate::GatewayAddr::V6(ZonedIpv6 { addr: src, zone: Some(ifindex) }));
-        let default: IpPrefix = IpPrefix::V6(Ipv6Prefix::new_truncating(Ipv6Addr::UNSPECIFIED, 0).unwrap_or(Ipv6Prefix::host(Ipv6Addr::UNSPECIFIED)));
+        let default: IpPrefix = IpPrefix::V6(
+            Ipv6Prefix::new_truncating(Ipv6Addr::UNSPECIFIED, 0)
+                .unwrap_or(Ipv6Prefix::host(Ipv6Addr::UNSPECIFIED)),
+        );
         let _ = self.routes.remove_where(default, |r| r.proto == RouteProto::Ra && r.nexthop == gw);
         if router_lifetime != 0 && !no_radr {
             let mut r = Route::new(default, gw, Some(ifindex));
@@ -370,8 +434,24 @@ impl Stack {
                         }
                     }
                 }
-                NdiscOption::PrefixInformation { prefix_len, on_link, autonomous, valid_lifetime, preferred_lifetime, prefix } => {
-                    self.prefix_info(ifindex, prefix, prefix_len, on_link, autonomous, valid_lifetime, preferred_lifetime, now);
+                NdiscOption::PrefixInformation {
+                    prefix_len,
+                    on_link,
+                    autonomous,
+                    valid_lifetime,
+                    preferred_lifetime,
+                    prefix,
+                } => {
+                    self.prefix_info(
+                        ifindex,
+                        prefix,
+                        prefix_len,
+                        on_link,
+                        autonomous,
+                        valid_lifetime,
+                        preferred_lifetime,
+                        now,
+                    );
                 }
                 _ => {}
             }
@@ -399,7 +479,8 @@ impl Stack {
         let expiry = |secs: u32| (secs != u32::MAX).then(|| now + Duration::from_secs(u64::from(secs)));
         if on_link {
             let dest = IpPrefix::V6(p);
-            let _ = self.routes.remove_where(dest, |r| r.proto == RouteProto::Ra && r.ifindex == Some(ifindex));
+            let _ =
+                self.routes.remove_where(dest, |r| r.proto == RouteProto::Ra && r.ifindex == Some(ifindex));
             if valid != 0 {
                 let mut r = Route::new(dest, NextHop::OnLink, Some(ifindex));
                 r.proto = RouteProto::Ra;
@@ -453,13 +534,25 @@ impl Stack {
 
     /// RFC 4861 §8.3: a host accepts a redirect from its current first hop
     /// and installs a host route via the target.
-    fn redirect_input(&mut self, ifindex: IfIndex, src: Ipv6Addr, target: Ipv6Addr, dest: Ipv6Addr, tlla: Option<MacAddr>, _now: Instant) {
-        if self.forwarding(false) || !self.sysctl.on(Knob::Icmp6RedirAccept) || !addr::is_ipv6_link_local(&src) {
+    fn redirect_input(
+        &mut self,
+        ifindex: IfIndex,
+        src: Ipv6Addr,
+        target: Ipv6Addr,
+        dest: Ipv6Addr,
+        tlla: Option<MacAddr>,
+        _now: Instant,
+    ) {
+        if self.forwarding(false)
+            || !self.sysctl.on(Knob::Icmp6RedirAccept)
+            || !addr::is_ipv6_link_local(&src)
+        {
             self.stats.inc(Counter::Icp6sBadredirect);
             return;
         }
         let current = self.routes.lookup(IpAddr::V6(dest)).map(|(_, r)| r.nexthop);
-        let from_first_hop = matches!(current, Some(NextHop::Gateway(crate::GatewayAddr::V6(z))) if z.addr == src);
+        let from_first_hop =
+            matches!(current, Some(NextHop::Gateway(crate::GatewayAddr::V6(z))) if z.addr == src);
         if !from_first_hop {
             self.stats.inc(Counter::Icp6sBadredirect);
             return;
@@ -480,7 +573,14 @@ impl Stack {
     }
 
     /// Sends an ICMPv6 redirect to the source of `offending` (RFC 4861 §8.2).
-    pub(crate) fn send_redirect(&mut self, ifindex: IfIndex, offending: &[u8], target: Ipv6Addr, dest: Ipv6Addr, now: Instant) {
+    pub(crate) fn send_redirect(
+        &mut self,
+        ifindex: IfIndex,
+        offending: &[u8],
+        target: Ipv6Addr,
+        dest: Ipv6Addr,
+        now: Instant,
+    ) {
         let Ok(ip) = via6_wire::Ipv6Packet::new_checked(offending) else { return };
         let to = ip.src();
         let Some(src) = self.interface(ifindex).and_then(|i| i.link_local6()) else { return };
@@ -488,7 +588,9 @@ impl Stack {
         let take = offending.len().min(1280 - 40 - 40 - 8 - 8) & !7;
         let mut opts = vec![0u8; take + 8 + 8];
         let mut n = 0;
-        if let Some(mac) = self.neigh.get(&NeighKey { ifindex, addr: IpAddr::V6(target) }).and_then(|e| e.lladdr) {
+        if let Some(mac) =
+            self.neigh.get(&NeighKey { ifindex, addr: IpAddr::V6(target) }).and_then(|e| e.lladdr)
+        {
             n += NdiscOption::TargetLinkLayerAddr(&mac.0).emit(&mut opts[n..]).unwrap_or(0);
         }
         n += NdiscOption::RedirectedHeader(&offending[..take]).emit(&mut opts[n..]).unwrap_or(0);
@@ -506,8 +608,12 @@ impl Stack {
             self.ra_next.clear();
             return;
         }
-        let ifs: Vec<IfIndex> =
-            self.ifaces.iter().filter(|i| i.kind != LinkKind::Loopback && i.link_local6().is_some()).map(|i| i.index).collect();
+        let ifs: Vec<IfIndex> = self
+            .ifaces
+            .iter()
+            .filter(|i| i.kind != LinkKind::Loopback && i.link_local6().is_some())
+            .map(|i| i.index)
+            .collect();
         for ifindex in ifs {
             let due = match self.ra_next.iter().find(|(i, _)| *i == ifindex) {
                 None => true,
@@ -568,4 +674,3 @@ impl Stack {
         self.send_nd(ifindex, src, addr::ALL_NODES, &repr, now);
     }
 }
-

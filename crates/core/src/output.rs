@@ -57,7 +57,10 @@ impl Stack {
         if let IpAddr::V6(d6) = dst {
             if addr::needs_zone(&d6) {
                 let zone = zone.ok_or_else(|| {
-                    StackError::new(Errno::EINVAL, format!("{d6} is link-scoped and needs a zone (%interface)"))
+                    StackError::new(
+                        Errno::EINVAL,
+                        format!("{d6} is link-scoped and needs a zone (%interface)"),
+                    )
                 })?;
                 let iface = self.interface(zone).ok_or_else(|| crate::stack::no_iface(zone))?;
                 let mut route = Route::new(host_prefix(dst), NextHop::OnLink, Some(zone));
@@ -72,19 +75,27 @@ impl Stack {
                 });
             }
         }
-        let (id, route) = self.routes.lookup(dst).ok_or_else(|| {
-            StackError::new(Errno::ENETUNREACH, format!("no route to {dst}"))
-        })?;
+        let (id, route) = self
+            .routes
+            .lookup(dst)
+            .ok_or_else(|| StackError::new(Errno::ENETUNREACH, format!("no route to {dst}")))?;
         match route.nexthop {
             NextHop::Reject => {
-                return Err(StackError::new(Errno::EHOSTUNREACH, format!("route {} is a reject route", route.dest)))
+                return Err(StackError::new(
+                    Errno::EHOSTUNREACH,
+                    format!("route {} is a reject route", route.dest),
+                ))
             }
             NextHop::Blackhole => {
-                return Err(StackError::new(Errno::EHOSTUNREACH, format!("route {} is a blackhole route", route.dest)))
+                return Err(StackError::new(
+                    Errno::EHOSTUNREACH,
+                    format!("route {} is a blackhole route", route.dest),
+                ))
             }
             _ => {}
         }
-        let ifindex = route.ifindex.ok_or_else(|| StackError::new(Errno::ENETUNREACH, "route has no interface"))?;
+        let ifindex =
+            route.ifindex.ok_or_else(|| StackError::new(Errno::ENETUNREACH, "route has no interface"))?;
         let iface = self.interface(ifindex).ok_or_else(|| crate::stack::no_iface(ifindex))?;
         if !iface.up {
             return Err(StackError::new(Errno::ENETDOWN, format!("interface {} is down", iface.name)));
@@ -100,7 +111,11 @@ impl Stack {
 
     /// Chooses the source for a locally originated packet to `dst` over
     /// `lookup` (DESIGN §3).
-    pub fn select_source(&self, dst: IpAddr, lookup: &RouteLookup) -> Result<Decision<IpAddr>, srcsel::NoSource> {
+    pub fn select_source(
+        &self,
+        dst: IpAddr,
+        lookup: &RouteLookup,
+    ) -> Result<Decision<IpAddr>, srcsel::NoSource> {
         match dst {
             IpAddr::V4(d) => {
                 let view = self.route_view_v4(lookup);
@@ -163,7 +178,12 @@ impl Stack {
 
     /// Route + source for an originated packet; the errno a socket call
     /// would return when there is none.
-    pub(crate) fn originate(&self, dst: IpAddr, zone: Option<IfIndex>, src: Option<IpAddr>) -> StackResult<(RouteLookup, IpAddr)> {
+    pub(crate) fn originate(
+        &self,
+        dst: IpAddr,
+        zone: Option<IfIndex>,
+        src: Option<IpAddr>,
+    ) -> StackResult<(RouteLookup, IpAddr)> {
         let lookup = self.route_lookup(dst, zone)?;
         let src = match src {
             Some(s) => {
@@ -172,7 +192,11 @@ impl Stack {
                 }
                 s
             }
-            None => self.select_source(dst, &lookup).map_err(|e| StackError::new(Errno::EADDRNOTAVAIL, e.reason))?.addr,
+            None => {
+                self.select_source(dst, &lookup)
+                    .map_err(|e| StackError::new(Errno::EADDRNOTAVAIL, e.reason))?
+                    .addr
+            }
         };
         Ok((lookup, src))
     }
@@ -184,4 +208,3 @@ fn host_prefix(a: IpAddr) -> IpPrefix {
         IpAddr::V6(v6) => IpPrefix::V6(via6_wire::Ipv6Prefix::host(v6)),
     }
 }
-

@@ -74,6 +74,10 @@ pub struct Stack {
     pub(crate) logs: VecDeque<LogLine>,
     pub(crate) ip4_ident: u16,
     pub(crate) last_now: Instant,
+    pub(crate) policy: crate::srcsel::policy::PolicyTable,
+    pub(crate) ra_next: Vec<(IfIndex, Instant)>,
+    pub(crate) last_cannot_forward_log: Option<Instant>,
+    pub(crate) frag: crate::frag::Reassembly,
 }
 
 impl Stack {
@@ -102,6 +106,10 @@ impl Stack {
             logs: VecDeque::new(),
             ip4_ident,
             last_now: Instant::ZERO,
+            policy: Default::default(),
+            ra_next: Vec::new(),
+            last_cannot_forward_log: None,
+            frag: Default::default(),
         }
     }
 
@@ -147,6 +155,21 @@ impl Stack {
     /// The route table.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+
+    /// The RFC 6724 policy table (`ip6addrctl`).
+    pub fn policy(&self) -> &crate::srcsel::policy::PolicyTable {
+        &self.policy
+    }
+
+    /// The policy table, to change it.
+    pub fn policy_mut(&mut self) -> &mut crate::srcsel::policy::PolicyTable {
+        &mut self.policy
+    }
+
+    /// Bytes and fragments held by reassembly (for memory-bound checks).
+    pub fn reassembly_held(&self) -> (usize, usize) {
+        (self.frag.bytes(), self.frag.held)
     }
 
     /// The neighbour cache.
@@ -238,17 +261,29 @@ impl Stack {
     /// Assigns an address. IPv6 addresses on non-loopback links start
     /// tentative and run DAD (RFC 4862 §5.4); a connected route follows the
     /// subnet.
-    pub fn add_address(&mut self, ifindex: IfIndex, addr: IpAddr, prefix_len: u8, now: Instant) -> StackResult<()> {
+    pub fn add_address(
+        &mut self,
+        ifindex: IfIndex,
+        addr: IpAddr,
+        prefix_len: u8,
+        now: Instant,
+    ) -> StackResult<()> {
         let max = if addr.is_ipv4() { 32 } else { 128 };
         if prefix_len > max {
-            return Err(StackError::new(Errno::EINVAL, format!("prefix length {prefix_len} too long for {addr}")));
+            return Err(StackError::new(
+                Errno::EINVAL,
+                format!("prefix length {prefix_len} too long for {addr}"),
+            ));
         }
         bad_unicast(addr)?;
         let dad_count = self.sysctl.get(Knob::Ip6DadCount) as u32;
         let nonce = self.rng.next_u64().to_be_bytes();
         let iface = self.iface_mut(ifindex).ok_or_else(|| no_iface(ifindex))?;
         if iface.find_addr(addr).is_some() {
-            return Err(StackError::new(Errno::EEXIST, format!("{addr} is already assigned to {}", iface.name)));
+            return Err(StackError::new(
+                Errno::EEXIST,
+                format!("{addr} is already assigned to {}", iface.name),
+            ));
         }
         let mut entry = IfAddr::permanent(addr, prefix_len);
         if let IpAddr::V6(a6) = addr {
@@ -282,7 +317,9 @@ impl Stack {
         if let Ok(dest) = connected_prefix(gone.addr, gone.prefix_len) {
             let still_needed = iface.addrs.iter().any(|a| connected_prefix(a.addr, a.prefix_len) == Ok(dest));
             if !still_needed {
-                let _ = self.routes.remove_where(dest, |r| r.proto == RouteProto::Kernel && r.ifindex == Some(ifindex));
+                let _ = self
+                    .routes
+                    .remove_where(dest, |r| r.proto == RouteProto::Kernel && r.ifindex == Some(ifindex));
             }
         }
         Ok(())
@@ -308,7 +345,10 @@ impl Stack {
         match route.nexthop {
             NextHop::Gateway(GatewayAddr::V6(z)) if addr::needs_zone(&z.addr) => {
                 let zone = z.zone.ok_or_else(|| {
-                    StackError::new(Errno::EINVAL, format!("link-local gateway {} needs a zone (%interface)", z.addr))
+                    StackError::new(
+                        Errno::EINVAL,
+                        format!("link-local gateway {} needs a zone (%interface)", z.addr),
+                    )
                 })?;
                 self.interface(zone).ok_or_else(|| no_iface(zone))?;
                 match route.ifindex {
@@ -324,7 +364,10 @@ impl Stack {
             }
             NextHop::Gateway(g) if route.ifindex.is_none() => {
                 let via = self.routes.lookup(g.ip()).and_then(|(_, r)| r.ifindex).ok_or_else(|| {
-                    StackError::new(Errno::ENETUNREACH, format!("gateway {} is not reachable by any route", g.ip()))
+                    StackError::new(
+                        Errno::ENETUNREACH,
+                        format!("gateway {} is not reachable by any route", g.ip()),
+                    )
                 })?;
                 route.ifindex = Some(via);
             }
@@ -341,7 +384,10 @@ impl Stack {
                 ));
             }
             if !self.is_local_address(src) {
-                return Err(StackError::new(Errno::EADDRNOTAVAIL, format!("src {src} is not a local address")));
+                return Err(StackError::new(
+                    Errno::EADDRNOTAVAIL,
+                    format!("src {src} is not a local address"),
+                ));
             }
         }
         self.routes.add(route).map_err(|_| StackError::new(Errno::EEXIST, "route already in table"))
@@ -356,7 +402,9 @@ impl Stack {
 
     /// Removes every static route (FreeBSD `route flush`).
     pub fn flush_routes(&mut self, family: Option<bool>) -> usize {
-        self.routes.retain(|r| r.proto != RouteProto::Static || family.is_some_and(|v4| r.dest.is_ipv4() != v4)).len()
+        self.routes
+            .retain(|r| r.proto != RouteProto::Static || family.is_some_and(|v4| r.dest.is_ipv4() != v4))
+            .len()
     }
 
     /// Whether `addr` is assigned (and usable) on any interface.
@@ -382,6 +430,7 @@ impl Stack {
         self.last_now = now;
         self.nd_timers(now);
         self.neigh_timers(now);
+        self.frag_timers(now);
         self.drain_looped(now);
         self.next_deadline()
     }
@@ -403,6 +452,10 @@ impl Stack {
             return;
         }
         self.tx.push_back(TxFrame { ifindex, buf });
+    }
+
+    pub(crate) fn drain_looped_pub(&mut self, now: Instant) {
+        self.drain_looped(now);
     }
 
     fn drain_looped(&mut self, now: Instant) {
@@ -434,6 +487,7 @@ impl Stack {
             d = crate::time::earliest(d, r.expires);
         }
         d = crate::time::earliest(d, self.router_adv_deadline());
+        d = crate::time::earliest(d, self.frag_deadline());
         if !self.looped.is_empty() {
             d = Some(self.last_now);
         }

@@ -154,7 +154,11 @@ impl Sysctl {
 
     /// Looks up a tunable by name.
     pub fn knob(name: &str) -> Result<Knob, SysctlError> {
-        SPECS.iter().find(|s| s.name == name).map(|s| s.knob).ok_or_else(|| SysctlError::Unknown(name.to_string()))
+        SPECS
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.knob)
+            .ok_or_else(|| SysctlError::Unknown(name.to_string()))
     }
 
     /// Sets a tunable by name.
@@ -207,7 +211,10 @@ mod tests {
     #[test]
     fn unknown_and_out_of_range() {
         let mut s = Sysctl::new();
-        assert_eq!(s.set_by_name("net.inet6.ip6.nonsense", 1), Err(SysctlError::Unknown("net.inet6.ip6.nonsense".into())));
+        assert_eq!(
+            s.set_by_name("net.inet6.ip6.nonsense", 1),
+            Err(SysctlError::Unknown("net.inet6.ip6.nonsense".into()))
+        );
         assert!(matches!(s.set_by_name("net.inet6.ip6.forwarding", 2), Err(SysctlError::OutOfRange { .. })));
         assert_eq!(s.set_by_name("net.inet6.ip6.forwarding", 1), Ok(0));
         assert!(s.on(Knob::Ip6Forwarding));

@@ -70,7 +70,11 @@ impl RouteTable {
     }
 
     /// Removes the first route for `dest` matching `pred`.
-    pub fn remove_where(&mut self, dest: IpPrefix, pred: impl Fn(&Route) -> bool) -> Result<Route, RouteError> {
+    pub fn remove_where(
+        &mut self,
+        dest: IpPrefix,
+        pred: impl Fn(&Route) -> bool,
+    ) -> Result<Route, RouteError> {
         let ids = self.by_prefix.get_mut(&dest).ok_or(RouteError::NotFound)?;
         let pos = ids
             .iter()
@@ -193,7 +197,10 @@ mod tests {
     fn v4_via_v6() -> Route {
         Route::new(
             "0.0.0.0/0".parse().unwrap(),
-            NextHop::Gateway(GatewayAddr::V6(ZonedIpv6 { addr: "fe80::1".parse().unwrap(), zone: Some(IfIndex(2)) })),
+            NextHop::Gateway(GatewayAddr::V6(ZonedIpv6 {
+                addr: "fe80::1".parse().unwrap(),
+                zone: Some(IfIndex(2)),
+            })),
             Some(IfIndex(2)),
         )
     }

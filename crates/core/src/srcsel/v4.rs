@@ -31,7 +31,9 @@ fn v4_addrs(iface: &Interface) -> impl Iterator<Item = (Ipv4Addr, &crate::iface:
 fn all_candidates(ifaces: &[Interface]) -> Vec<Verdict> {
     ifaces
         .iter()
-        .flat_map(|i| v4_addrs(i).map(move |(a, _)| Verdict { addr: IpAddr::V4(a), ifindex: i.index, lost: None }))
+        .flat_map(|i| {
+            v4_addrs(i).map(move |(a, _)| Verdict { addr: IpAddr::V4(a), ifindex: i.index, lost: None })
+        })
         .collect()
 }
 
@@ -81,7 +83,11 @@ pub fn rule_any_global(ifaces: &[Interface], dst: Ipv4Addr) -> Option<Ipv4Addr> 
 
 /// Selects the source of a locally originated IPv4 packet to `dst` over
 /// `route`. Never switches to another route to find a source.
-pub fn select_originated(ifaces: &[Interface], route: &RouteView, dst: Ipv4Addr) -> Result<Decision<Ipv4Addr>, NoSource> {
+pub fn select_originated(
+    ifaces: &[Interface],
+    route: &RouteView,
+    dst: Ipv4Addr,
+) -> Result<Decision<Ipv4Addr>, NoSource> {
     let mut verdicts = all_candidates(ifaces);
     if let Some(a) = rule_route_src(ifaces, route) {
         return Ok(finish(a, Rule::RouteSrc, verdicts));
@@ -101,7 +107,9 @@ pub fn select_originated(ifaces: &[Interface], route: &RouteView, dst: Ipv4Addr)
     let reason = if verdicts.is_empty() {
         "no IPv4 source address: the node has no usable IPv4 address".to_string()
     } else {
-        format!("no IPv4 source address usable towards {dst}: only loopback or link-local IPv4 addresses exist")
+        format!(
+            "no IPv4 source address usable towards {dst}: only loopback or link-local IPv4 addresses exist"
+        )
     };
     Err(NoSource { reason, verdicts })
 }

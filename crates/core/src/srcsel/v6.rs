@@ -70,7 +70,8 @@ pub fn candidates<'a>(
     for iface in ifaces {
         for e in &iface.addrs {
             let IpAddr::V6(a) = e.addr else { continue };
-            let refuse = |why: &str| Verdict { addr: e.addr, ifindex: iface.index, lost: Some(why.to_string()) };
+            let refuse =
+                |why: &str| Verdict { addr: e.addr, ifindex: iface.index, lost: Some(why.to_string()) };
             let scope = ipv6_scope(&a);
             if e.flags.tentative {
                 refused.push(refuse("tentative (DAD in progress)"));
@@ -219,7 +220,10 @@ pub fn select(ifaces: &[Interface], ctx: &Ctx<'_>) -> Result<Decision<Ipv6Addr>,
     }
     let Some(first) = cands.first() else {
         return Err(NoSource {
-            reason: format!("no IPv6 source address usable towards {}: the node has no usable IPv6 address", ctx.dst),
+            reason: format!(
+                "no IPv6 source address usable towards {}: the node has no usable IPv6 address",
+                ctx.dst
+            ),
             verdicts,
         });
     };
@@ -245,7 +249,11 @@ pub fn select(ifaces: &[Interface], ctx: &Ctx<'_>) -> Result<Decision<Ipv6Addr>,
     }
     let mut all = vec![Verdict { addr: IpAddr::V6(best.addr), ifindex: best.ifindex, lost: None }];
     for (l, rule, by) in losers {
-        all.push(Verdict { addr: IpAddr::V6(l.addr), ifindex: l.ifindex, lost: Some(format!("lost to {by} by {rule}")) });
+        all.push(Verdict {
+            addr: IpAddr::V6(l.addr),
+            ifindex: l.ifindex,
+            lost: Some(format!("lost to {by} by {rule}")),
+        });
     }
     all.append(&mut verdicts);
     Ok(Decision { addr: best.addr, rule: decided_by, verdicts: all })
