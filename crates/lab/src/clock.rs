@@ -1,8 +1,8 @@
 //! The lab's virtual clock: nanoseconds since the start of the run, moved
 //! only by the lab (never by a wall clock).
 
-use crate::vcore::time::Instant;
 use core::time::Duration;
+use via6_core::time::Instant;
 
 /// A monotonic virtual clock.
 #[derive(Debug, Clone, Default)]

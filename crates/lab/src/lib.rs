@@ -8,18 +8,19 @@
 
 pub mod clock;
 pub mod config;
+pub mod lab;
 pub mod link;
+pub mod node;
 pub mod pcapng;
 pub mod scenario;
 pub mod sched;
 pub mod topology;
-mod vcore;
-// node.rs and lab.rs need via6-core, which does not compile on main yet;
-// they join the module tree (and vcore goes) once it does.
 
 pub use clock::Clock;
 pub use config::{ConfigError, NodeConfig, NodeSpec};
+pub use lab::{Lab, LabNode, LabStats};
 pub use link::{Endpoint, Link, LinkParams, LinkStats, Side};
+pub use node::{build_stack, derive_mac, BuiltNode};
 pub use pcapng::PcapngWriter;
 pub use scenario::{Runner, Step, StepError, StepTarget};
 pub use sched::Scheduler;

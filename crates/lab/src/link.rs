@@ -3,9 +3,9 @@
 //! delay, loss, duplication, reordering (extra random delay) and corruption
 //! (one random byte flipped).
 
-use crate::vcore::rng::Rng;
-use crate::vcore::time::Instant;
 use core::time::Duration;
+use via6_core::rng::Rng;
+use via6_core::time::Instant;
 
 /// Length of the Ethernet header a lab frame carries on top of the MTU.
 pub const ETHERNET_HEADER: usize = 14;

@@ -3,8 +3,8 @@
 //! timestamps in microseconds (the default `if_tsresol`), so no `if_tsresol`
 //! option is written.
 
-use crate::vcore::time::Instant;
 use std::io::{self, Write};
+use via6_core::time::Instant;
 
 /// LINKTYPE_ETHERNET: frames start with an Ethernet header.
 pub const LINKTYPE_ETHERNET: u16 = 1;

@@ -7,10 +7,10 @@
 //! other features (ping, route get, netstat, sink, transfer, ...) register
 //! theirs with [`Runner::register`].
 
-use crate::vcore::time::Instant;
 use core::time::Duration;
 use std::collections::BTreeMap;
 use std::fmt;
+use via6_core::time::Instant;
 
 /// The seed report's topology: h1 — r1 (no IPv4) — h2, IPv4 via IPv6 next hops.
 pub const SEED: &str = include_str!("../scenarios/seed.toml");

@@ -2,9 +2,9 @@
 //! events due at the same instant come out in the order they were scheduled
 //! and every run with the same inputs is identical.
 
-use crate::vcore::time::Instant;
 use core::cmp::Ordering;
 use std::collections::BinaryHeap;
+use via6_core::time::Instant;
 
 struct Entry<E> {
     at: Instant,
