@@ -514,6 +514,72 @@ mod tests {
         assert_eq!(lab.links()[1].stats.too_big, 1);
     }
 
+    fn ping(lab: &mut Lab, from: &str, dst: &str, seq: u16) -> Option<via6_core::echo::EchoEvent> {
+        let now = lab.now();
+        let st = lab.node_mut(from).unwrap();
+        st.echo_bind(7);
+        let req = via6_core::echo::EchoRequest {
+            dst: dst.parse().unwrap(),
+            zone: None,
+            src: None,
+            ident: 7,
+            seq,
+            payload_len: 56,
+            ttl: None,
+            dont_frag: false,
+        };
+        st.echo_send(&req, now).unwrap();
+        lab.run_for(Duration::from_millis(100));
+        lab.node_mut(from).unwrap().echo_recv(7)
+    }
+
+    /// The seed report end to end: IPv4 across a router with only IPv6 next
+    /// hops, both ways, and the router's ICMPv4 errors from 192.0.0.8.
+    #[test]
+    fn seed_path_end_to_end() {
+        use via6_core::echo::EchoEvent;
+        let mut lab = seed_lab(1);
+        lab.enable_capture();
+        lab.run_for(Duration::from_secs(3));
+        for (seq, dst) in [(1, "203.0.113.2"), (2, "2001:db8:2::1")] {
+            match ping(&mut lab, "h1", dst, seq) {
+                Some(EchoEvent::Reply { from, seq: s, .. }) => {
+                    assert_eq!((from.to_string(), s), (dst.to_string(), seq))
+                }
+                other => panic!("ping {dst}: {other:?}"),
+            }
+        }
+        match ping(&mut lab, "h1", "203.0.113.99", 3) {
+            Some(EchoEvent::Error { from, .. }) => assert_eq!(from.to_string(), "192.0.0.8"),
+            other => panic!("ping 203.0.113.99: {other:?}"),
+        }
+        // IPv4 frames crossed the r1-h2 link (EtherType 0x0800).
+        assert!(lab.captured(1).iter().any(|c| c.data.get(12..14) == Some(&[0x08, 0x00][..])));
+    }
+
+    #[test]
+    fn impaired_runs_are_byte_identical() {
+        let text = builtin("seed")
+            .unwrap()
+            .replace("delay_ms = 1\n", "delay_ms = 1\nloss = 0.2\ndup = 0.1\nreorder = 0.3\n");
+        let run = |seed| {
+            let mut lab = Lab::from_toml(&text, seed).unwrap();
+            let buf = Shared::default();
+            lab.set_pcap_writer(1, Box::new(buf.clone())).unwrap();
+            lab.run_for(Duration::from_secs(3));
+            for seq in 0..20 {
+                ping(&mut lab, "h1", "203.0.113.2", seq);
+            }
+            let bytes = buf.0.borrow().clone();
+            (bytes, lab.links()[1].stats)
+        };
+        let (a, sa) = run(3);
+        let (b, sb) = run(3);
+        assert_eq!(sa, sb);
+        assert_eq!(a, b);
+        assert!(sa.lost > 0 && sa.duplicated > 0 && sa.reordered > 0, "{sa:?}");
+    }
+
     #[test]
     fn runner_wait_drives_the_lab() {
         let mut lab = seed_lab(1);
