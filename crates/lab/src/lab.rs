@@ -111,11 +111,14 @@ impl Lab {
         let mut ends = HashMap::new();
         for (i, l) in topo.links.iter().enumerate() {
             let name = l.name();
-            let ep = |e: crate::topology::LinkEnd| Endpoint {
-                node: e.node,
-                ifindex: nodes[e.node].ifindex[e.iface].0,
+            let ep = |e: crate::topology::LinkEnd| {
+                let ifindex =
+                    nodes.get(e.node).and_then(|n: &LabNode| n.ifindex.get(e.iface)).ok_or_else(|| {
+                        ConfigError::new(format!("link[{i}]"), format!("end {e:?} names no node interface"))
+                    })?;
+                Ok::<_, ConfigError>(Endpoint { node: e.node, ifindex: ifindex.0 })
             };
-            let (a, b) = (ep(l.a), ep(l.b));
+            let (a, b) = (ep(l.a)?, ep(l.b)?);
             let params = LinkParams {
                 mtu: l.mtu,
                 delay: l.delay,

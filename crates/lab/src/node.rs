@@ -76,11 +76,19 @@ pub fn build_stack(spec: &NodeSpec, seed: u64, now: Instant) -> Result<BuiltNode
         ifindex.push(idx);
     }
     for (i, r) in spec.routes.iter().enumerate() {
+        let pos = |p: usize| {
+            ifindex.get(p).copied().ok_or_else(|| {
+                ConfigError::new(format!("route[{i}]"), format!("interface position {p} is out of range"))
+            })
+        };
         let nexthop = match r.via {
             None => NextHop::OnLink,
             Some(HostAddr::V4(a)) => NextHop::Gateway(GatewayAddr::V4(a)),
             Some(HostAddr::V6 { addr, iface }) => {
-                let zone = if via6_core::addr::needs_zone(&addr) { iface.map(|p| ifindex[p]) } else { None };
+                let zone = match iface {
+                    Some(p) if via6_core::addr::needs_zone(&addr) => Some(pos(p)?),
+                    _ => None,
+                };
                 NextHop::Gateway(GatewayAddr::V6(ZonedIpv6 { addr, zone }))
             }
         };
@@ -88,7 +96,8 @@ pub fn build_stack(spec: &NodeSpec, seed: u64, now: Instant) -> Result<BuiltNode
             Some(HostAddr::V6 { iface, .. }) => iface,
             _ => None,
         });
-        let mut route = Route::new(r.dest, nexthop, dev.map(|p| ifindex[p]));
+        let dev = dev.map(pos).transpose()?;
+        let mut route = Route::new(r.dest, nexthop, dev);
         route.src = r.src;
         if let Some(m) = r.metric {
             route.metric = m;
