@@ -10,7 +10,11 @@ use via6_lab::scenario::{self, Runner};
 use via6_lab::verbs;
 
 #[derive(Parser)]
-#[command(name = "via6", version, about = "A userspace dual-stack network stack that gets IPv4 via IPv6 next hops right")]
+#[command(
+    name = "via6",
+    version,
+    about = "A userspace dual-stack network stack that gets IPv4 via IPv6 next hops right"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,17 +44,25 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lab { scenario, topology, run, pcap, seed } => match lab(scenario, topology, run, pcap, seed) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("via6: {e}");
-                ExitCode::from(2)
+        Command::Lab { scenario, topology, run, pcap, seed } => {
+            match lab(scenario, topology, run, pcap, seed) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("via6: {e}");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
     }
 }
 
-fn lab(scenario: Option<String>, topology: Option<PathBuf>, run: Vec<String>, pcap: Option<PathBuf>, seed: u64) -> Result<(), String> {
+fn lab(
+    scenario: Option<String>,
+    topology: Option<PathBuf>,
+    run: Vec<String>,
+    pcap: Option<PathBuf>,
+    seed: u64,
+) -> Result<(), String> {
     let (text, default_steps) = match (&topology, scenario.as_deref()) {
         (Some(path), _) => {
             (std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?, Vec::new())
@@ -60,7 +72,11 @@ fn lab(scenario: Option<String>, topology: Option<PathBuf>, run: Vec<String>, pc
             let text = scenario::builtin(name).ok_or_else(|| {
                 format!("no built-in scenario `{name}` (have: {})", scenario::builtin_names().join(", "))
             })?;
-            let steps = if name == "seed" { verbs::SEED_STEPS.iter().map(|s| s.to_string()).collect() } else { Vec::new() };
+            let steps = if name == "seed" {
+                verbs::SEED_STEPS.iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            };
             (text.to_string(), steps)
         }
     };

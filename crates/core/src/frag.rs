@@ -209,7 +209,8 @@ impl Stack {
         deadline: Instant,
         (max_packets, max_per_packet, max_total): (i64, i64, i64),
     ) -> Added {
-        if max_packets == 0 || max_total == 0 || (more && (!data.len().is_multiple_of(8) || data.is_empty())) {
+        if max_packets == 0 || max_total == 0 || (more && (!data.len().is_multiple_of(8) || data.is_empty()))
+        {
             return Added::Dropped;
         }
         let r = &mut self.frag;

@@ -15,6 +15,7 @@ pub mod pcapng;
 pub mod scenario;
 pub mod sched;
 pub mod topology;
+pub mod verbs;
 
 pub use clock::Clock;
 pub use config::{ConfigError, NodeConfig, NodeSpec};

@@ -25,7 +25,8 @@ fn parse_dst(stack: &Stack, s: &str) -> Result<(IpAddr, Option<via6_core::IfInde
     match s.split_once('%') {
         Some((a, z)) => {
             let a: IpAddr = a.parse().map_err(|_| err(format!("`{s}` is not an address")))?;
-            let zone = stack.ifindex(z).ok_or_else(|| err(format!("no interface `{z}` for zone in `{s}`")))?;
+            let zone =
+                stack.ifindex(z).ok_or_else(|| err(format!("no interface `{z}` for zone in `{s}`")))?;
             Ok((a, Some(zone)))
         }
         None => Ok((s.parse().map_err(|_| err(format!("`{s}` is not an address")))?, None)),
@@ -49,11 +50,19 @@ fn gateway_text(stack: &Stack, nh: &NextHop, ifname: &str) -> String {
 pub fn netstat_rn(stack: &Stack) -> String {
     let mut out = String::from("Routing tables\n");
     for (title, v4) in [("Internet", true), ("Internet6", false)] {
-        let _ = write!(out, "\n{title}:\n{:<32} {:<28} {:<6} {}\n", "Destination", "Gateway", "Flags", "Netif");
+        let _ =
+            write!(out, "\n{title}:\n{:<32} {:<28} {:<6} {}\n", "Destination", "Gateway", "Flags", "Netif");
         for (_, r) in stack.routes().iter().filter(|(_, r)| r.dest.is_ipv4() == v4) {
             let ifname = r.ifindex.and_then(|i| stack.interface(i)).map_or("-", |i| i.name.as_str());
             let dest = if r.dest.prefix_len() == 0 { "default".to_string() } else { r.dest.to_string() };
-            let _ = writeln!(out, "{:<32} {:<28} {:<6} {}", dest, gateway_text(stack, &r.nexthop, ifname), r.flags(), ifname);
+            let _ = writeln!(
+                out,
+                "{:<32} {:<28} {:<6} {}",
+                dest,
+                gateway_text(stack, &r.nexthop, ifname),
+                r.flags(),
+                ifname
+            );
         }
     }
     out
@@ -129,9 +138,8 @@ fn ping_opts(args: &[String]) -> Result<PingOpts, StepError> {
     let mut o = PingOpts { count: 3, size: 56, df: false, ttl: None, dst: String::new() };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut val = |name: &str| {
-            it.next().ok_or_else(|| err(format!("ping: option {name} needs a value"))).cloned()
-        };
+        let mut val =
+            |name: &str| it.next().ok_or_else(|| err(format!("ping: option {name} needs a value"))).cloned();
         match a.as_str() {
             "-c" => o.count = val("-c")?.parse().map_err(|_| err("ping: -c takes a count"))?,
             "-s" => o.size = val("-s")?.parse().map_err(|_| err("ping: -s takes a size"))?,
@@ -176,14 +184,23 @@ pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
     stack.echo_bind(ident);
     let v6 = dst.is_ipv6();
     let mut out = if v6 {
-        format!("PING6({}={}+8+{} bytes) --> {}\n", o.size + 48, 40, o.size + 8, o.dst)
+        format!("PING6({}=40+8+{} bytes) --> {}\n", o.size + 48, o.size, o.dst)
     } else {
         format!("PING {} ({}): {} data bytes\n", o.dst, dst, o.size)
     };
     let (mut received, mut errors) = (0, 0);
     for seq in 0..o.count {
         let sent_at = lab.now();
-        let req = EchoRequest { dst, zone, src: None, ident, seq, payload_len: o.size, ttl: o.ttl, dont_frag: o.df };
+        let req = EchoRequest {
+            dst,
+            zone,
+            src: None,
+            ident,
+            seq,
+            payload_len: o.size,
+            ttl: o.ttl,
+            dont_frag: o.df,
+        };
         match probe(lab, &name, &req, Duration::from_secs(1)) {
             Err(e) => {
                 let _ = writeln!(out, "ping: sendto: {e}");
@@ -192,7 +209,12 @@ pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
             Ok(Some(EchoEvent::Reply { from, seq, ttl, len, at })) => {
                 received += 1;
                 let what = if v6 { "hlim" } else { "ttl" };
-                let _ = writeln!(out, "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={:.3} ms", len + 8, ms(at - sent_at));
+                let _ = writeln!(
+                    out,
+                    "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={:.3} ms",
+                    len + 8,
+                    ms(at - sent_at)
+                );
             }
             Ok(Some(EchoEvent::Error { from, icmp_type, code, mtu, .. })) => {
                 errors += 1;
@@ -205,7 +227,11 @@ pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
         lab.run_for(Duration::from_millis(10));
     }
     let loss = 100.0 * f64::from(o.count - received) / f64::from(o.count.max(1));
-    let _ = write!(out, "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ", o.dst, o.count, received);
+    let _ = write!(
+        out,
+        "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ",
+        o.dst, o.count, received
+    );
     if errors > 0 {
         let _ = write!(out, "+{errors} errors, ");
     }
@@ -242,7 +268,12 @@ pub fn traceroute(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
     let mut it = step.args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "-m" => max = it.next().and_then(|v| v.parse().ok()).ok_or_else(|| err("traceroute: -m takes a number"))?,
+            "-m" => {
+                max = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| err("traceroute: -m takes a number"))?
+            }
             "-n" | "-I" | "-e" => {}
             s if !s.starts_with('-') => dst_s = Some(s.to_string()),
             s => return Err(err(format!("traceroute: unknown option `{s}`"))),
@@ -263,7 +294,16 @@ pub fn traceroute(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
         for _ in 0..3 {
             seq += 1;
             let sent_at = lab.now();
-            let req = EchoRequest { dst, zone, src: None, ident, seq, payload_len: 32, ttl: Some(ttl), dont_frag: false };
+            let req = EchoRequest {
+                dst,
+                zone,
+                src: None,
+                ident,
+                seq,
+                payload_len: 32,
+                ttl: Some(ttl),
+                dont_frag: false,
+            };
             match probe(lab, &name, &req, Duration::from_secs(2)) {
                 Err(e) => {
                     let _ = writeln!(out, "traceroute: sendto: {e}");
@@ -332,8 +372,11 @@ pub fn register(runner: &mut Runner<Lab>) {
         let stack = node(lab, step)?;
         match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
             [ifname, "mtu", mtu] => {
-                let i = stack.ifindex(ifname).ok_or_else(|| err(format!("ifconfig: interface {ifname} does not exist")))?;
-                let mtu: u32 = mtu.parse().map_err(|_| err(format!("ifconfig: mtu `{mtu}` is not a number")))?;
+                let i = stack
+                    .ifindex(ifname)
+                    .ok_or_else(|| err(format!("ifconfig: interface {ifname} does not exist")))?;
+                let mtu: u32 =
+                    mtu.parse().map_err(|_| err(format!("ifconfig: mtu `{mtu}` is not a number")))?;
                 stack.set_mtu(i, mtu).map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
                 Ok(String::new())
             }
