@@ -50,8 +50,7 @@ fn gateway_text(stack: &Stack, nh: &NextHop, ifname: &str) -> String {
 pub fn netstat_rn(stack: &Stack) -> String {
     let mut out = String::from("Routing tables\n");
     for (title, v4) in [("Internet", true), ("Internet6", false)] {
-        let _ =
-            write!(out, "\n{title}:\n{:<32} {:<28} {:<6} {}\n", "Destination", "Gateway", "Flags", "Netif");
+        let _ = write!(out, "\n{title}:\n{:<32} {:<28} {:<6} Netif\n", "Destination", "Gateway", "Flags");
         for (_, r) in stack.routes().iter().filter(|(_, r)| r.dest.is_ipv4() == v4) {
             let ifname = r.ifindex.and_then(|i| stack.interface(i)).map_or("-", |i| i.name.as_str());
             let dest = if r.dest.prefix_len() == 0 { "default".to_string() } else { r.dest.to_string() };
@@ -159,7 +158,7 @@ fn ping_opts(args: &[String]) -> Result<PingOpts, StepError> {
 fn probe(lab: &mut Lab, name: &str, req: &EchoRequest, wait: Duration) -> Result<Option<EchoEvent>, String> {
     let sent_at = lab.now();
     let stack = lab.node_mut(name).ok_or("no node")?;
-    stack.echo_send(req, sent_at).map_err(|e| format!("{}", e.reason))?;
+    stack.echo_send(req, sent_at).map_err(|e| e.reason.to_string())?;
     let end = sent_at + wait;
     while lab.now() < end {
         lab.run_for(Duration::from_millis(1));
