@@ -107,7 +107,9 @@ mod tests {
         assert_eq!(t.entries().len(), 9);
         assert!(t.entries().iter().all(|e| e.prefix.prefix_len() > 0 || e.precedence == 40));
         assert_eq!(t.lookup(&"::1".parse().unwrap()), (50, 0));
-        assert_eq!(t.lookup(&"2001:db8::1".parse().unwrap()), (5, 5));
+        // 2001::/32 is Teredo; documentation addresses fall under ::/0.
+        assert_eq!(t.lookup(&"2001:0:5ef5:79fb::1".parse().unwrap()), (5, 5));
+        assert_eq!(t.lookup(&"2001:db8::1".parse().unwrap()), (40, 1));
         assert_eq!(t.lookup(&"2002:c633:6401::1".parse().unwrap()), (30, 2));
         assert_eq!(t.lookup(&"::ffff:192.0.2.1".parse().unwrap()), (35, 4));
         assert_eq!(t.lookup(&"fd00::1".parse().unwrap()), (3, 13));
