@@ -78,7 +78,7 @@ pub fn ones_sum(data: &[u8]) -> u16 {
     let mut acc: u64 = 0;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let w = u64::from_ne_bytes(c.try_into().expect("chunks_exact(8) yields 8 bytes"));
         acc += (w & 0xffff_ffff) + (w >> 32);
     }
     let mut rest = chunks.remainder();
