@@ -1,19 +1,16 @@
-//! What a node with no socket on a port answers (until the socket layer
-//! claims ports): UDP → ICMP port unreachable (RFC 1122 §4.1.3.1, RFC 4443
-//! §3.1 code 4); TCP → RST (RFC 9293 §3.10.7.1).
+//! What a node with no TCP socket on a port answers: RST (RFC 9293
+//! §3.10.7.1). (UDP's port unreachable lives with the UDP demux.)
 
 use crate::addr::IfIndex;
 use crate::buf::PacketBuf;
-use crate::icmp::{Icmp4Error, Icmp6Error};
 use crate::stack::Stack;
 use crate::time::Instant;
 use std::net::IpAddr;
 use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 use via6_wire::tcp_option::TcpOptions;
-use via6_wire::udp::UdpPacket;
 
 /// The IP source and destination of a packet.
-fn ip_pair(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
+pub(crate) fn ip_pair(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
     match bytes.first()? >> 4 {
         4 => {
             via6_wire::Ipv4Packet::new_checked(bytes).ok().map(|p| (IpAddr::V4(p.src()), IpAddr::V4(p.dst())))
@@ -26,26 +23,6 @@ fn ip_pair(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
 }
 
 impl Stack {
-    pub(crate) fn udp_input(&mut self, ifindex: IfIndex, buf: &PacketBuf, offset: usize, now: Instant) {
-        let Some((src, dst)) = ip_pair(buf.bytes()) else { return };
-        let Some(seg) = buf.bytes().get(offset..) else { return };
-        let Ok(udp) = UdpPacket::new_checked(seg) else { return };
-        if udp.verify_checksum(src, dst).is_err() {
-            return;
-        }
-        let multicast = match dst {
-            IpAddr::V4(d) => d.is_multicast() || d.is_broadcast(),
-            IpAddr::V6(d) => d.is_multicast(),
-        };
-        if multicast {
-            return;
-        }
-        match dst {
-            IpAddr::V4(_) => self.icmp4_error(ifindex, buf.bytes(), Icmp4Error::PortUnreachable, now),
-            IpAddr::V6(_) => self.icmp6_error(ifindex, buf.bytes(), Icmp6Error::Unreachable(4), now),
-        }
-    }
-
     pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, buf: &PacketBuf, offset: usize, now: Instant) {
         let Some((src, dst)) = ip_pair(buf.bytes()) else { return };
         let Some(seg) = buf.bytes().get(offset..) else { return };

@@ -97,11 +97,22 @@ impl Stack {
     ) {
         // The quoted datagram is cut short, so no checked view: read the
         // fixed header fields by hand.
-        if invoking.len() < 20 || invoking[0] >> 4 != 4 || invoking[9] != protocol::ICMP {
+        if invoking.len() < 20 || invoking[0] >> 4 != 4 {
             return;
         }
         let hlen = usize::from(invoking[0] & 0x0f) * 4;
         let quoted = invoking.get(hlen..).unwrap_or(&[]);
+        if invoking[9] == protocol::UDP {
+            let qsrc = IpAddr::V4(Ipv4Addr::new(invoking[12], invoking[13], invoking[14], invoking[15]));
+            let qdst = IpAddr::V4(Ipv4Addr::new(invoking[16], invoking[17], invoking[18], invoking[19]));
+            if let Some(errno) = crate::socket::errno_for(false, icmp_type, code) {
+                self.udp_icmp_error(qsrc, qdst, quoted, errno);
+            }
+            return;
+        }
+        if invoking[9] != protocol::ICMP {
+            return;
+        }
         if quoted.len() < 8 || quoted[0] != 8 {
             return;
         }

@@ -92,10 +92,24 @@ impl Stack {
         now: Instant,
     ) {
         // The quoted packet is cut short: read the fixed header by hand.
-        if invoking.len() < 48 || invoking[0] >> 4 != 6 || invoking[6] != protocol::ICMPV6 {
+        if invoking.len() < 48 || invoking[0] >> 4 != 6 {
             return;
         }
         let q = &invoking[40..];
+        if invoking[6] == protocol::UDP {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&invoking[8..24]);
+            let qsrc = IpAddr::V6(Ipv6Addr::from(a));
+            a.copy_from_slice(&invoking[24..40]);
+            let qdst = IpAddr::V6(Ipv6Addr::from(a));
+            if let Some(errno) = crate::socket::errno_for(true, icmp_type, code) {
+                self.udp_icmp_error(qsrc, qdst, q, errno);
+            }
+            return;
+        }
+        if invoking[6] != protocol::ICMPV6 {
+            return;
+        }
         if q[0] != 128 {
             return;
         }

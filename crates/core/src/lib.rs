@@ -21,6 +21,7 @@ pub mod neigh;
 pub mod output;
 pub mod rng;
 pub mod route;
+pub mod socket;
 pub mod srcsel;
 pub mod stack;
 pub mod stats;

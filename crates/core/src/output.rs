@@ -116,6 +116,10 @@ impl Stack {
         dst: IpAddr,
         lookup: &RouteLookup,
     ) -> Result<Decision<IpAddr>, srcsel::NoSource> {
+        if lookup.local && dst.is_ipv4() {
+            let verdicts = vec![srcsel::Verdict { addr: dst, ifindex: lookup.ifindex, lost: None }];
+            return Ok(Decision { addr: dst, rule: srcsel::Rule::LocalDestination, verdicts });
+        }
         match dst {
             IpAddr::V4(d) => {
                 let view = self.route_view_v4(lookup);

@@ -78,6 +78,7 @@ pub struct Stack {
     pub(crate) ra_next: Vec<(IfIndex, Instant)>,
     pub(crate) last_cannot_forward_log: Option<Instant>,
     pub(crate) frag: crate::frag::Reassembly,
+    pub(crate) sockets: crate::socket::SocketTable,
 }
 
 impl Stack {
@@ -110,6 +111,7 @@ impl Stack {
             ra_next: Vec::new(),
             last_cannot_forward_log: None,
             frag: Default::default(),
+            sockets: Default::default(),
         }
     }
 

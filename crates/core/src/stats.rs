@@ -86,6 +86,11 @@ counters! {
     IcpsChecksum = "icmp", "icps_checksum", "bad checksums";
     IcpsReflect = "icmp", "icps_reflect", "message responses generated";
     IcpsBmcastecho = "icmp", "icps_bmcastecho", "multicast echo requests ignored";
+    UdpsHdrops = "udp", "udps_hdrops", "with incomplete header";
+    UdpsBadsum = "udp", "udps_badsum", "with bad checksum";
+    UdpsNoport = "udp", "udps_noport", "dropped due to no socket";
+    UdpsFullsock = "udp", "udps_fullsock", "dropped due to full socket buffers";
+    UdpsDelivered = "udp", "udps_delivered", "delivered";
     ArpsRxrequests = "arp", "arps_rxrequests", "ARP requests received";
     ArpsRxreplies = "arp", "arps_rxreplies", "ARP replies received";
     ArpsTxrequests = "arp", "arps_txrequests", "ARP requests sent";

@@ -23,6 +23,9 @@ pub enum Rule {
     Bound,
     /// The route's `src` hint (Linux `src`, DESIGN §3 IPv4 rule 1).
     RouteSrc,
+    /// The destination is one of our own addresses: it is also the source
+    /// (traffic to ourselves over loopback, as FreeBSD and Linux do).
+    LocalDestination,
     /// ICMP error: the address the offending packet was sent to (DESIGN §3
     /// ICMPv4 rule 1; RFC 1812 §4.3.2.4).
     OffendingDestination,
@@ -68,6 +71,7 @@ impl Rule {
         match self {
             Rule::Bound => "bound",
             Rule::RouteSrc => "route-src",
+            Rule::LocalDestination => "local-destination",
             Rule::OffendingDestination => "offending-destination",
             Rule::EgressSameSubnet => "egress-same-subnet",
             Rule::Egress => "egress-interface",
@@ -94,6 +98,7 @@ impl fmt::Display for Rule {
         let s = match self {
             Rule::Bound => "the socket's bound address",
             Rule::RouteSrc => "the route's src hint",
+            Rule::LocalDestination => "the destination itself (a local address)",
             Rule::OffendingDestination => "the address the offending packet was sent to",
             Rule::EgressSameSubnet => "an address of the egress interface in the next hop's subnet",
             Rule::Egress => "an address of the egress interface",

@@ -1,0 +1,192 @@
+//! The socket table with inet6(4) semantics (DESIGN §4): BSD bind/connect
+//! rules, `IPV6_V6ONLY` and IPv4-mapped addresses, wildcard versus specific
+//! binds, SO_REUSEADDR / SO_REUSEPORT, scope ids for link-local addresses, and
+//! the demultiplexing of arriving datagrams.
+//!
+//! Sockets are handles into the stack; the std- and tokio-shaped APIs of
+//! `crates/rt` and the lab's verbs are built on these calls.
+
+mod bind;
+mod calls;
+mod udp;
+
+pub use bind::{overlaps, Coverage};
+pub use calls::wildcard;
+pub(crate) use udp::errno_for;
+pub use udp::Datagram;
+
+use crate::addr::IfIndex;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+
+/// Address family of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// AF_INET.
+    Inet,
+    /// AF_INET6.
+    Inet6,
+}
+
+/// Transport of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    /// SOCK_DGRAM / IPPROTO_UDP.
+    Udp,
+    /// SOCK_STREAM / IPPROTO_TCP.
+    Tcp,
+}
+
+/// A socket's handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketHandle(pub u32);
+
+/// A bound local address: the address (unspecified for a wildcard), its
+/// zone for a link-local IPv6 address, and the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocalAddr {
+    /// The address (`0.0.0.0` / `::` for a wildcard; `::ffff:a.b.c.d` allowed
+    /// on an AF_INET6 socket with V6ONLY off).
+    pub addr: IpAddr,
+    /// The zone of a link-local address.
+    pub zone: Option<IfIndex>,
+    /// The port.
+    pub port: u16,
+}
+
+impl LocalAddr {
+    /// Whether this is a wildcard bind.
+    pub fn is_wildcard(&self) -> bool {
+        self.addr.is_unspecified()
+    }
+}
+
+/// One socket.
+#[derive(Debug)]
+pub struct Socket {
+    /// Family.
+    pub family: Family,
+    /// Transport.
+    pub proto: Proto,
+    /// Bound address, once bound (explicitly or by connect/send).
+    pub local: Option<LocalAddr>,
+    /// Connected peer.
+    pub remote: Option<SocketAddr>,
+    /// IPV6_V6ONLY (AF_INET6 only).
+    pub v6only: bool,
+    /// SO_REUSEADDR.
+    pub reuseaddr: bool,
+    /// SO_REUSEPORT.
+    pub reuseport: bool,
+    /// A pending asynchronous error (from ICMP), returned once.
+    pub error: Option<crate::errno::Errno>,
+    /// Received datagrams.
+    pub rx: VecDeque<Datagram>,
+    /// Bytes held in `rx`.
+    pub rx_bytes: usize,
+    /// Receive buffer limit (SO_RCVBUF).
+    pub rx_limit: usize,
+}
+
+impl Socket {
+    /// The address space this socket's bind claims (for conflicts and demux).
+    pub fn coverage(&self) -> Option<Coverage> {
+        self.local.map(|l| Coverage::of(self.family, self.v6only, l.addr))
+    }
+}
+
+/// Default receive buffer (FreeBSD `net.inet.udp.recvspace` is 42080; we use a
+/// round 256 KiB so lab transfers are not receive-bound).
+pub const DEFAULT_RCVBUF: usize = 256 * 1024;
+
+/// The table.
+#[derive(Debug, Default)]
+pub struct SocketTable {
+    pub(crate) slots: Vec<Option<Socket>>,
+    free: Vec<u32>,
+    /// Next candidate for ephemeral port search (RFC 6056 §3.3.2-like:
+    /// random start, then sequential).
+    pub(crate) next_ephemeral: u16,
+}
+
+/// The IANA ephemeral range (RFC 6335 §6), FreeBSD's
+/// `net.inet.ip.portrange.first`..`last` defaults.
+pub const EPHEMERAL: core::ops::RangeInclusive<u16> = 49152..=65535;
+
+impl SocketTable {
+    pub(crate) fn insert(&mut self, s: Socket) -> SocketHandle {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(s);
+                SocketHandle(i)
+            }
+            None => {
+                self.slots.push(Some(s));
+                SocketHandle(self.slots.len() as u32 - 1)
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, h: SocketHandle) -> Option<Socket> {
+        let s = self.slots.get_mut(h.0 as usize)?.take()?;
+        self.free.push(h.0);
+        Some(s)
+    }
+
+    /// A socket.
+    pub fn get(&self, h: SocketHandle) -> Option<&Socket> {
+        self.slots.get(h.0 as usize)?.as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, h: SocketHandle) -> Option<&mut Socket> {
+        self.slots.get_mut(h.0 as usize)?.as_mut()
+    }
+
+    /// Every socket.
+    pub fn iter(&self) -> impl Iterator<Item = (SocketHandle, &Socket)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (SocketHandle(i as u32), s)))
+    }
+
+    /// The socket an arriving datagram belongs to (inet6(4) demux): a
+    /// connected socket matching both ends beats a specific bind, which beats
+    /// a wildcard bind; for IPv4, an AF_INET wildcard beats an AF_INET6 dual
+    /// wildcard.
+    pub fn demux(
+        &self,
+        proto: Proto,
+        dst: IpAddr,
+        dport: u16,
+        src: IpAddr,
+        sport: u16,
+        ifindex: IfIndex,
+    ) -> Option<SocketHandle> {
+        let mut best: Option<(u8, SocketHandle)> = None;
+        for (h, s) in self.iter() {
+            if s.proto != proto {
+                continue;
+            }
+            let Some(l) = s.local else { continue };
+            if l.port != dport {
+                continue;
+            }
+            if l.zone.is_some_and(|z| z != ifindex) {
+                continue;
+            }
+            let Some(addr_score) = bind::accepts(s.family, s.v6only, l.addr, dst) else { continue };
+            let score = match s.remote {
+                Some(r) => {
+                    if bind::same_ip(r.ip(), src) && r.port() == sport {
+                        3
+                    } else {
+                        continue;
+                    }
+                }
+                None => addr_score,
+            };
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, h));
+            }
+        }
+        best.map(|(_, h)| h)
+    }
+}
