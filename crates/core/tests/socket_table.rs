@@ -48,13 +48,16 @@ fn open(s: &mut Stack, (fam, v6only, ra, rp, addr): Spec) -> Result<(), Errno> {
     s.bind(h, sa).map_err(|e| e.errno)
 }
 
+/// A table row: name, existing binds, the new bind, the expected result.
+type Row = (&'static str, &'static [Spec], Spec, Result<(), Errno>);
+
 const I4: Family = Family::Inet;
 const I6: Family = Family::Inet6;
 
 #[test]
 fn bind_table() {
     #[rustfmt::skip]
-    let rows: &[(&str, &[Spec], Spec, Result<(), Errno>)] = &[
+    let rows: &[Row] = &[
         ("wildcard v4 alone", &[], (I4, false, false, false, "0.0.0.0:53"), Ok(())),
         ("v4 + v6only v6 wildcards coexist", &[(I4, false, false, false, "0.0.0.0:53")], (I6, true, false, false, "[::]:53"), Ok(())),
         ("v4 + dual v6 wildcards coexist (inet6(4))", &[(I4, false, false, false, "0.0.0.0:53")], (I6, false, false, false, "[::]:53"), Ok(())),
