@@ -1,5 +1,9 @@
-//! `via6`: the command-line front end. Today: `via6 lab` runs a topology on
-//! the virtual clock and executes `--run` steps on its nodes.
+//! `via6`: the command-line front end.
+//!
+//! - `via6 lab [SCENARIO | --topology FILE] [--run 'NODE VERB ...']... [--pcap DIR]`
+//! - `via6 -c FILE VERB ARGS...`: a control verb (`route`, `netstat`,
+//!   `ifconfig`, `ndp`, `arp`, `sysctl`, `ip`, `ip6addrctl`) on an offline node
+//!   built from a config file — "what would this config do?".
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
@@ -7,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use via6_lab::lab::Lab;
 use via6_lab::scenario::{self, Runner};
-use via6_lab::verbs;
+use via6_lab::{control, verbs};
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +20,12 @@ use via6_lab::verbs;
     about = "A userspace dual-stack network stack that gets IPv4 via IPv6 next hops right"
 )]
 struct Cli {
+    /// Run control verbs on an offline node built from this config file.
+    #[arg(short = 'c', long = "config", global = true)]
+    config: Option<PathBuf>,
+    /// Run control verbs on a running daemon (by node name or socket path).
+    #[arg(short = 'N', long = "node", global = true)]
+    node: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,21 +49,64 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// A control verb: route, netstat, ifconfig, ndp, arp, sysctl, ip, ip6addrctl.
+    #[command(external_subcommand)]
+    Verb(Vec<String>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Lab { scenario, topology, run, pcap, seed } => {
-            match lab(scenario, topology, run, pcap, seed) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("via6: {e}");
-                    ExitCode::from(2)
-                }
-            }
+    let result = match cli.command {
+        Command::Lab { scenario, topology, run, pcap, seed } => lab(scenario, topology, run, pcap, seed),
+        Command::Verb(words) => verb(cli.config, cli.node, words),
+    };
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("via6: {e}");
+            ExitCode::from(2)
         }
     }
+}
+
+fn verb(config: Option<PathBuf>, node: Option<String>, words: Vec<String>) -> Result<String, String> {
+    let (verb, args) = words.split_first().ok_or("no verb given")?;
+    if !control::VERBS.contains(&verb.as_str()) {
+        return Err(format!("unknown command `{verb}` (known: lab, {})", control::VERBS.join(", ")));
+    }
+    match (config, node) {
+        (Some(path), None) => {
+            let mut stack = offline_node(&path)?;
+            control::run(&mut stack, verb, args).map_err(|e| e.to_string())
+        }
+        (None, Some(n)) => Err(format!(
+            "-N {n}: talking to a running daemon needs `via6 up`, which is not built yet; use -c FILE for an offline node"
+        )),
+        (Some(_), Some(_)) => Err("give either -c FILE or -N NODE, not both".into()),
+        (None, None) => Err(format!("`{verb}` needs a node: -c FILE (offline, from a config) or -N NODE (a daemon)")),
+    }
+}
+
+/// Builds the node of a config file in-process, devices not attached, and
+/// lets duplicate address detection finish on the virtual clock.
+fn offline_node(path: &PathBuf) -> Result<via6_core::Stack, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cfg =
+        via6_lab::config::NodeConfig::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = cfg.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+    let built = via6_lab::node::build_stack(&spec, 1, via6_core::Instant::ZERO)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut stack = built.stack;
+    for s in 0..=5 {
+        stack.poll(via6_core::Instant::from_secs(s));
+        while let Some(f) = stack.transmit() {
+            stack.recycle(f);
+        }
+    }
+    Ok(stack)
 }
 
 fn lab(
@@ -62,7 +115,7 @@ fn lab(
     run: Vec<String>,
     pcap: Option<PathBuf>,
     seed: u64,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let (text, default_steps) = match (&topology, scenario.as_deref()) {
         (Some(path), _) => {
             (std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?, Vec::new())
@@ -104,6 +157,6 @@ fn lab(
     lab.flush_pcaps().map_err(|e| e.to_string())?;
     match failed {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(String::new()),
     }
 }

@@ -115,6 +115,11 @@ impl Stack {
         }
     }
 
+    /// The time of the latest call (for printing expiries).
+    pub fn now(&self) -> Instant {
+        self.last_now
+    }
+
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.name

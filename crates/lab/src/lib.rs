@@ -8,6 +8,8 @@
 
 pub mod clock;
 pub mod config;
+pub mod control;
+pub mod json;
 pub mod lab;
 pub mod link;
 pub mod node;

@@ -1,6 +1,6 @@
-//! The control verbs a `--run` step can use, printed the way FreeBSD's tools
-//! print them: `netstat -rn`, `route get [--explain]`, `ping`, `traceroute`,
-//! `sysctl`, `netstat -s`.
+//! The `--run` step verbs: every control verb of [`crate::control`] on the
+//! named node, plus the verbs that need the lab's clock — `ping`,
+//! `traceroute`, `udp-listen` / `udp-send` / `udp-recv`, `ifconfig IF mtu N`.
 
 use crate::lab::Lab;
 use crate::scenario::{Runner, Step, StepError};
@@ -8,9 +8,8 @@ use core::time::Duration;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use via6_core::echo::{EchoEvent, EchoRequest};
-use via6_core::route::NextHop;
 use via6_core::socket::{Family, Proto};
-use via6_core::{GatewayAddr, Stack};
+use via6_core::Stack;
 
 fn node<'a>(lab: &'a mut Lab, step: &Step) -> Result<&'a mut Stack, StepError> {
     let name = step.require_node()?;
@@ -19,111 +18,6 @@ fn node<'a>(lab: &'a mut Lab, step: &Step) -> Result<&'a mut Stack, StepError> {
 
 fn err(msg: impl Into<String>) -> StepError {
     StepError(msg.into())
-}
-
-/// Parses `ADDR` or `ADDR%ZONE` against a node's interfaces.
-fn parse_dst(stack: &Stack, s: &str) -> Result<(IpAddr, Option<via6_core::IfIndex>), StepError> {
-    match s.split_once('%') {
-        Some((a, z)) => {
-            let a: IpAddr = a.parse().map_err(|_| err(format!("`{s}` is not an address")))?;
-            let zone =
-                stack.ifindex(z).ok_or_else(|| err(format!("no interface `{z}` for zone in `{s}`")))?;
-            Ok((a, Some(zone)))
-        }
-        None => Ok((s.parse().map_err(|_| err(format!("`{s}` is not an address")))?, None)),
-    }
-}
-
-fn gateway_text(stack: &Stack, nh: &NextHop, ifname: &str) -> String {
-    match nh {
-        NextHop::OnLink => format!("link#{ifname}"),
-        NextHop::Gateway(GatewayAddr::V4(a)) => a.to_string(),
-        NextHop::Gateway(GatewayAddr::V6(z)) => match z.zone.and_then(|i| stack.interface(i)) {
-            Some(i) if via6_core::addr::needs_zone(&z.addr) => format!("{}%{}", z.addr, i.name),
-            _ => z.addr.to_string(),
-        },
-        NextHop::Reject => "reject".into(),
-        NextHop::Blackhole => "blackhole".into(),
-    }
-}
-
-/// `netstat -rn`: per-family tables in FreeBSD's columns.
-pub fn netstat_rn(stack: &Stack) -> String {
-    let mut out = String::from("Routing tables\n");
-    for (title, v4) in [("Internet", true), ("Internet6", false)] {
-        let _ = write!(out, "\n{title}:\n{:<32} {:<28} {:<6} Netif\n", "Destination", "Gateway", "Flags");
-        for (_, r) in stack.routes().iter().filter(|(_, r)| r.dest.is_ipv4() == v4) {
-            let ifname = r.ifindex.and_then(|i| stack.interface(i)).map_or("-", |i| i.name.as_str());
-            let dest = if r.dest.prefix_len() == 0 { "default".to_string() } else { r.dest.to_string() };
-            let _ = writeln!(
-                out,
-                "{:<32} {:<28} {:<6} {}",
-                dest,
-                gateway_text(stack, &r.nexthop, ifname),
-                r.flags(),
-                ifname
-            );
-        }
-    }
-    out
-}
-
-/// `route get [--explain] DST`: FreeBSD's block plus `source:` lines.
-pub fn route_get(stack: &Stack, dst: IpAddr, zone: Option<via6_core::IfIndex>, explain: bool) -> String {
-    let rg = match stack.route_get(dst, zone) {
-        Ok(rg) => rg,
-        Err(e) => return format!("route: route has not been found: {e}\n"),
-    };
-    let l = &rg.lookup;
-    let ifname = stack.interface(l.ifindex).map_or("-", |i| i.name.as_str());
-    let mut out = String::new();
-    let _ = writeln!(out, "   route to: {dst}");
-    let _ = writeln!(out, "destination: {}", l.route.dest.addr());
-    let _ = writeln!(out, "       mask: {}", l.route.dest.prefix_len());
-    if let NextHop::Gateway(_) = l.route.nexthop {
-        let _ = writeln!(out, "    gateway: {}", gateway_text(stack, &l.route.nexthop, ifname));
-    }
-    let _ = writeln!(out, "  interface: {ifname}");
-    let _ = writeln!(out, "      flags: <{}>", flag_words(&l.route.flags()));
-    let _ = writeln!(out, "        mtu: {}", l.mtu);
-    match &rg.source {
-        Ok(d) => {
-            let _ = writeln!(out, "     source: {} ({})", d.addr, d.rule);
-            if explain {
-                let _ = writeln!(out, "  candidates:");
-                for v in &d.verdicts {
-                    let ifn = stack.interface(v.ifindex).map_or("-", |i| i.name.as_str());
-                    let fate = v.lost.as_deref().unwrap_or("CHOSEN");
-                    let _ = writeln!(out, "    {:<28} {:<6} {}", v.addr, ifn, fate);
-                }
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(out, "     source: none — {}", e.reason);
-            if explain {
-                for v in &e.verdicts {
-                    let _ = writeln!(out, "    {:<28} {}", v.addr, v.lost.as_deref().unwrap_or(""));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn flag_words(flags: &str) -> String {
-    flags
-        .chars()
-        .map(|c| match c {
-            'U' => "UP",
-            'G' => "GATEWAY",
-            'H' => "HOST",
-            'S' => "STATIC",
-            'R' => "REJECT",
-            'B' => "BLACKHOLE",
-            _ => "",
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 struct PingOpts {
@@ -179,7 +73,7 @@ pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
     let o = ping_opts(&step.args)?;
     let name = step.require_node()?.to_string();
     let stack = node(lab, step)?;
-    let (dst, zone) = parse_dst(stack, &o.dst)?;
+    let (dst, zone) = crate::control::parse_dst(stack, &o.dst).map_err(|e| err(e.0))?;
     let ident = 0x7600;
     stack.echo_bind(ident);
     let v6 = dst.is_ipv6();
@@ -282,7 +176,7 @@ pub fn traceroute(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
     let dst_s = dst_s.ok_or_else(|| err("usage: traceroute [-m MAX] DST"))?;
     let name = step.require_node()?.to_string();
     let stack = node(lab, step)?;
-    let (dst, zone) = parse_dst(stack, &dst_s)?;
+    let (dst, zone) = crate::control::parse_dst(stack, &dst_s).map_err(|e| err(e.0))?;
     let ident = 0x7601;
     stack.echo_bind(ident);
     let mut out = format!("traceroute to {dst_s} ({dst}), {max} hops max, 60 byte packets\n");
@@ -348,7 +242,7 @@ fn sockaddr(stack: &Stack, s: &str) -> Result<std::net::SocketAddr, StepError> {
     let (host, port) = s.rsplit_once(':').ok_or_else(|| err(format!("`{s}` is not ADDR:PORT")))?;
     let port: u16 = port.parse().map_err(|_| err(format!("`{port}` is not a port")))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let (ip, zone) = parse_dst(stack, host)?;
+    let (ip, zone) = crate::control::parse_dst(stack, host).map_err(|e| err(e.0))?;
     Ok(match ip {
         IpAddr::V6(v6) => {
             std::net::SocketAddr::V6(std::net::SocketAddrV6::new(v6, port, 0, zone.map_or(0, |z| z.0)))
@@ -427,29 +321,12 @@ fn udp_recv(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
 
 /// Registers every verb on a runner.
 pub fn register(runner: &mut Runner<Lab>) {
-    runner.register("netstat", |lab: &mut Lab, step: &Step| {
-        let stack = node(lab, step)?;
-        match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["-rn"] | ["-r", "-n"] | ["-nr"] => Ok(netstat_rn(stack)),
-            ["-s"] => Ok(netstat_s(stack)),
-            _ => Err(err("usage: netstat -rn | -s")),
-        }
-    });
-    runner.register("route", |lab: &mut Lab, step: &Step| {
-        let stack = node(lab, step)?;
-        let args: Vec<&str> = step.args.iter().map(String::as_str).collect();
-        match args[..] {
-            ["get", "--explain", d] | ["get", d, "--explain"] => {
-                let (dst, zone) = parse_dst(stack, d)?;
-                Ok(route_get(stack, dst, zone, true))
-            }
-            ["get", d] => {
-                let (dst, zone) = parse_dst(stack, d)?;
-                Ok(route_get(stack, dst, zone, false))
-            }
-            _ => Err(err("usage: route get [--explain] DST")),
-        }
-    });
+    for verb in crate::control::VERBS {
+        runner.register(verb, move |lab: &mut Lab, step: &Step| {
+            let stack = node(lab, step)?;
+            crate::control::run(stack, &step.verb, &step.args).map_err(|e| err(e.0))
+        });
+    }
     runner.register("ifconfig", |lab: &mut Lab, step: &Step| {
         let stack = node(lab, step)?;
         match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -462,7 +339,7 @@ pub fn register(runner: &mut Runner<Lab>) {
                 stack.set_mtu(i, mtu).map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
                 Ok(String::new())
             }
-            _ => Err(err("usage: ifconfig IF mtu N")),
+            _ => crate::control::run(stack, "ifconfig", &step.args).map_err(|e| err(e.0)),
         }
     });
     runner.register("udp-listen", udp_listen);
@@ -491,23 +368,6 @@ pub fn register(runner: &mut Runner<Lab>) {
         }
         Ok(out)
     });
-}
-
-/// `netstat -s`: non-zero counters by section, FreeBSD wording.
-pub fn netstat_s(stack: &Stack) -> String {
-    let mut out = String::new();
-    let mut section = "";
-    for (sec, _name, text, v) in stack.stats().all() {
-        if v == 0 {
-            continue;
-        }
-        if sec != section {
-            let _ = writeln!(out, "{sec}:");
-            section = sec;
-        }
-        let _ = writeln!(out, "\t{v} {text}");
-    }
-    out
 }
 
 /// The steps `via6 lab seed` runs when none are given.
