@@ -49,7 +49,16 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// A control verb: route, netstat, ifconfig, ndp, arp, sysctl, ip, ip6addrctl.
+    /// Bring the node of `-c FILE` up on its TAP/TUN devices and serve its control socket.
+    Up {
+        /// Write one pcapng file per interface into DIR.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// The control socket (default /run/via6/NAME.sock).
+        #[arg(long)]
+        control: Option<PathBuf>,
+    },
+    /// A control verb: route, netstat, ifconfig, ndp, arp, sysctl, ip, ip6addrctl (and ping with -N).
     #[command(external_subcommand)]
     Verb(Vec<String>),
 }
@@ -58,6 +67,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lab { scenario, topology, run, pcap, seed } => lab(scenario, topology, run, pcap, seed),
+        Command::Up { pcap, control } => up(cli.config, pcap, control),
         Command::Verb(words) => verb(cli.config, cli.node, words),
     };
     match result {
@@ -74,20 +84,38 @@ fn main() -> ExitCode {
 
 fn verb(config: Option<PathBuf>, node: Option<String>, words: Vec<String>) -> Result<String, String> {
     let (verb, args) = words.split_first().ok_or("no verb given")?;
-    if !control::VERBS.contains(&verb.as_str()) {
+    let daemon_only = ["ping", "ping6"].contains(&verb.as_str());
+    if !control::VERBS.contains(&verb.as_str()) && !daemon_only {
         return Err(format!("unknown command `{verb}` (known: lab, {})", control::VERBS.join(", ")));
     }
     match (config, node) {
+        (Some(_), None) if daemon_only => {
+            Err(format!("`{verb}` sends packets: it needs a running node (-N NODE)"))
+        }
         (Some(path), None) => {
             let mut stack = offline_node(&path)?;
             control::run(&mut stack, verb, args).map_err(|e| e.to_string())
         }
-        (None, Some(n)) => Err(format!(
-            "-N {n}: talking to a running daemon needs `via6 up`, which is not built yet; use -c FILE for an offline node"
-        )),
+        (None, Some(n)) => {
+            let socket = if n.contains('/') { PathBuf::from(&n) } else { via6_rt::default_control_path(&n) };
+            via6_rt::client::request(&socket, &words)
+        }
         (Some(_), Some(_)) => Err("give either -c FILE or -N NODE, not both".into()),
-        (None, None) => Err(format!("`{verb}` needs a node: -c FILE (offline, from a config) or -N NODE (a daemon)")),
+        (None, None) => {
+            Err(format!("`{verb}` needs a node: -c FILE (offline, from a config) or -N NODE (a daemon)"))
+        }
     }
+}
+
+fn up(config: Option<PathBuf>, pcap: Option<PathBuf>, control: Option<PathBuf>) -> Result<String, String> {
+    let path = config.ok_or("`up` needs -c FILE")?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cfg =
+        via6_lab::config::NodeConfig::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = cfg.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+    let control = control.unwrap_or_else(|| via6_rt::default_control_path(&spec.name));
+    via6_rt::daemon::run_blocking(spec, via6_rt::daemon::Options { pcap, control })?;
+    Ok(String::new())
 }
 
 /// Builds the node of a config file in-process, devices not attached, and

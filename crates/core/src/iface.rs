@@ -269,8 +269,9 @@ impl Interface {
         })
     }
 
-    /// Whether the interface listens on IPv6 multicast group `g`.
-    pub fn in_group6(&self, g: &Ipv6Addr) -> bool {
-        self.groups6.contains(g)
+    /// Whether the interface listens on IPv6 multicast group `g`; a router
+    /// also listens on all-routers `ff02::2` (RFC 4291 §2.7.1).
+    pub fn in_group6(&self, g: &Ipv6Addr, router: bool) -> bool {
+        self.groups6.contains(g) || (router && *g == crate::addr::ALL_ROUTERS)
     }
 }

@@ -97,7 +97,7 @@ impl Stack {
     fn is_for_us_v6(&self, ifindex: IfIndex, dst: &Ipv6Addr) -> bool {
         let Some(iface) = self.interface(ifindex) else { return false };
         if dst.is_multicast() {
-            return iface.in_group6(dst) || *dst == addr::ALL_NODES;
+            return iface.in_group6(dst, self.forwarding(false)) || *dst == addr::ALL_NODES;
         }
         if addr::is_ipv6_link_local(dst) {
             // Tentative addresses still receive (for DAD), but are not ours

@@ -61,7 +61,9 @@ impl Stack {
         }
         let Some(iface) = self.interface(ifindex) else { return false };
         if mac.0[0] == 0x33 && mac.0[1] == 0x33 {
-            return iface.groups6.iter().any(|g| MacAddr::ipv6_multicast(*g) == mac);
+            let router = self.forwarding(false);
+            return iface.groups6.iter().any(|g| MacAddr::ipv6_multicast(*g) == mac)
+                || (router && MacAddr::ipv6_multicast(crate::addr::ALL_ROUTERS) == mac);
         }
         // IPv4 multicast: all-hosts 224.0.0.1 only for now.
         mac == MacAddr::ipv4_multicast(std::net::Ipv4Addr::new(224, 0, 0, 1))

@@ -39,6 +39,7 @@ pub fn run(stack: &mut Stack, verb: &str, args: &[String]) -> Out {
     match verb {
         "route" => route(stack, &args, json),
         "netstat" => netstat(stack, &args, json),
+        "ifconfig" if args.len() >= 3 => ifconfig_set(stack, &args),
         "ifconfig" => Ok(ifconfig(stack, args.first().copied(), json)?),
         "ndp" => Ok(ndp(stack, json)),
         "arp" => Ok(arp(stack, json)),
@@ -571,6 +572,46 @@ fn ifconfig(stack: &Stack, name: Option<&str>, json: bool) -> Out {
         let _ = writeln!(out, "\tnd6 options={mask:x}<{}>", nd.join(","));
     }
     Ok(out)
+}
+
+/// `ifconfig IF inet|inet6 ADDR[/LEN] [alias|-alias|delete]`, `ifconfig IF mtu N`.
+fn ifconfig_set(stack: &mut Stack, args: &[&str]) -> Out {
+    let now = stack.now();
+    let ifindex = stack
+        .ifindex(args[0])
+        .ok_or_else(|| err(format!("ifconfig: interface {} does not exist", args[0])))?;
+    match args[1..] {
+        ["mtu", mtu] => {
+            let mtu: u32 = mtu.parse().map_err(|_| err(format!("ifconfig: mtu `{mtu}` is not a number")))?;
+            stack.set_mtu(ifindex, mtu).map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
+            Ok(String::new())
+        }
+        [fam @ ("inet" | "inet6"), addr, ref rest @ ..] => {
+            let (a, len) = match addr.split_once('/') {
+                Some((a, l)) => (a, Some(l)),
+                None => (addr, None),
+            };
+            let ip: IpAddr = a.parse().map_err(|_| err(format!("ifconfig: `{a}` is not an address")))?;
+            if ip.is_ipv4() != (fam == "inet") {
+                return Err(err(format!("ifconfig: {ip} is not an {fam} address")));
+            }
+            let default = if ip.is_ipv4() { 32 } else { 64 };
+            let len: u8 = match len {
+                Some(l) => {
+                    l.parse().map_err(|_| err(format!("ifconfig: prefix length `{l}` is not a number")))?
+                }
+                None => default,
+            };
+            match rest {
+                [] | ["alias"] => stack.add_address(ifindex, ip, len, now),
+                ["-alias"] | ["delete"] => stack.remove_address(ifindex, ip),
+                other => return Err(err(format!("ifconfig: unknown argument `{}`", other.join(" ")))),
+            }
+            .map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
+            Ok(String::new())
+        }
+        _ => Err(err("usage: ifconfig IF [inet|inet6 ADDR[/LEN] [alias|-alias] | mtu N]")),
+    }
 }
 
 fn state_letter(s: NudState) -> &'static str {

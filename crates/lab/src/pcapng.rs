@@ -87,6 +87,19 @@ impl<W: Write> PcapngWriter<W> {
 
     /// Writes one packet seen on interface `iface` at `at`.
     pub fn write_packet(&mut self, iface: u32, at: Instant, data: &[u8]) -> io::Result<()> {
+        self.write_packet_dir(iface, at, data, None)
+    }
+
+    /// Writes one packet with its direction in the `epb_flags` option
+    /// (pcapng §4.3.1: bits 0–1, 01 inbound, 10 outbound): `Some(true)` for
+    /// received, `Some(false)` for sent.
+    pub fn write_packet_dir(
+        &mut self,
+        iface: u32,
+        at: Instant,
+        data: &[u8],
+        inbound: Option<bool>,
+    ) -> io::Result<()> {
         if iface >= self.interfaces {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("pcapng: no interface {iface}")));
         }
@@ -101,6 +114,13 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&len.to_le_bytes()); // original
         body.extend_from_slice(data);
         body.resize(body.len() + pad4(data.len()), 0);
+        if let Some(inbound) = inbound {
+            // epb_flags (code 2, length 4), then opt_endofopt.
+            body.extend_from_slice(&2u16.to_le_bytes());
+            body.extend_from_slice(&4u16.to_le_bytes());
+            body.extend_from_slice(&(if inbound { 1u32 } else { 2u32 }).to_le_bytes());
+            body.extend_from_slice(&[0, 0, 0, 0]);
+        }
         self.block(BT_EPB, &body)
     }
 

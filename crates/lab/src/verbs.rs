@@ -327,21 +327,6 @@ pub fn register(runner: &mut Runner<Lab>) {
             crate::control::run(stack, &step.verb, &step.args).map_err(|e| err(e.0))
         });
     }
-    runner.register("ifconfig", |lab: &mut Lab, step: &Step| {
-        let stack = node(lab, step)?;
-        match step.args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            [ifname, "mtu", mtu] => {
-                let i = stack
-                    .ifindex(ifname)
-                    .ok_or_else(|| err(format!("ifconfig: interface {ifname} does not exist")))?;
-                let mtu: u32 =
-                    mtu.parse().map_err(|_| err(format!("ifconfig: mtu `{mtu}` is not a number")))?;
-                stack.set_mtu(i, mtu).map_err(|e| err(format!("ifconfig: {}", e.reason)))?;
-                Ok(String::new())
-            }
-            _ => crate::control::run(stack, "ifconfig", &step.args).map_err(|e| err(e.0)),
-        }
-    });
     runner.register("udp-listen", udp_listen);
     runner.register("udp-send", udp_send);
     runner.register("udp-recv", udp_recv);

@@ -1,2 +1,17 @@
-//! placeholder
+//! via6-rt: the real world. A monotonic clock, TAP/TUN devices (through
+//! tun-rs), the daemon's event loop on tokio (edges only), pcapng captures,
+//! and the control socket (line-delimited JSON) with its client.
+//!
+//! This crate has no `unsafe` of its own: the device ioctls live in tun-rs.
 #![forbid(unsafe_code)]
+
+pub mod client;
+pub mod clock;
+pub mod control;
+pub mod daemon;
+pub mod device;
+
+/// The default control socket of a node: `/run/via6/NAME.sock`.
+pub fn default_control_path(node: &str) -> std::path::PathBuf {
+    std::path::Path::new("/run/via6").join(format!("{node}.sock"))
+}

@@ -1,0 +1,391 @@
+//! `via6 up`: the node of a config file on real TAP/TUN devices, driven by a
+//! real clock, with a control socket. One tokio current-thread runtime: a
+//! reader task per device, an accept task for the control socket, and the
+//! main loop that owns the `Stack` (so the core stays single-threaded and
+//! deterministic in its own terms).
+
+use crate::clock::Clock;
+use crate::device::{self, DeviceKind};
+use std::collections::HashMap;
+use std::io::BufWriter;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixListener;
+use tokio::sync::{mpsc, oneshot};
+use tun_rs::AsyncDevice;
+use via6_core::echo::{EchoEvent, EchoRequest};
+use via6_core::{IfIndex, Instant, Stack};
+use via6_lab::config::{InterfaceKind, NodeSpec};
+use via6_lab::pcapng::{PcapngWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
+
+/// How to run the daemon.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where to write one pcapng file per interface.
+    pub pcap: Option<PathBuf>,
+    /// The control socket path.
+    pub control: PathBuf,
+}
+
+type Reply = oneshot::Sender<Result<String, String>>;
+
+struct Capture {
+    writer: PcapngWriter<BufWriter<std::fs::File>>,
+    id: u32,
+    /// Written since the last flush.
+    dirty: bool,
+}
+
+/// A `ping` run by the daemon: one probe a second, answered when done.
+struct PingJob {
+    req: EchoRequest,
+    count: u16,
+    sent: u16,
+    received: u16,
+    errors: u16,
+    next_send: Instant,
+    sent_at: HashMap<u16, Instant>,
+    out: String,
+    reply: Option<Reply>,
+}
+
+/// Runs the node until SIGINT or SIGTERM.
+pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
+    let clock = Clock::new();
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    let built = via6_lab::node::build_stack(&spec, seed, clock.now()).map_err(|e| e.to_string())?;
+    let mut stack = built.stack;
+    let (frame_tx, mut frame_rx) = mpsc::channel::<(IfIndex, Vec<u8>)>(4096);
+    let mut devices: HashMap<IfIndex, Arc<AsyncDevice>> = HashMap::new();
+    let mut captures: HashMap<IfIndex, Capture> = HashMap::new();
+    for (i, iface) in spec.interfaces.iter().enumerate() {
+        let kind = match iface.kind {
+            InterfaceKind::Tap => DeviceKind::Tap,
+            InterfaceKind::Tun => DeviceKind::Tun,
+            InterfaceKind::Loopback => continue,
+            InterfaceKind::Lab => {
+                return Err(format!("interface {}: kind \"lab\" exists only in lab topologies", iface.name))
+            }
+        };
+        let ifindex = built.ifindex[i];
+        let name = iface.device.clone().unwrap_or_else(|| iface.name.clone());
+        let dev = Arc::new(
+            device::open(&name, kind).map_err(|e| format!("interface {}: device {name}: {e}", iface.name))?,
+        );
+        if let Some(dir) = &opts.pcap {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let path = dir.join(format!("{}-{}.pcapng", spec.name, iface.name));
+            let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut writer = PcapngWriter::new(BufWriter::new(file)).map_err(|e| e.to_string())?;
+            let lt = if kind == DeviceKind::Tap { LINKTYPE_ETHERNET } else { LINKTYPE_RAW };
+            let id = writer.add_interface(lt, &iface.name).map_err(|e| e.to_string())?;
+            captures.insert(ifindex, Capture { writer, id, dirty: false });
+        }
+        let reader = dev.clone();
+        let tx = frame_tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            loop {
+                match reader.recv(&mut buf).await {
+                    Ok(n) => {
+                        if tx.send((ifindex, buf[..n].to_vec())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("via6: device read on interface {ifindex}: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+        devices.insert(ifindex, dev);
+    }
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Vec<String>, Reply)>(64);
+    let listener = bind_control(&opts.control)?;
+    tokio::spawn(accept_loop(listener, ctl_tx));
+    eprintln!("via6: node {} up; control socket {}", spec.name, opts.control.display());
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    let mut pings: Vec<PingJob> = Vec::new();
+    loop {
+        let now = clock.now();
+        let mut next = stack.poll(now);
+        run_pings(&mut stack, &mut pings, now);
+        for j in &pings {
+            next = via6_core::time::earliest(next, Some(j.next_send));
+        }
+        flush(&mut stack, &devices, &mut captures, &clock).await;
+        // Keep the captures readable while the daemon runs.
+        for c in captures.values_mut().filter(|c| c.dirty) {
+            let _ = c.writer.flush();
+            c.dirty = false;
+        }
+        for l in stack.take_logs() {
+            eprintln!("via6: {}: {}", spec.name, l.text);
+        }
+        let wake = next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
+            clock.to_std(t).max(std::time::Instant::now())
+        });
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = sigterm.recv() => break,
+            Some((ifindex, frame)) = frame_rx.recv() => {
+                let now = clock.now();
+                capture(&mut captures, ifindex, now, &frame, true);
+                stack.receive(ifindex, &frame, now);
+                // Batch: take what else is already waiting.
+                for _ in 0..64 {
+                    let Ok((ifindex, frame)) = frame_rx.try_recv() else { break };
+                    capture(&mut captures, ifindex, now, &frame, true);
+                    stack.receive(ifindex, &frame, now);
+                }
+            }
+            Some((words, reply)) = ctl_rx.recv() => {
+                if let Some(job) = handle(&mut stack, words, reply, clock.now()) {
+                    pings.push(job);
+                }
+            }
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
+        }
+    }
+    for c in captures.values_mut() {
+        let _ = c.writer.flush();
+    }
+    let _ = std::fs::remove_file(&opts.control);
+    eprintln!("via6: node {} down", spec.name);
+    Ok(())
+}
+
+fn capture(
+    captures: &mut HashMap<IfIndex, Capture>,
+    ifindex: IfIndex,
+    at: Instant,
+    data: &[u8],
+    inbound: bool,
+) {
+    if let Some(c) = captures.get_mut(&ifindex) {
+        let _ = c.writer.write_packet_dir(c.id, at, data, Some(inbound));
+        c.dirty = true;
+    }
+}
+
+async fn flush(
+    stack: &mut Stack,
+    devices: &HashMap<IfIndex, Arc<AsyncDevice>>,
+    captures: &mut HashMap<IfIndex, Capture>,
+    clock: &Clock,
+) {
+    while let Some(frame) = stack.transmit() {
+        if let Some(dev) = devices.get(&frame.ifindex) {
+            capture(captures, frame.ifindex, clock.now(), frame.data(), false);
+            if let Err(e) = dev.send(frame.data()).await {
+                eprintln!("via6: device write on interface {}: {e}", frame.ifindex);
+            }
+        }
+        stack.recycle(frame);
+    }
+}
+
+fn bind_control(path: &PathBuf) -> Result<UnixListener, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(format!("{}: another daemon is listening there", path.display()));
+        }
+        std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    UnixListener::bind(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+async fn accept_loop(listener: UnixListener, ctl: mpsc::Sender<(Vec<String>, Reply)>) {
+    loop {
+        let Ok((conn, _)) = listener.accept().await else { continue };
+        let ctl = ctl.clone();
+        tokio::spawn(async move {
+            let (rd, mut wr) = conn.into_split();
+            let mut reader = BufReader::new(rd);
+            loop {
+                // Bounded: a line longer than MAX_REQUEST is refused, and the
+                // connection closed, without buffering more of it.
+                let mut line = String::new();
+                let limit = crate::control::MAX_REQUEST as u64 + 1;
+                match (&mut reader).take(limit).read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                let overlong = !line.ends_with('\n') && line.len() as u64 >= limit;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let result = if overlong {
+                    Err(format!("request longer than {} bytes", crate::control::MAX_REQUEST))
+                } else {
+                    match crate::control::parse_request(line.trim_end()) {
+                        Err(e) => Err(e),
+                        Ok(words) => {
+                            let (tx, rx) = oneshot::channel();
+                            if ctl.send((words, tx)).await.is_err() {
+                                return;
+                            }
+                            rx.await.unwrap_or_else(|_| Err("the daemon is shutting down".into()))
+                        }
+                    }
+                };
+                let mut out = crate::control::reply(&result);
+                out.push('\n');
+                if wr.write_all(out.as_bytes()).await.is_err() || overlong {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// Runs a control request against the stack; `ping` becomes a job.
+fn handle(stack: &mut Stack, words: Vec<String>, reply: Reply, now: Instant) -> Option<PingJob> {
+    let (verb, args) = words.split_first()?;
+    if verb == "ping" || verb == "ping6" {
+        return match ping_job(stack, args, reply, now) {
+            Ok(job) => Some(job),
+            Err((e, reply)) => {
+                let _ = reply.send(Err(e));
+                None
+            }
+        };
+    }
+    let result = via6_lab::control::run(stack, verb, args).map_err(|e| e.to_string());
+    let _ = reply.send(result);
+    None
+}
+
+fn ping_job(
+    stack: &mut Stack,
+    args: &[String],
+    reply: Reply,
+    now: Instant,
+) -> Result<PingJob, (String, Reply)> {
+    let mut count = 3u16;
+    let mut size = 56usize;
+    let mut df = false;
+    let mut ttl = None;
+    let mut dst = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut num = |what: &str| -> Result<u64, String> {
+            it.next().and_then(|v| v.parse().ok()).ok_or_else(|| format!("ping: {what} needs a number"))
+        };
+        let r = match a.as_str() {
+            "-c" => num("-c").map(|n| count = n.clamp(1, 1000) as u16),
+            "-s" => num("-s").map(|n| size = n.min(65000) as usize),
+            "-m" | "-t" => num("-m").map(|n| ttl = Some(n.clamp(1, 255) as u8)),
+            "-D" => {
+                df = true;
+                Ok(())
+            }
+            s if !s.starts_with('-') => {
+                dst = Some(s.to_string());
+                Ok(())
+            }
+            s => Err(format!("ping: unknown option `{s}`")),
+        };
+        if let Err(e) = r {
+            return Err((e, reply));
+        }
+    }
+    let Some(dst_s) = dst else {
+        return Err(("usage: ping [-c N] [-s SIZE] [-m TTL] [-D] DST".into(), reply));
+    };
+    let (dst, zone) = match via6_lab::control::parse_dst(stack, &dst_s) {
+        Ok(x) => x,
+        Err(e) => return Err((e.to_string(), reply)),
+    };
+    let ident = (0x7700u32 + (now.as_nanos() % 0x100) as u32) as u16;
+    stack.echo_bind(ident);
+    let out = if dst.is_ipv6() {
+        format!("PING6({}=40+8+{} bytes) --> {}\n", size + 48, size, dst_s)
+    } else {
+        format!("PING {dst_s} ({dst}): {size} data bytes\n")
+    };
+    let req = EchoRequest { dst, zone, src: None, ident, seq: 0, payload_len: size, ttl, dont_frag: df };
+    Ok(PingJob {
+        req,
+        count,
+        sent: 0,
+        received: 0,
+        errors: 0,
+        next_send: now,
+        sent_at: HashMap::new(),
+        out,
+        reply: Some(reply),
+    })
+}
+
+fn run_pings(stack: &mut Stack, jobs: &mut Vec<PingJob>, now: Instant) {
+    use std::fmt::Write as _;
+    for j in jobs.iter_mut() {
+        while let Some(ev) = stack.echo_recv(j.req.ident) {
+            match ev {
+                EchoEvent::Reply { from, seq, ttl, len, at } => {
+                    j.received += 1;
+                    let rtt = j.sent_at.get(&seq).map_or(0.0, |s| (at - *s).as_secs_f64() * 1000.0);
+                    let what = if from.is_ipv6() { "hlim" } else { "ttl" };
+                    let _ = writeln!(
+                        j.out,
+                        "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={rtt:.3} ms",
+                        len + 8
+                    );
+                }
+                EchoEvent::Error { from, icmp_type, code, mtu, .. } => {
+                    j.errors += 1;
+                    let v6 = matches!(from, IpAddr::V6(_));
+                    let _ = writeln!(
+                        j.out,
+                        "from {from}: {}",
+                        via6_lab::verbs::icmp_text(v6, icmp_type, code, mtu)
+                    );
+                }
+            }
+        }
+        if j.sent < j.count && now >= j.next_send {
+            j.req.seq = j.sent;
+            if let Err(e) = stack.echo_send(&j.req, now) {
+                let _ = writeln!(j.out, "ping: sendto: {}", e.reason);
+                j.errors += 1;
+            }
+            j.sent_at.insert(j.sent, now);
+            j.sent += 1;
+            j.next_send = now + Duration::from_secs(1);
+        }
+        let done = j.sent == j.count && (now >= j.next_send || j.received + j.errors >= j.count);
+        if done {
+            let loss = 100.0 * f64::from(j.count - j.received.min(j.count)) / f64::from(j.count);
+            let _ = write!(
+                j.out,
+                "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ",
+                j.req.dst, j.count, j.received
+            );
+            if j.errors > 0 {
+                let _ = write!(j.out, "+{} errors, ", j.errors);
+            }
+            let _ = writeln!(j.out, "{loss:.1}% packet loss");
+            stack.echo_unbind(j.req.ident);
+            if let Some(r) = j.reply.take() {
+                let _ = r.send(Ok(std::mem::take(&mut j.out)));
+            }
+        }
+    }
+    jobs.retain(|j| j.reply.is_some());
+}
+
+/// Runs the daemon on a current-thread tokio runtime until a signal.
+pub fn run_blocking(spec: NodeSpec, opts: Options) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(run(spec, opts))
+}

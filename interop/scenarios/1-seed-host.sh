@@ -1,0 +1,46 @@
+# Scenario 1 — the seed host: IPv4 only on lo0, `0.0.0.0/0 via fe80::1%tap0`.
+# Linux routes the host's /32 `via inet6` the host's link-local.
+scenario seed-host
+netns L L
+tap T h
+node h1 "
+[node]
+name = \"h1\"
+[[interface]]
+name = \"lo0\"
+kind = \"loopback\"
+addresses = [\"198.51.100.1/32\", \"2001:db8:1::1/128\"]
+[[interface]]
+name = \"tap0\"
+kind = \"tap\"
+device = \"$T\"
+addresses = [\"fe80::2/64\"]
+[[route]]
+dest = \"0.0.0.0/0\"
+via = \"fe80::1%tap0\"
+[[route]]
+dest = \"::/0\"
+via = \"fe80::1%tap0\"
+"
+give "$T" "$L"
+linux_defaults "$L"
+in_ns "$L" ip addr add fe80::1/64 dev "$T"
+in_ns "$L" ip addr add 192.0.2.1/32 dev lo
+in_ns "$L" ip -6 addr add 2001:db8:9::1/128 dev lo
+in_ns "$L" ip route add 198.51.100.1/32 via inet6 fe80::2 dev "$T"
+in_ns "$L" ip -6 route add 2001:db8:1::1/128 via fe80::2 dev "$T"
+sleep 1.5
+
+check "Linux pings via6 over IPv6 link-local (fe80::2%tap)" in_ns "$L" ping -6 -c 2 -W 2 "fe80::2%$T"
+check "Linux pings via6's lo0 IPv4 address over a v4-via-v6 route" in_ns "$L" ping -c 2 -W 2 198.51.100.1
+check "Linux pings via6's lo0 IPv6 address" in_ns "$L" ping -6 -c 2 -W 2 2001:db8:1::1
+expect "via6 route get picks lo0's 198.51.100.1 by the loopback rule" '"source":"198.51.100.1","source_rule":"loopback"' \
+    v h1 route get --json 192.0.2.1
+expect "via6 pings Linux over IPv4 via its IPv6 next hop" '2 packets received' v h1 ping -c 2 192.0.2.1
+expect "the echo request on the wire has source 198.51.100.1 and EtherType IPv4" '^198\.51\.100\.1 0x0800' \
+    bash -c "sleep 0.2; tshark -r '$DIR/pcap/h1-tap0.pcapng' -Y 'icmp.type == 8 && ip.dst == 192.0.2.1' -T fields -e ip.src -e eth.type 2>/dev/null"
+expect "via6 pings Linux over IPv6" '2 packets received' v h1 ping -c 2 2001:db8:9::1
+expect "via6 learnt Linux's link-local gateway by NDP" 'fe80::1%tap0 +[0-9a-f:]{17}' v h1 ndp -an
+expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
+check "the daemon is still up after it" v h1 netstat -rn
+end_scenario
