@@ -16,7 +16,8 @@ fn ip(s: &str) -> IpAddr {
 }
 
 fn usable(src: &str) -> DestFacts {
-    DestFacts { source: Some(SourceFacts::new(ip(src), 64)), unreachable: false, encapsulated: false }
+    let len = if ip(src).is_ipv4() { 24 } else { 64 };
+    DestFacts { source: Some(SourceFacts::new(ip(src), len)), unreachable: false, encapsulated: false }
 }
 
 fn order(dsts: &[&str], facts: impl Fn(&str) -> DestFacts) -> (Vec<String>, Vec<Option<DestRule>>) {

@@ -20,8 +20,9 @@ use std::net::{IpAddr, Ipv6Addr};
 pub struct SourceFacts {
     /// The address (IPv4 may be given in either form).
     pub addr: IpAddr,
-    /// The prefix length of its subnet: CommonPrefixLen counts only up to it
-    /// (RFC 6724 §2.2).
+    /// The prefix length of its subnet, in its own family (`/24` for IPv4):
+    /// CommonPrefixLen counts only up to it (RFC 6724 §2.2, rule 9, which is
+    /// applied to IPv6 pairs only).
     pub prefix_len: u8,
     /// The address is deprecated (RFC 4862 §5.5.4).
     pub deprecated: bool,
