@@ -47,6 +47,9 @@ pub struct AddrFlags {
     pub prefer_source: bool,
     /// The prefix is no longer advertised by any router (FreeBSD `detached`).
     pub detached: bool,
+    /// A Mobile IPv6 home address (RFC 6275), preferred by RFC 6724 §5 rule
+    /// 4. via6 has no Mobile IPv6: only set by hand (KAME's `home` flag).
+    pub home: bool,
 }
 
 impl AddrFlags {
@@ -62,6 +65,7 @@ impl AddrFlags {
             (self.anycast, "anycast"),
             (self.prefer_source, "prefer_source"),
             (self.detached, "detached"),
+            (self.home, "home"),
         ];
         for (on, word) in pairs {
             if on {
@@ -98,6 +102,11 @@ pub struct IfAddr {
     pub preferred_until: Option<Instant>,
     /// DAD state while tentative.
     pub dad: Option<DadProgress>,
+    /// For a SLAAC address: the routers (link-local addresses on this
+    /// address's link) whose Router Advertisements carried its prefix, most
+    /// recent last, at most [`IfAddr::MAX_ADVERTISERS`]. RFC 6724 §5 rule 5.5
+    /// prefers a source whose prefix the chosen next hop advertised.
+    pub advertised_by: Vec<Ipv6Addr>,
 }
 
 impl IfAddr {
@@ -110,7 +119,21 @@ impl IfAddr {
             valid_until: None,
             preferred_until: None,
             dad: None,
+            advertised_by: Vec::new(),
         }
+    }
+
+    /// How many advertising routers an address remembers.
+    pub const MAX_ADVERTISERS: usize = 8;
+
+    /// Records that `router` advertised this address's prefix (RFC 6724 §5
+    /// rule 5.5), keeping the most recent [`IfAddr::MAX_ADVERTISERS`].
+    pub fn note_advertiser(&mut self, router: Ipv6Addr) {
+        self.advertised_by.retain(|r| *r != router);
+        if self.advertised_by.len() >= Self::MAX_ADVERTISERS {
+            self.advertised_by.remove(0);
+        }
+        self.advertised_by.push(router);
     }
 
     /// Whether the address may be used at all (as a source, or to accept

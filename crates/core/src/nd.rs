@@ -444,6 +444,7 @@ impl Stack {
                 } => {
                     self.prefix_info(
                         ifindex,
+                        src,
                         prefix,
                         prefix_len,
                         on_link,
@@ -458,12 +459,14 @@ impl Stack {
         }
     }
 
-    /// A Prefix Information option: on-link prefix (RFC 4861 §6.3.4) and
-    /// SLAAC (RFC 4862 §5.5.3).
+    /// A Prefix Information option from `router`: on-link prefix (RFC 4861
+    /// §6.3.4) and SLAAC (RFC 4862 §5.5.3). The SLAAC address remembers which
+    /// router advertised its prefix, for RFC 6724 §5 rule 5.5.
     #[allow(clippy::too_many_arguments)]
     fn prefix_info(
         &mut self,
         ifindex: IfIndex,
+        router: Ipv6Addr,
         prefix: Ipv6Addr,
         len: u8,
         on_link: bool,
@@ -507,6 +510,7 @@ impl Stack {
                 }
                 a.preferred_until = expiry(preferred);
                 a.flags.deprecated = preferred == 0;
+                a.note_advertiser(router);
             }
             None if valid != 0 => {
                 let use_stable = self.sysctl.on(Knob::Ip6UseStableaddr);
@@ -524,6 +528,7 @@ impl Stack {
                             a.flags.autoconf = true;
                             a.valid_until = expiry(valid);
                             a.preferred_until = expiry(preferred);
+                            a.note_advertiser(router);
                         }
                     }
                 }

@@ -137,13 +137,19 @@ impl Stack {
                         _ => None,
                     },
                 };
-                let never = |_: &srcsel::v6::Candidate<'_>| false;
+                // RFC 6724 §5 rule 5.5: the candidate's prefix was advertised
+                // by the next hop, on the egress link (SLAAC records the
+                // advertising routers in `IfAddr::advertised_by`).
+                let advertised = |c: &srcsel::v6::Candidate<'_>| {
+                    c.ifindex == route.ifindex
+                        && route.next_hop.is_some_and(|n| c.entry.advertised_by.contains(&n))
+                };
                 let ctx = srcsel::v6::Ctx {
                     dst: d,
                     route,
                     policy: &self.policy,
                     opts: self.srcsel_v6_options(),
-                    advertised_by_next_hop: &never,
+                    advertised_by_next_hop: &advertised,
                 };
                 srcsel::v6::select(&self.ifaces, &ctx).map(widen)
             }

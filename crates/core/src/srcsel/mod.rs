@@ -7,8 +7,12 @@
 //! - [`v4::select_icmp_error`]: the source of an ICMPv4 error, ending in
 //!   192.0.0.8 (RFC 7600 R-22, draft-ietf-intarea-v4-via-v6 §4).
 //! - [`v6::select`]: IPv6, RFC 6724 §5 rules 1–8 with the §2.1 policy table.
+//! - [`sort::sort_destinations`]: RFC 6724 §6 destination ordering (rules
+//!   1–10) for resolvers, over the sources the stack would choose.
+//! - [`policy`]: the §2.1 policy table with `ip6addrctl` semantics.
 
 pub mod policy;
+pub mod sort;
 pub mod v4;
 pub mod v6;
 
@@ -48,6 +52,8 @@ pub enum Rule {
     Rfc6724Scope,
     /// RFC 6724 §5 rule 3: avoid deprecated addresses.
     Rfc6724Deprecated,
+    /// RFC 6724 §5 rule 4: prefer home addresses.
+    Rfc6724HomeAddress,
     /// RFC 6724 §5 rule 5: prefer the outgoing interface.
     Rfc6724OutgoingInterface,
     /// RFC 6724 §5 rule 5.5: prefer addresses in a prefix advertised by the
@@ -82,6 +88,7 @@ impl Rule {
             Rule::Rfc6724SameAddress => "rfc6724-rule1-same-address",
             Rule::Rfc6724Scope => "rfc6724-rule2-scope",
             Rule::Rfc6724Deprecated => "rfc6724-rule3-deprecated",
+            Rule::Rfc6724HomeAddress => "rfc6724-rule4-home-address",
             Rule::Rfc6724OutgoingInterface => "rfc6724-rule5-outgoing-interface",
             Rule::Rfc6724NextHopPrefix => "rfc6724-rule5.5-next-hop-prefix",
             Rule::Rfc6724Label => "rfc6724-rule6-label",
@@ -109,6 +116,7 @@ impl fmt::Display for Rule {
             Rule::Rfc6724SameAddress => "RFC 6724 rule 1 (same address)",
             Rule::Rfc6724Scope => "RFC 6724 rule 2 (appropriate scope)",
             Rule::Rfc6724Deprecated => "RFC 6724 rule 3 (avoid deprecated)",
+            Rule::Rfc6724HomeAddress => "RFC 6724 rule 4 (home address)",
             Rule::Rfc6724OutgoingInterface => "RFC 6724 rule 5 (outgoing interface)",
             Rule::Rfc6724NextHopPrefix => "RFC 6724 rule 5.5 (prefix of the next hop)",
             Rule::Rfc6724Label => "RFC 6724 rule 6 (matching label)",

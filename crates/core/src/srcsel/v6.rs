@@ -93,7 +93,8 @@ pub fn candidates<'a>(
     (out, refused)
 }
 
-type RuleFn = fn(&Candidate<'_>, &Candidate<'_>, &Ctx<'_>) -> Ordering;
+/// A pairwise rule: `Greater` when the first candidate is preferred.
+pub type RuleFn = fn(&Candidate<'_>, &Candidate<'_>, &Ctx<'_>) -> Ordering;
 
 /// Context shared by the rules.
 pub struct Ctx<'a> {
@@ -109,13 +110,15 @@ pub struct Ctx<'a> {
     pub advertised_by_next_hop: &'a dyn Fn(&Candidate<'_>) -> bool,
 }
 
-/// Rule 1: prefer same address. `Greater` means `a` is preferred.
+/// RFC 6724 §5 rule 1: prefer same address — if SA = D, prefer SA.
+/// `Greater` means `a` is preferred (for every rule below).
 pub fn rule1_same_address(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     (a.addr == c.dst).cmp(&(b.addr == c.dst))
 }
 
-/// Rule 2: prefer appropriate scope: if Scope(SA) < Scope(SB), prefer SB when
-/// Scope(SA) < Scope(D), else SA; and symmetrically.
+/// RFC 6724 §5 rule 2: prefer appropriate scope — if Scope(SA) < Scope(SB),
+/// prefer SB when Scope(SA) < Scope(D), else SA; and symmetrically. The
+/// smallest scope that still reaches the destination wins.
 pub fn rule2_scope(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     let (sa, sb, sd) = (ipv6_scope(&a.addr), ipv6_scope(&b.addr), ipv6_scope(&c.dst));
     match sa.cmp(&sb) {
@@ -127,18 +130,25 @@ pub fn rule2_scope(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Orderin
     }
 }
 
-/// Rule 3: avoid deprecated addresses.
+/// RFC 6724 §5 rule 3: avoid deprecated addresses (RFC 4862 §5.5.4).
 pub fn rule3_deprecated(a: &Candidate<'_>, b: &Candidate<'_>, _: &Ctx<'_>) -> Ordering {
     (!a.entry.flags.deprecated).cmp(&!b.entry.flags.deprecated)
 }
 
-/// Rule 5: prefer the outgoing interface.
+/// RFC 6724 §5 rule 4: prefer home addresses (RFC 6275). Without Mobile
+/// IPv6 only the `home` flag set by hand distinguishes them; every other
+/// address counts as a care-of address.
+pub fn rule4_home(a: &Candidate<'_>, b: &Candidate<'_>, _: &Ctx<'_>) -> Ordering {
+    a.entry.flags.home.cmp(&b.entry.flags.home)
+}
+
+/// RFC 6724 §5 rule 5: prefer outgoing interface.
 pub fn rule5_outgoing_interface(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     (a.ifindex == c.route.ifindex).cmp(&(b.ifindex == c.route.ifindex))
 }
 
-/// Rule 5.5: prefer addresses in a prefix advertised by the next hop (only
-/// with `ip6.prefer_nexthop_source`).
+/// RFC 6724 §5 rule 5.5: prefer addresses in a prefix advertised by the next
+/// hop (only with `ip6.prefer_nexthop_source`; the RFC makes it optional).
 pub fn rule5_5_next_hop_prefix(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     if !c.opts.rule_5_5 {
         return Ordering::Equal;
@@ -146,14 +156,16 @@ pub fn rule5_5_next_hop_prefix(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>
     (c.advertised_by_next_hop)(a).cmp(&(c.advertised_by_next_hop)(b))
 }
 
-/// Rule 6: prefer matching label.
+/// RFC 6724 §5 rule 6: prefer matching label — Label(SA) = Label(D) and
+/// Label(SB) <> Label(D): prefer SA (labels from the §2.1 policy table).
 pub fn rule6_label(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     let ld = c.policy.label(&c.dst);
     (c.policy.label(&a.addr) == ld).cmp(&(c.policy.label(&b.addr) == ld))
 }
 
-/// Rule 7: prefer temporary addresses (RFC 8981) when `prefer_tempaddr`,
-/// public ones otherwise (RFC 6724 §5 note: the default may be reversed).
+/// RFC 6724 §5 rule 7: prefer temporary addresses (RFC 8981) when
+/// `prefer_tempaddr`; public ones otherwise (the RFC requires the preference
+/// to be reversible; FreeBSD's default `prefer_tempaddr=0` prefers public).
 pub fn rule7_temporary(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     let o = a.entry.flags.temporary.cmp(&b.entry.flags.temporary);
     if c.opts.prefer_temporary {
@@ -163,24 +175,26 @@ pub fn rule7_temporary(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ord
     }
 }
 
-/// FreeBSD's `prefer_source` address flag.
+/// FreeBSD's `prefer_source` address flag (`in6_selectsrc` "rule 10", applied
+/// after RFC 6724 rule 7 and before rule 8).
 pub fn rule_prefer_source(a: &Candidate<'_>, b: &Candidate<'_>, _: &Ctx<'_>) -> Ordering {
     a.entry.flags.prefer_source.cmp(&b.entry.flags.prefer_source)
 }
 
-/// Rule 8: use longest matching prefix, counted up to the source's prefix
-/// length (RFC 6724 §5 rule 8).
+/// RFC 6724 §5 rule 8: use longest matching prefix — CommonPrefixLen(SA, D)
+/// counted only up to the source's prefix length (RFC 6724 §2.2).
 pub fn rule8_longest_match(a: &Candidate<'_>, b: &Candidate<'_>, c: &Ctx<'_>) -> Ordering {
     let la = common_prefix_len(&a.addr, &c.dst).min(a.entry.prefix_len);
     let lb = common_prefix_len(&b.addr, &c.dst).min(b.entry.prefix_len);
     la.cmp(&lb)
 }
 
-/// The rules in order (rule 4, home addresses, does not apply: no Mobile IPv6).
+/// The rules in order.
 pub const RULES: &[(Rule, RuleFn)] = &[
     (Rule::Rfc6724SameAddress, rule1_same_address),
     (Rule::Rfc6724Scope, rule2_scope),
     (Rule::Rfc6724Deprecated, rule3_deprecated),
+    (Rule::Rfc6724HomeAddress, rule4_home),
     (Rule::Rfc6724OutgoingInterface, rule5_outgoing_interface),
     (Rule::Rfc6724NextHopPrefix, rule5_5_next_hop_prefix),
     (Rule::Rfc6724Label, rule6_label),
@@ -200,10 +214,24 @@ pub fn compare(a: &Candidate<'_>, b: &Candidate<'_>, ctx: &Ctx<'_>) -> (Ordering
     (Ordering::Equal, Rule::StableOrder)
 }
 
+/// The best candidate under [`compare`], the first in order among equals.
+fn best_of<'a>(cands: &[Candidate<'a>], ctx: &Ctx<'_>) -> Option<Candidate<'a>> {
+    let mut it = cands.iter();
+    let mut best = *it.next()?;
+    for c in it {
+        if compare(c, &best, ctx).0 == Ordering::Greater {
+            best = *c;
+        }
+    }
+    Some(best)
+}
+
 /// Selects the source for `dst` (RFC 6724 §5), or the route's `src` when it
-/// is a usable address.
+/// is a usable address. The rule reported is the one that separated the
+/// winner from the runner-up (the best of the others); every loser's verdict
+/// names the rule that made the winner beat it.
 pub fn select(ifaces: &[Interface], ctx: &Ctx<'_>) -> Result<Decision<Ipv6Addr>, NoSource> {
-    let (cands, mut verdicts) = candidates(ifaces, &ctx.dst, ctx.route.ifindex, &ctx.opts);
+    let (cands, mut refused) = candidates(ifaces, &ctx.dst, ctx.route.ifindex, &ctx.opts);
     if let Some(src) = ctx.route.src {
         if let Some(c) = cands.iter().find(|c| c.addr == src) {
             let mut all: Vec<Verdict> = cands
@@ -214,51 +242,36 @@ pub fn select(ifaces: &[Interface], ctx: &Ctx<'_>) -> Result<Decision<Ipv6Addr>,
                     lost: (o.addr != src).then(|| format!("not preferred: the route's src hint chose {src}")),
                 })
                 .collect();
-            all.append(&mut verdicts);
+            all.append(&mut refused);
             return Ok(Decision { addr: c.addr, rule: Rule::RouteSrc, verdicts: all });
         }
     }
-    let Some(first) = cands.first() else {
-        return Err(NoSource {
-            reason: format!(
-                "no IPv6 source address usable towards {}: the node has no usable IPv6 address",
-                ctx.dst
-            ),
-            verdicts,
-        });
-    };
-    let mut best = *first;
-    let mut decided_by = Rule::OnlyCandidate;
-    let mut losers: Vec<(Candidate<'_>, Rule, Ipv6Addr)> = Vec::new();
-    for c in &cands[1..] {
-        let (o, rule) = compare(c, &best, ctx);
-        if o == Ordering::Greater {
-            losers.push((best, rule, c.addr));
-            best = *c;
+    let Some(best) = best_of(&cands, ctx) else {
+        let reason = if refused.is_empty() {
+            format!("no IPv6 source address usable towards {}: the node has no IPv6 address", ctx.dst)
         } else {
-            losers.push((*c, rule, best.addr));
-        }
-    }
-    // The deciding rule is the strongest one that separated the winner from
-    // any loser (the first in rule order).
-    for (l, _, _) in &losers {
-        let (_, rule) = compare(&best, l, ctx);
-        if rule_rank(rule) < rule_rank(decided_by) || decided_by == Rule::OnlyCandidate {
-            decided_by = rule;
-        }
-    }
+            format!(
+                "no IPv6 source address usable towards {}: every IPv6 address of the node was refused",
+                ctx.dst
+            )
+        };
+        return Err(NoSource { reason, verdicts: refused });
+    };
+    let others: Vec<Candidate<'_>> =
+        cands.iter().filter(|c| !(c.addr == best.addr && c.ifindex == best.ifindex)).copied().collect();
+    let rule = match best_of(&others, ctx) {
+        None => Rule::OnlyCandidate,
+        Some(runner_up) => compare(&best, &runner_up, ctx).1,
+    };
     let mut all = vec![Verdict { addr: IpAddr::V6(best.addr), ifindex: best.ifindex, lost: None }];
-    for (l, rule, by) in losers {
+    for l in &others {
+        let (_, by) = compare(&best, l, ctx);
         all.push(Verdict {
             addr: IpAddr::V6(l.addr),
             ifindex: l.ifindex,
-            lost: Some(format!("lost to {by} by {rule}")),
+            lost: Some(format!("lost to {} by {by}", best.addr)),
         });
     }
-    all.append(&mut verdicts);
-    Ok(Decision { addr: best.addr, rule: decided_by, verdicts: all })
-}
-
-fn rule_rank(r: Rule) -> usize {
-    RULES.iter().position(|(x, _)| *x == r).unwrap_or(RULES.len())
+    all.append(&mut refused);
+    Ok(Decision { addr: best.addr, rule, verdicts: all })
 }
