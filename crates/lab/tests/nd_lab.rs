@@ -1,0 +1,331 @@
+//! Neighbour discovery on the virtual clock (issue 3, "Must show"): NDP
+//! resolution of a link-local gateway of an IPv4 route, NUD with the RFC 4861
+//! timers, resolution failure, the hold-queue bound, DAD and SLAAC. Every
+//! assertion message carries the lab seed (`VIA6_LAB_SEED` replays a run).
+
+mod common;
+
+use common::*;
+use core::time::Duration;
+use std::net::{IpAddr, Ipv6Addr};
+use via6_core::echo::EchoEvent;
+use via6_core::neigh::{NeighKey, NudState};
+use via6_core::Instant;
+use via6_wire::MacAddr;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// One millisecond before `t`.
+fn ms_before(t: Instant) -> Instant {
+    Instant::ZERO + (t.saturating_since(Instant::ZERO) - Duration::from_millis(1))
+}
+
+fn v6(s: &str) -> Ipv6Addr {
+    s.parse().expect("IPv6 address")
+}
+
+/// RFC 8950 §… / DESIGN §3 with RFC 4861 §7.2.2: an IPv4 route whose gateway
+/// is `fe80::1%eth0` resolves the gateway with NDP — an NS to the
+/// solicited-node group carrying our SLLA, the NA — and then the IPv4 packet
+/// leaves with EtherType 0x0800 to the router's MAC. No ARP at all.
+#[test]
+fn ndp_resolves_link_local_gateway_of_ipv4_route() {
+    let seed = seed();
+    let mut lab = seed_lab();
+    lab.enable_capture();
+    lab.run_for(3 * SECOND);
+    assert_eq!(nud(&lab, "h1", "eth0", "fe80::1"), None, "[lab seed {seed}] h1 knew r1 before any traffic");
+    let l0 = link_index(&lab, "h1:eth0-r1:eth0");
+    let mark = lab.captured(l0).len();
+    let evs = ping(&mut lab, "h1", "203.0.113.2", 1, Duration::from_millis(200));
+    assert_reply(&evs, "203.0.113.2", "IPv4 ping across the v4-via-v6 hop");
+
+    let (h1mac, r1mac) = (mac(&lab, "h1", "eth0"), mac(&lab, "r1", "eth0"));
+    let fs = frames(&lab, l0, mark);
+    let all = summary(&fs);
+    let ns = fs
+        .iter()
+        .position(|d| is_ns_for(d, v6("fe80::1")))
+        .unwrap_or_else(|| panic!("[lab seed {seed}] no NS for fe80::1:\n{all}"));
+    let d = &fs[ns];
+    let group = solicited_node(v6("fe80::1"));
+    assert_eq!(
+        d.v6.map(|v| v.1),
+        Some(group),
+        "[lab seed {seed}] NS not to the solicited-node group:\n{all}"
+    );
+    assert_eq!(d.eth_dst, MacAddr::ipv6_multicast(group), "[lab seed {seed}] NS Ethernet dst:\n{all}");
+    assert_eq!(
+        (d.eth_src, d.slla),
+        (h1mac, Some(h1mac)),
+        "[lab seed {seed}] NS must carry h1's SLLA:\n{all}"
+    );
+    let na = fs
+        .iter()
+        .position(|d| d.icmp6 == Some((136, 0)) && d.nd_target == Some(v6("fe80::1")))
+        .unwrap_or_else(|| panic!("[lab seed {seed}] no NA for fe80::1:\n{all}"));
+    let a = &fs[na];
+    assert!(na > ns && a.at > d.at, "[lab seed {seed}] NA before NS:\n{all}");
+    assert_eq!((a.eth_src, a.eth_dst, a.tlla), (r1mac, h1mac, Some(r1mac)), "[lab seed {seed}] NA:\n{all}");
+    assert_eq!(a.na_flags.map(|f| f.1), Some(true), "[lab seed {seed}] NA not solicited:\n{all}");
+    let ip4 = fs
+        .iter()
+        .position(|d| d.ethertype == 0x0800 && d.eth_src == h1mac)
+        .unwrap_or_else(|| panic!("[lab seed {seed}] no IPv4 frame from h1:\n{all}"));
+    assert!(ip4 > na, "[lab seed {seed}] IPv4 left before the NA came:\n{all}");
+    let f = &fs[ip4];
+    assert_eq!(f.eth_dst, r1mac, "[lab seed {seed}] IPv4 frame not to r1's MAC:\n{all}");
+    assert_eq!(
+        f.v4.map(|v| (v.0.to_string(), v.1.to_string())),
+        Some(("198.51.100.1".into(), "203.0.113.2".into())),
+        "[lab seed {seed}]:\n{all}"
+    );
+    assert!(fs.iter().all(|d| d.ethertype != 0x0806), "[lab seed {seed}] ARP on a v4-via-v6 link:\n{all}");
+    let key = NeighKey { ifindex: ifx(&lab, "h1", "eth0"), addr: "fe80::1".parse().unwrap() };
+    let e = node(&lab, "h1").neighbours().get(&key).cloned();
+    assert!(
+        matches!(&e, Some(n) if n.state == NudState::Reachable && n.lladdr == Some(r1mac)),
+        "[lab seed {seed}] h1's entry for fe80::1: {e:?}"
+    );
+}
+
+/// The seed topology with h2 deaf to NDP for `fe80::2` (its address is
+/// removed), after DAD, with capture on.
+fn seed_with_silent_h2() -> via6_lab::Lab {
+    let mut lab = seed_lab();
+    lab.run_for(3 * SECOND);
+    let e = ifx(&lab, "h2", "eth0");
+    lab.node_mut("h2").unwrap().remove_address(e, "fe80::2".parse().unwrap()).unwrap();
+    lab.enable_capture();
+    lab
+}
+
+/// RFC 4861 §7.2.2 (ICMPv6 address unreachable) and RFC 1812 §4.3.2.7 /
+/// RFC 792 (ICMPv4 host unreachable): when MAX_MULTICAST_SOLICIT (3) NSs
+/// RetransTimer (1 s) apart go unanswered, every held packet's source hears
+/// about it in the *packet's* family — an IPv4 packet waiting on an IPv6
+/// neighbour gets ICMPv4 host unreachable.
+#[test]
+fn unanswered_neighbour_sends_host_and_address_unreachable() {
+    let seed = seed();
+    let mut lab = seed_with_silent_h2();
+    let t0 = lab.now();
+    send_echo(&mut lab, "h1", &echo("203.0.113.2", 41, 1));
+    send_echo(&mut lab, "h1", &echo("2001:db8:2::1", 61, 1));
+    lab.run_for(Duration::from_millis(2900));
+    let early = (echo_events(&mut lab, "h1", 41), echo_events(&mut lab, "h1", 61));
+    assert_eq!(early, (vec![], vec![]), "[lab seed {seed}] answered before resolution failed");
+    let held = node(&lab, "r1").neighbours().held();
+    assert_eq!(held, 2, "[lab seed {seed}] r1 should hold one IPv4 and one IPv6 packet");
+    lab.run_for(Duration::from_millis(200));
+
+    let e4 = echo_events(&mut lab, "h1", 41);
+    assert!(
+        matches!(&e4[..], [EchoEvent::Error { icmp_type: 3, code: 1, from, at, .. }]
+            if *from == "192.0.0.8".parse::<IpAddr>().unwrap() && *at >= t0 + 3 * SECOND),
+        "[lab seed {seed}] IPv4: expected ICMPv4 host unreachable from 192.0.0.8 after 3 s, got {e4:?}"
+    );
+    let e6 = echo_events(&mut lab, "h1", 61);
+    assert!(
+        matches!(&e6[..], [EchoEvent::Error { icmp_type: 1, code: 3, at, .. }] if *at >= t0 + 3 * SECOND),
+        "[lab seed {seed}] IPv6: expected ICMPv6 address unreachable after 3 s, got {e6:?}"
+    );
+
+    let l1 = link_index(&lab, "r1:eth1-h2:eth0");
+    let fs = frames(&lab, l1, 0);
+    let all = summary(&fs);
+    let ns: Vec<_> = fs.iter().filter(|d| is_ns_for(d, v6("fe80::2"))).collect();
+    assert_eq!(ns.len(), 3, "[lab seed {seed}] MAX_MULTICAST_SOLICIT NSs:\n{all}");
+    let group = solicited_node(v6("fe80::2"));
+    for d in &ns {
+        assert_eq!(
+            (d.v6.map(|v| v.1), d.eth_dst),
+            (Some(group), MacAddr::ipv6_multicast(group)),
+            "[lab seed {seed}] resolution NS must be multicast:\n{all}"
+        );
+    }
+    for w in ns.windows(2) {
+        assert_eq!(w[1].at - w[0].at, SECOND, "[lab seed {seed}] NSs not RetransTimer apart:\n{all}");
+    }
+    assert_eq!(counter(&lab, "r1", "nd6s_failed"), 1, "[lab seed {seed}] nd6s_failed");
+    assert_eq!(nud(&lab, "r1", "eth1", "fe80::2"), None, "[lab seed {seed}] failed entry not removed");
+    assert_eq!(node(&lab, "r1").neighbours().held(), 0, "[lab seed {seed}] held after failure");
+}
+
+/// inet6(4) `nd6_maxqueuelen` (16) / RFC 4861 §7.2.2 ("SHOULD retain a small
+/// queue"): a neighbour's hold queue keeps the newest 16 packets; the oldest
+/// are dropped and counted in `nd6s_dropped`, and memory stays bounded.
+#[test]
+fn neighbour_queue_holds_nd6_maxqueuelen_dropping_oldest() {
+    let seed = seed();
+    let mut lab = seed_with_silent_h2();
+    // Resolve h1 <-> r1 first, so only r1 holds.
+    let mut warm = echo("fe80::1", 7, 0);
+    warm.zone = Some(ifx(&lab, "h1", "eth0"));
+    send_echo(&mut lab, "h1", &warm);
+    lab.run_for(Duration::from_millis(50));
+    let maxq = node(&lab, "r1").sysctl().get(via6_core::sysctl::Knob::Icmp6Nd6MaxQueueLen) as usize;
+    assert_eq!(maxq, 16, "[lab seed {seed}] nd6_maxqueuelen default");
+
+    for seq in 0..20 {
+        send_echo(&mut lab, "h1", &echo("203.0.113.2", 42, seq));
+    }
+    lab.run_for(Duration::from_millis(20));
+    let key = NeighKey { ifindex: ifx(&lab, "r1", "eth1"), addr: "fe80::2".parse().unwrap() };
+    let q = node(&lab, "r1").neighbours().get(&key).map(|e| (e.state, e.queue.len()));
+    assert_eq!(q, Some((NudState::Incomplete, 16)), "[lab seed {seed}] r1's entry for fe80::2%eth1");
+    assert_eq!(node(&lab, "r1").neighbours().held(), 16, "[lab seed {seed}] held()");
+    assert_eq!(counter(&lab, "r1", "nd6s_dropped"), 4, "[lab seed {seed}] nd6s_dropped");
+
+    lab.run_for(4 * SECOND);
+    let seqs: Vec<u16> = echo_events(&mut lab, "h1", 42)
+        .iter()
+        .map(|e| match e {
+            EchoEvent::Error { icmp_type: 3, code: 1, seq, .. } => *seq,
+            other => panic!("[lab seed {seed}] unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, (4..20).collect::<Vec<_>>(), "[lab seed {seed}] the oldest 4 must be the dropped ones");
+
+    // A flood keeps the bound.
+    for seq in 0..1000 {
+        send_echo(&mut lab, "h1", &echo("203.0.113.2", 43, seq));
+    }
+    lab.run_for(Duration::from_millis(20));
+    assert_eq!(node(&lab, "r1").neighbours().held(), 16, "[lab seed {seed}] held() after a flood");
+    assert_eq!(counter(&lab, "r1", "nd6s_dropped"), 4 + 984, "[lab seed {seed}] nd6s_dropped after a flood");
+    lab.run_for(4 * SECOND);
+    assert_eq!(node(&lab, "r1").neighbours().held(), 0, "[lab seed {seed}] held() after failure");
+}
+
+const LAN: &str = include_str!("../scenarios/lan.toml");
+
+/// RFC 4861 §7.3.3 with the §10 constants: a confirmed entry is REACHABLE for
+/// ReachableTime (uniform in [0.5, 1.5) × 30 s), then STALE; sending to it
+/// moves it to DELAY; DELAY_FIRST_PROBE_TIME (5 s) later it is PROBE and a
+/// *unicast* NS goes out; the solicited NA makes it REACHABLE again. With the
+/// peer gone, MAX_UNICAST_SOLICIT (3) probes RetransTimer (1 s) apart, then the
+/// entry is removed.
+#[test]
+fn nud_stale_delay_probe_then_reachable_or_removed() {
+    let seed = seed();
+    let mut lab = lab(LAN);
+    lab.enable_capture();
+    lab.run_for(3 * SECOND);
+    let b_addr = "2001:db8:a::2";
+    let (amac, bmac) = (mac(&lab, "a", "eth0"), mac(&lab, "b", "eth0"));
+    let key = NeighKey { ifindex: ifx(&lab, "a", "eth0"), addr: b_addr.parse().unwrap() };
+    let entry =
+        |lab: &via6_lab::Lab| node(lab, "a").neighbours().get(&key).map(|e| (e.state, e.probes, e.deadline));
+
+    // Traffic: resolution confirms the entry (solicited NA).
+    assert_reply(&ping(&mut lab, "a", b_addr, 1, Duration::from_millis(100)), b_addr, "first ping");
+    let fs = frames(&lab, 0, 0);
+    let na_at = fs
+        .iter()
+        .find(|d| d.icmp6 == Some((136, 0)) && d.nd_target == Some(v6(b_addr)) && d.eth_src == bmac)
+        .map(|d| d.at)
+        .unwrap_or_else(|| panic!("[lab seed {seed}] no NA from b:\n{}", summary(&fs)));
+    let reachable = Duration::from_millis(u64::from(
+        node(&lab, "a").interface(key.ifindex).expect("a:eth0").nd_vars.reachable_ms,
+    ));
+    assert!(
+        (Duration::from_secs(15)..=Duration::from_secs(45)).contains(&reachable),
+        "[lab seed {seed}] ReachableTime {reachable:?} outside [0.5, 1.5] x 30 s"
+    );
+    assert_eq!(
+        entry(&lab),
+        Some((NudState::Reachable, 0, Some(na_at + reachable))),
+        "[lab seed {seed}] after the NA at {}ms",
+        ms(na_at)
+    );
+
+    // REACHABLE -> STALE exactly when ReachableTime runs out.
+    lab.run_until(ms_before(na_at + reachable));
+    assert_eq!(
+        entry(&lab).map(|e| e.0),
+        Some(NudState::Reachable),
+        "[lab seed {seed}] just before ReachableTime"
+    );
+    lab.run_until(na_at + reachable);
+    assert_eq!(entry(&lab).map(|e| e.0), Some(NudState::Stale), "[lab seed {seed}] at ReachableTime");
+    lab.run_for(10 * SECOND);
+    assert_eq!(entry(&lab).map(|e| e.0), Some(NudState::Stale), "[lab seed {seed}] STALE has no timer");
+
+    // Sending moves STALE -> DELAY; 5 s later PROBE with a unicast NS.
+    let mark = lab.captured(0).len();
+    let t_send = lab.now();
+    send_echo(&mut lab, "a", &echo(b_addr, 0x5151, 2));
+    assert_eq!(
+        entry(&lab).map(|e| e.0),
+        Some(NudState::Delay),
+        "[lab seed {seed}] after sending to a STALE entry"
+    );
+    lab.run_until(ms_before(t_send + 5 * SECOND));
+    assert_eq!(
+        entry(&lab).map(|e| e.0),
+        Some(NudState::Delay),
+        "[lab seed {seed}] an echo reply is no reachability confirmation"
+    );
+    lab.run_until(t_send + 5 * SECOND);
+    assert_eq!(
+        entry(&lab).map(|e| (e.0, e.1)),
+        Some((NudState::Probe, 1)),
+        "[lab seed {seed}] after DELAY_FIRST_PROBE_TIME"
+    );
+    lab.run_for(Duration::from_millis(10));
+    let fs = frames(&lab, 0, mark);
+    let all = summary(&fs);
+    let probes: Vec<_> = fs.iter().filter(|d| d.eth_src == amac && is_ns_for(d, v6(b_addr))).collect();
+    assert_eq!(probes.len(), 1, "[lab seed {seed}] one probe:\n{all}");
+    let p = probes[0];
+    assert_eq!(
+        (p.eth_dst, p.v6.map(|v| v.1), p.at),
+        (bmac, Some(v6(b_addr)), t_send + 5 * SECOND + Duration::from_millis(1)),
+        "[lab seed {seed}] the probe must be a unicast NS sent at DELAY + 5 s:\n{all}"
+    );
+    let (state, probes_n, deadline) = entry(&lab).expect("entry");
+    assert_eq!(
+        (state, probes_n),
+        (NudState::Reachable, 0),
+        "[lab seed {seed}] the probe's NA confirms:\n{all}"
+    );
+    let reachable = Duration::from_millis(u64::from(
+        node(&lab, "a").interface(key.ifindex).expect("a:eth0").nd_vars.reachable_ms,
+    ));
+
+    // The peer goes away: every frame on the link is lost from now on.
+    let stale_at = deadline.expect("REACHABLE has a timer");
+    assert!(stale_at <= lab.now() + reachable, "[lab seed {seed}] deadline beyond ReachableTime");
+    lab.run_until(stale_at + SECOND);
+    assert_eq!(entry(&lab).map(|e| e.0), Some(NudState::Stale), "[lab seed {seed}] STALE again");
+    lab.link_params_mut("a:eth0-b:eth0").expect("link").loss = 1.0;
+    let lost = |lab: &via6_lab::Lab| lab.links()[0].stats.lost;
+    let t_gone = lab.now();
+    let lost0 = lost(&lab);
+    send_echo(&mut lab, "a", &echo(b_addr, 0x5151, 3));
+    assert_eq!(entry(&lab).map(|e| e.0), Some(NudState::Delay), "[lab seed {seed}] DELAY (peer gone)");
+    lab.run_until(ms_before(t_gone + 5 * SECOND));
+    assert_eq!(lost(&lab) - lost0, 1, "[lab seed {seed}] only the echo request was sent during DELAY");
+    let mut seen = Vec::new();
+    for k in 0..3u32 {
+        let t = t_gone + 5 * SECOND + SECOND * k;
+        lab.run_until(ms_before(t));
+        let before = lost(&lab);
+        lab.run_until(t);
+        seen.push((ms(t), entry(&lab).map(|e| (e.0, e.1)), lost(&lab) - before));
+    }
+    let want: Vec<_> = (0..3u32)
+        .map(|k| (ms(t_gone + 5 * SECOND + SECOND * k), Some((NudState::Probe, k + 1)), 1))
+        .collect();
+    assert_eq!(
+        seen, want,
+        "[lab seed {seed}] (time ms, state, NS sent) for MAX_UNICAST_SOLICIT probes 1 s apart"
+    );
+    lab.run_until(ms_before(t_gone + 8 * SECOND));
+    assert!(entry(&lab).is_some(), "[lab seed {seed}] removed before the last RetransTimer ran out");
+    let before = lost(&lab);
+    lab.run_until(t_gone + 8 * SECOND);
+    assert_eq!(entry(&lab), None, "[lab seed {seed}] entry not removed after the third unanswered probe");
+    assert_eq!(lost(&lab), before, "[lab seed {seed}] a fourth probe was sent");
+}
