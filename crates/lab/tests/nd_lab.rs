@@ -329,3 +329,156 @@ fn nud_stale_delay_probe_then_reachable_or_removed() {
     assert_eq!(entry(&lab), None, "[lab seed {seed}] entry not removed after the third unanswered probe");
     assert_eq!(lost(&lab), before, "[lab seed {seed}] a fourth probe was sent");
 }
+
+/// Adds an address to a node's interface now.
+fn add_addr(lab: &mut via6_lab::Lab, n: &str, ifname: &str, addr: &str, len: u8) {
+    let seed = seed();
+    let (i, now) = (ifx(lab, n, ifname), lab.now());
+    lab.node_mut(n)
+        .expect("node")
+        .add_address(i, addr.parse().unwrap(), len, now)
+        .unwrap_or_else(|e| panic!("[lab seed {seed}] {n}: add {addr}: {e:?}"));
+}
+
+/// RFC 4862 §5.4.2, §5.4.3: a new address is tentative for dad_count ×
+/// RetransTimer, probed with NSs from `::` to its solicited-node group that
+/// carry no SLLA (and, RFC 7527, a nonce); then it is usable.
+#[test]
+fn dad_success_keeps_address_tentative_for_dad_count_retrans_timers() {
+    let seed = seed();
+    for (dad_count, addr) in [(1u32, "2001:db8:a::10"), (3, "2001:db8:a::30")] {
+        let mut lab = lab(LAN);
+        lab.run_for(3 * SECOND);
+        lab.node_mut("a").unwrap().set_sysctl("net.inet6.ip6.dad_count", i64::from(dad_count)).unwrap();
+        lab.enable_capture();
+        let t0 = lab.now();
+        add_addr(&mut lab, "a", "eth0", addr, 64);
+        let flags = |lab: &via6_lab::Lab| {
+            if_addr(lab, "a", "eth0", addr).map(|a| (a.flags.tentative, a.flags.duplicated))
+        };
+        assert_eq!(flags(&lab), Some((true, false)), "[lab seed {seed}] dad_count {dad_count}: new address");
+        lab.run_until(ms_before(t0 + SECOND * dad_count));
+        assert_eq!(
+            flags(&lab),
+            Some((true, false)),
+            "[lab seed {seed}] dad_count {dad_count}: just before the end"
+        );
+        assert!(
+            !node(&lab, "a").is_local_address(addr.parse().unwrap()),
+            "[lab seed {seed}] dad_count {dad_count}: a tentative address is not usable"
+        );
+        lab.run_until(t0 + SECOND * dad_count);
+        assert_eq!(flags(&lab), Some((false, false)), "[lab seed {seed}] dad_count {dad_count}: after DAD");
+        lab.run_for(SECOND);
+        let fs = frames(&lab, 0, 0);
+        let all = summary(&fs);
+        let ns: Vec<_> = fs.iter().filter(|d| is_ns_for(d, v6(addr))).collect();
+        assert_eq!(ns.len() as u32, dad_count, "[lab seed {seed}] DAD probes:\n{all}");
+        let group = solicited_node(v6(addr));
+        for (k, d) in ns.iter().enumerate() {
+            assert_eq!(
+                (d.v6.map(|v| (v.0, v.1)), d.slla, d.nonce, d.at),
+                (
+                    Some((Ipv6Addr::UNSPECIFIED, group)),
+                    None,
+                    true,
+                    t0 + SECOND * k as u32 + Duration::from_millis(1)
+                ),
+                "[lab seed {seed}] DAD probe {k}:\n{all}"
+            );
+        }
+        assert_reply(
+            &ping(&mut lab, "b", addr, 1, Duration::from_millis(100)),
+            addr,
+            "ping to the new address",
+        );
+    }
+}
+
+/// RFC 4862 §5.4.4, §5.4.5: a node that configures an address already in use
+/// on the link hears the owner's defending NA, marks the address
+/// `duplicated`, counts `nd6s_dupdetected`, and never uses it — not as a
+/// source, not to answer NSs. A manually configured duplicate link-local
+/// does not disable IPv6 on the interface (only a hardware-derived one does).
+#[test]
+fn dad_conflict_marks_the_later_address_duplicated() {
+    let seed = seed();
+    let mut lab = lab(LAN);
+    lab.run_for(3 * SECOND);
+    add_addr(&mut lab, "a", "eth0", "fe80::1", 64);
+    lab.run_for(2 * SECOND);
+    lab.enable_capture();
+    let t0 = lab.now();
+    add_addr(&mut lab, "b", "eth0", "2001:db8:a::1", 64);
+    add_addr(&mut lab, "b", "eth0", "fe80::1", 64);
+    lab.run_for(3 * SECOND);
+
+    let fs = frames(&lab, 0, 0);
+    let all = summary(&fs);
+    let amac = mac(&lab, "a", "eth0");
+    for dup in ["2001:db8:a::1", "fe80::1"] {
+        let b = if_addr(&lab, "b", "eth0", dup).map(|a| a.flags);
+        assert!(
+            matches!(b, Some(f) if f.duplicated && !f.tentative),
+            "[lab seed {seed}] b's {dup}: {b:?}\n{all}"
+        );
+        let a = if_addr(&lab, "a", "eth0", dup).map(|a| a.flags);
+        assert!(matches!(a, Some(f) if !f.duplicated && !f.tentative), "[lab seed {seed}] a's {dup}: {a:?}");
+        // a defended with an unsolicited NA to all-nodes.
+        let defended = fs.iter().any(|d| {
+            d.icmp6 == Some((136, 0))
+                && d.nd_target == Some(v6(dup))
+                && d.eth_src == amac
+                && d.v6.map(|v| v.1) == Some(v6("ff02::1"))
+                && d.na_flags.is_some_and(|f| !f.1)
+                && d.at > t0
+        });
+        assert!(defended, "[lab seed {seed}] no defending NA for {dup}:\n{all}");
+    }
+    assert_eq!(counter(&lab, "b", "nd6s_dupdetected"), 2, "[lab seed {seed}] b's nd6s_dupdetected");
+    assert_eq!(counter(&lab, "a", "nd6s_dupdetected"), 0, "[lab seed {seed}] a's nd6s_dupdetected");
+    let bif = node(&lab, "b").interface(ifx(&lab, "b", "eth0")).expect("b:eth0").nd;
+    assert!(!bif.ifdisabled, "[lab seed {seed}] a duplicate fe80::1 (not EUI-64) disabled b:eth0: {bif:?}");
+
+    // Never a source.
+    let rg = node(&lab, "b").route_get("2001:db8:a::99".parse().unwrap(), None).expect("route");
+    let src = rg.source.as_ref().map(|d| d.addr).ok();
+    assert!(
+        src.is_some_and(|s| s != "2001:db8:a::1".parse::<IpAddr>().unwrap()),
+        "[lab seed {seed}] b's source for 2001:db8:a::99: {:?}",
+        rg.source
+    );
+    let mut req = echo("2001:db8:a::99", 9, 1);
+    req.src = Some("2001:db8:a::1".parse().unwrap());
+    let now = lab.now();
+    let e = lab.node_mut("b").unwrap().echo_send(&req, now).expect_err("a duplicated source was accepted");
+    assert_eq!(e.errno, via6_core::Errno::EADDRNOTAVAIL, "[lab seed {seed}] {e:?}");
+    // The owner keeps working: a ping from b reaches a, not b itself.
+    assert_reply(
+        &ping(&mut lab, "b", "2001:db8:a::1", 1, Duration::from_millis(100)),
+        "2001:db8:a::1",
+        "b -> a",
+    );
+}
+
+/// RFC 4862 §5.4.5: two nodes with the same MAC form the same EUI-64
+/// link-local and probe at the same time; each hears the other's probe (a
+/// different nonce, RFC 7527), both mark it duplicated, and IP operation on
+/// the interface is disabled (IFDISABLED) because the identifier is
+/// hardware-derived.
+#[test]
+fn dad_simultaneous_eui64_link_local_duplicate_disables_interface() {
+    let seed = seed();
+    let text = LAN.replace("kind = \"lab\"\n", "kind = \"lab\"\nmac = \"02:00:5e:00:00:01\"\n");
+    let mut lab = lab(&text);
+    lab.run_for(3 * SECOND);
+    // Modified EUI-64 of 02:00:5e:00:00:01 (RFC 4291 appendix A: u/l bit inverted).
+    let ll = "fe80::5eff:fe00:1".to_string();
+    for n in ["a", "b"] {
+        let f = if_addr(&lab, n, "eth0", &ll).map(|a| a.flags);
+        assert!(matches!(f, Some(f) if f.duplicated), "[lab seed {seed}] {n}'s {ll}: {f:?}");
+        assert_eq!(counter(&lab, n, "nd6s_dupdetected"), 1, "[lab seed {seed}] {n}'s nd6s_dupdetected");
+        let nd = node(&lab, n).interface(ifx(&lab, n, "eth0")).expect("eth0").nd;
+        assert!(nd.ifdisabled, "[lab seed {seed}] {n}: EUI-64 duplicate must set IFDISABLED: {nd:?}");
+    }
+}
