@@ -482,3 +482,153 @@ fn dad_simultaneous_eui64_link_local_duplicate_disables_interface() {
         assert!(nd.ifdisabled, "[lab seed {seed}] {n}: EUI-64 duplicate must set IFDISABLED: {nd:?}");
     }
 }
+
+const SLAAC: &str = include_str!("../scenarios/slaac.toml");
+
+/// The modified EUI-64 address `prefix::IID(mac)` (RFC 4291 appendix A).
+fn eui64(prefix: &str, m: MacAddr) -> Ipv6Addr {
+    let mut o = v6(prefix).octets();
+    o[8..].copy_from_slice(&[m.0[0] ^ 2, m.0[1], m.0[2], 0xff, 0xfe, m.0[3], m.0[4], m.0[5]]);
+    Ipv6Addr::from(o)
+}
+
+/// RFC 4862 §5.5.3 and RFC 4861 §6.3.4: a host with `accept_rtadv` hears the
+/// router's RA, forms `2001:db8:5::EUI-64` (flag `autoconf`, lifetimes from
+/// the Prefix Information option), installs `::/0` via the router's
+/// link-local, and reaches an address behind the router from it.
+#[test]
+fn slaac_forms_eui64_address_and_default_route_from_ra() {
+    let seed = seed();
+    let mut lab = lab(SLAAC);
+    lab.enable_capture();
+    lab.run_for(10 * SECOND);
+    let (hmac, rmac) = (mac(&lab, "h", "eth0"), mac(&lab, "r", "eth0"));
+    let want = eui64("2001:db8:5::", hmac);
+    let fs = frames(&lab, 0, 0);
+    let all = summary(&fs);
+    let first_ra = fs
+        .iter()
+        .find(|d| d.icmp6 == Some((134, 0)) && d.eth_src == rmac)
+        .unwrap_or_else(|| panic!("[lab seed {seed}] no RA from r:\n{all}"));
+    assert_eq!(first_ra.v6.map(|v| v.1), Some(v6("ff02::1")), "[lab seed {seed}] RA to all-nodes:\n{all}");
+    let a = if_addr(&lab, "h", "eth0", &want.to_string());
+    let a = a.unwrap_or_else(|| {
+        panic!(
+            "[lab seed {seed}] h has no {want}; addresses: {:?}\n{all}",
+            node(&lab, "h").interface(ifx(&lab, "h", "eth0")).map(|i| &i.addrs)
+        )
+    });
+    assert!(
+        a.prefix_len == 64 && a.flags.autoconf && !a.flags.tentative && !a.flags.duplicated,
+        "[lab seed {seed}] SLAAC address {a:?}"
+    );
+    let (vu, pu) = (a.valid_until.expect("finite valid lifetime"), a.preferred_until.expect("preferred"));
+    assert_eq!(vu - pu, Duration::from_secs(2_592_000 - 604_800), "[lab seed {seed}] lifetimes of {a:?}");
+
+    // ::/0 via the router's link-local, on eth0.
+    let r_ll = eui64("fe80::", rmac);
+    let rg = node(&lab, "h").route_get("2001:db8:99::1".parse().unwrap(), None);
+    let rg = rg.unwrap_or_else(|e| panic!("[lab seed {seed}] h has no route to 2001:db8:99::1: {e:?}"));
+    assert_eq!(
+        (rg.lookup.route.dest.to_string(), rg.lookup.neighbour, rg.lookup.ifindex),
+        ("::/0".to_string(), IpAddr::V6(r_ll), ifx(&lab, "h", "eth0")),
+        "[lab seed {seed}] h's default route"
+    );
+    assert_eq!(rg.source.map(|d| d.addr).ok(), Some(IpAddr::V6(want)), "[lab seed {seed}] h's source");
+    assert_reply(
+        &ping(&mut lab, "h", "2001:db8:99::1", 1, Duration::from_millis(100)),
+        "2001:db8:99::1",
+        "h -> address behind r",
+    );
+}
+
+/// A Router Advertisement from `src`/`mac` with one Prefix Information option,
+/// as an Ethernet frame to all-nodes.
+fn crafted_ra(src: Ipv6Addr, mac: MacAddr, prefix: &str, valid: u32, preferred: u32) -> Vec<u8> {
+    use via6_wire::icmpv6::Icmpv6Repr;
+    use via6_wire::ndisc::{NdiscRepr, RaFlags};
+    use via6_wire::ndisc_option::NdiscOption;
+    use via6_wire::{EthernetRepr, Ipv6Repr};
+    let mut opts = [0u8; 32];
+    let n = NdiscOption::PrefixInformation {
+        prefix_len: 64,
+        on_link: true,
+        autonomous: true,
+        valid_lifetime: valid,
+        preferred_lifetime: preferred,
+        prefix: v6(prefix),
+    }
+    .emit(&mut opts)
+    .expect("prefix option");
+    let icmp = Icmpv6Repr::Ndisc(NdiscRepr::RouterAdvert {
+        hop_limit: 64,
+        flags: RaFlags::default(),
+        router_lifetime: 1800,
+        reachable_time: 0,
+        retrans_time: 0,
+        options: &opts[..n],
+    });
+    let dst = v6("ff02::1");
+    let ip = Ipv6Repr {
+        src,
+        dst,
+        next_header: 58,
+        payload_len: icmp.buffer_len() as u16,
+        hop_limit: 255,
+        traffic_class: 0,
+        flow_label: 0,
+    };
+    let eth = EthernetRepr { dst: MacAddr::ipv6_multicast(dst), src: mac, vlan: None, ethertype: 0x86dd };
+    let mut buf = vec![0u8; 14 + ip.buffer_len()];
+    eth.emit(&mut buf).expect("ethernet");
+    ip.emit(&mut buf[14..]).expect("ipv6");
+    icmp.emit(src, dst, &mut buf[54..]).expect("icmpv6");
+    buf
+}
+
+/// RFC 4862 §5.5.3(e), the two-hour rule: an RA may shorten an autoconfigured
+/// address's valid lifetime to no less than two hours (unless it raises it or
+/// exceeds two hours); a remaining lifetime of two hours or less is not
+/// shortened at all. The preferred lifetime is always reset.
+#[test]
+fn slaac_two_hour_rule_limits_valid_lifetime_cuts() {
+    let seed = seed();
+    let mut lab = lab(SLAAC);
+    lab.run_for(20 * SECOND);
+    let (hmac, rmac) = (mac(&lab, "h", "eth0"), mac(&lab, "r", "eth0"));
+    let addr = eui64("2001:db8:5::", hmac).to_string();
+    let r_ll = eui64("fe80::", rmac);
+    assert!(if_addr(&lab, "h", "eth0", &addr).is_some(), "[lab seed {seed}] no SLAAC address {addr}");
+    let life = |lab: &via6_lab::Lab| {
+        let a = if_addr(lab, "h", "eth0", &addr).expect("SLAAC address");
+        (a.valid_until, a.preferred_until)
+    };
+    let secs = |s: u64| Duration::from_secs(s);
+    // (advertised valid, advertised preferred, expected valid lifetime from now;
+    //  None: unchanged)
+    let steps: [(u32, u32, Option<u64>, &str); 5] = [
+        (600, 300, Some(7200), "30 days left, 10 min advertised: cut to two hours"),
+        (60, 30, None, "two hours left, 1 min advertised: ignored"),
+        (10_800, 3_600, Some(10_800), "more than two hours advertised: taken"),
+        (60, 30, Some(7200), "3 hours left, 1 min advertised: cut to two hours"),
+        (9_000, 60, Some(9_000), "longer than what is left: taken"),
+    ];
+    for (valid, preferred, want, what) in steps {
+        let (before, _) = life(&lab);
+        let ra = crafted_ra(r_ll, rmac, "2001:db8:5::", valid, preferred);
+        assert!(lab.inject(0, via6_lab::Side::A, &ra), "[lab seed {seed}] inject");
+        let rx = lab.now() + Duration::from_millis(1);
+        lab.run_for(Duration::from_millis(10));
+        let (vu, pu) = life(&lab);
+        let want_vu = match want {
+            Some(s) => Some(rx + secs(s)),
+            None => before,
+        };
+        assert_eq!(
+            (vu, pu),
+            (want_vu, Some(rx + secs(u64::from(preferred)))),
+            "[lab seed {seed}] {what} (RA valid {valid} preferred {preferred})"
+        );
+        lab.run_for(SECOND);
+    }
+}
