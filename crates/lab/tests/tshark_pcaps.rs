@@ -7,9 +7,12 @@ mod common;
 
 use common::*;
 use core::time::Duration;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use via6_lab::{verbs, Lab, Runner};
+use via6_lab::{verbs, Lab, Runner, Side};
+use via6_wire::tcp::TcpFlags;
+use via6_wire::{EthernetRepr, Ipv4Repr, Ipv6Repr, MacAddr, TcpOptions, TcpRepr, UdpRepr};
 
 /// Whether tshark can run; panics in CI when it cannot.
 fn tshark_available() -> bool {
@@ -123,9 +126,90 @@ fn check_file(path: &Path, prefs: &[String]) -> Verdict {
     v
 }
 
+/// An IPv4 or IPv6 packet carrying a UDP datagram (`tcp` false) or a TCP SYN,
+/// in an Ethernet frame from `src_mac` to `dst_mac`.
+fn transport_frame(src: IpAddr, dst: IpAddr, tcp: bool, src_mac: MacAddr, dst_mac: MacAddr) -> Vec<u8> {
+    let mut l4 = [0u8; 64];
+    let n = if tcp {
+        let syn = TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: 0x0102_0304,
+            ack: None,
+            flags: TcpFlags::SYN,
+            window: 65535,
+            urgent: 0,
+            options: TcpOptions::EMPTY,
+            payload: &[],
+        };
+        syn.emit_with_checksum(src, dst, &mut l4).expect("tcp")
+    } else {
+        UdpRepr { src_port: 40000, dst_port: 9 }
+            .emit_with_payload(src, dst, b"via6 lab", &mut l4)
+            .expect("udp")
+    };
+    let proto = if tcp { 6 } else { 17 };
+    let mut f = vec![0u8; 14 + 40 + n];
+    let (ethertype, hlen) = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let ip = Ipv4Repr {
+                src: s,
+                dst: d,
+                protocol: proto,
+                payload_len: n,
+                ttl: 64,
+                dscp: 0,
+                ecn: 0,
+                ident: 7,
+                dont_frag: true,
+                more_frags: false,
+                frag_offset: 0,
+                options: &[],
+            };
+            (0x0800, ip.emit(&mut f[14..]).expect("ipv4"))
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let ip = Ipv6Repr {
+                src: s,
+                dst: d,
+                next_header: proto,
+                payload_len: n as u16,
+                hop_limit: 64,
+                traffic_class: 0,
+                flow_label: 0,
+            };
+            (0x86dd, ip.emit(&mut f[14..]).expect("ipv6"))
+        }
+        _ => unreachable!("mixed families"),
+    };
+    EthernetRepr { dst: dst_mac, src: src_mac, vlan: None, ethertype }.emit(&mut f).expect("ethernet");
+    f[14 + hlen..14 + hlen + n].copy_from_slice(&l4[..n]);
+    f.truncate(14 + hlen + n);
+    f
+}
+
+/// UDP and TCP from h1 to closed ports on h2, both families, put on h1's link
+/// as if h1 had sent them: h2 answers with port unreachable and RST.
+fn closed_port_probes(lab: &mut Lab) {
+    let (h1, r1) = (mac(lab, "h1", "eth0"), mac(lab, "r1", "eth0"));
+    let pairs: [(&str, &str); 2] = [("198.51.100.1", "203.0.113.2"), ("2001:db8:1::1", "2001:db8:2::1")];
+    for (s, d) in pairs {
+        for tcp in [false, true] {
+            let f = transport_frame(s.parse().unwrap(), d.parse().unwrap(), tcp, h1, r1);
+            assert!(lab.inject(0, Side::A, &f), "[lab seed {}] inject", seed());
+            lab.run_for(Duration::from_millis(20));
+        }
+    }
+}
+
 /// Runs `steps` on `lab` after 3 s of settling, capturing every link to a
 /// fresh directory; returns the directory.
-fn capture(mut lab: Lab, name: &str, steps: &[&str]) -> PathBuf {
+fn capture(lab: Lab, name: &str, steps: &[&str]) -> PathBuf {
+    capture_with(lab, name, steps, |_| {})
+}
+
+/// [`capture`] with `more` run after the steps.
+fn capture_with(mut lab: Lab, name: &str, steps: &[&str], more: impl FnOnce(&mut Lab)) -> PathBuf {
     let seed = seed();
     let dir = std::env::temp_dir().join(format!("via6-tshark-{}-{name}-{seed}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -136,6 +220,7 @@ fn capture(mut lab: Lab, name: &str, steps: &[&str]) -> PathBuf {
     for s in steps {
         r.run_text(&mut lab, s).unwrap_or_else(|e| panic!("[lab seed {seed}] {name}: step `{s}`: {e}"));
     }
+    more(&mut lab);
     lab.run_for(Duration::from_secs(1));
     lab.flush_pcaps().unwrap_or_else(|e| panic!("[lab seed {seed}] flush: {e}"));
     assert_eq!(lab.stats().pcap_errors, 0, "[lab seed {seed}] pcap write errors");
@@ -144,7 +229,8 @@ fn capture(mut lab: Lab, name: &str, steps: &[&str]) -> PathBuf {
 
 /// The seed scenario's default traffic (`via6 lab seed`: pings over IPv4 and
 /// IPv6, traceroutes with RFC 5837 objects, fragmentation needed and packet
-/// too big with r1 eth1 at MTU 1280), plus two more scenarios (ARP and
+/// too big with r1 eth1 at MTU 1280) and UDP/TCP to closed ports (port
+/// unreachable, RST), plus two more scenarios (ARP and
 /// IPv4 on a LAN; RA/SLAAC): every pcap reads in tshark with no malformed
 /// packet, no expert error and no bad checksum.
 #[test]
@@ -159,7 +245,7 @@ fn every_lab_pcap_reads_in_tshark_with_good_checksums() {
         "[lab seed {seed}] tshark has no ip.check_checksum: {prefs:?}"
     );
     let runs = [
-        capture(seed_lab(), "seed", verbs::SEED_STEPS),
+        capture_with(seed_lab(), "seed", verbs::SEED_STEPS, closed_port_probes),
         capture(
             lab(include_str!("../scenarios/lan.toml")),
             "lan",
