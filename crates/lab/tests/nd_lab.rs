@@ -24,7 +24,8 @@ fn v6(s: &str) -> Ipv6Addr {
     s.parse().expect("IPv6 address")
 }
 
-/// RFC 8950 §… / DESIGN §3 with RFC 4861 §7.2.2: an IPv4 route whose gateway
+/// RFC 8950 (IPv4 over an IPv6 next hop), DESIGN §3 and RFC 4861 §7.2.2: an
+/// IPv4 route whose gateway
 /// is `fe80::1%eth0` resolves the gateway with NDP — an NS to the
 /// solicited-node group carrying our SLLA, the NA — and then the IPv4 packet
 /// leaves with EtherType 0x0800 to the router's MAC. No ARP at all.
@@ -100,7 +101,7 @@ fn seed_with_silent_h2() -> via6_lab::Lab {
     lab
 }
 
-/// RFC 4861 §7.2.2 (ICMPv6 address unreachable) and RFC 1812 §4.3.2.7 /
+/// RFC 4861 §7.2.2 (ICMPv6 address unreachable) and RFC 1812 §4.3.3.1 /
 /// RFC 792 (ICMPv4 host unreachable): when MAX_MULTICAST_SOLICIT (3) NSs
 /// RetransTimer (1 s) apart go unanswered, every held packet's source hears
 /// about it in the *packet's* family — an IPv4 packet waiting on an IPv6
