@@ -27,8 +27,7 @@ fn v6(s: &str) -> Ipv6Addr {
 /// RFC 8950 (IPv4 over an IPv6 next hop), DESIGN §3 and RFC 4861 §7.2.2: an
 /// IPv4 route whose gateway is `fe80::1%eth0` resolves the gateway with NDP —
 /// an NS to the solicited-node group carrying our SLLA, the NA — and then the
-/// IPv4 packet
-/// leaves with EtherType 0x0800 to the router's MAC. No ARP at all.
+/// IPv4 packet leaves with EtherType 0x0800 to the router's MAC. No ARP.
 #[test]
 fn ndp_resolves_link_local_gateway_of_ipv4_route() {
     let seed = seed();
