@@ -325,8 +325,10 @@ impl Stack {
             let mut f = self.pool.get(hlen + n);
             f.bytes_mut()[..hlen].copy_from_slice(&header);
             f.bytes_mut()[hlen..].copy_from_slice(&payload[at..at + n]);
+            // The copied header still holds the whole packet's Total Length,
+            // which no checked view of the fragment accepts: set it first.
+            f.bytes_mut()[2..4].copy_from_slice(&((hlen + n) as u16).to_be_bytes());
             if let Ok(mut p) = Ipv4Packet::new_checked(f.bytes_mut()) {
-                let _ = p.set_total_len((hlen + n) as u16);
                 let _ = p.set_frag_offset((base_off + at) as u16);
                 p.set_more_frags(!last || base_more);
                 p.fill_checksum();

@@ -325,11 +325,17 @@ impl Stack {
         tlla: Option<MacAddr>,
         now: Instant,
     ) {
-        if let Some(entry) = self.interface(ifindex).and_then(|i| i.find_addr(IpAddr::V6(target))) {
-            if entry.flags.tentative {
+        // Ours: an NA for a tentative address is a duplicate (RFC 4862
+        // §5.4.4). A duplicated address is not ours any more: its owner's
+        // NA is an ordinary neighbour advertisement.
+        let ours = self.interface(ifindex).and_then(|i| i.find_addr(IpAddr::V6(target))).map(|a| a.flags);
+        if let Some(flags) = ours {
+            if flags.tentative {
                 self.dad_failed(ifindex, target, now);
             }
-            return;
+            if !flags.duplicated {
+                return;
+            }
         }
         let key = NeighKey { ifindex, addr: IpAddr::V6(target) };
         let params = self.nud_params(&key);
@@ -355,12 +361,15 @@ impl Stack {
         let Some(i) = self.iface_mut(ifindex) else { return };
         let name = i.name.clone();
         let mut disable = false;
+        // Hardware-derived: the link-local's IID is the MAC's modified EUI-64.
+        let hw_iid = i.mac().map(|m| addr::eui64_iid(m.0));
         for a in &mut i.addrs {
             if a.addr == IpAddr::V6(target) {
                 a.flags.tentative = false;
                 a.flags.duplicated = true;
                 a.dad = None;
-                disable = addr::is_ipv6_link_local(&target) && i.kind != LinkKind::Ip;
+                disable = addr::is_ipv6_link_local(&target)
+                    && hw_iid.is_some_and(|iid| target.octets()[8..] == iid);
             }
         }
         if disable {
