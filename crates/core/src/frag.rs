@@ -325,8 +325,11 @@ impl Stack {
             let mut f = self.pool.get(hlen + n);
             f.bytes_mut()[..hlen].copy_from_slice(&header);
             f.bytes_mut()[hlen..].copy_from_slice(&payload[at..at + n]);
+            // The copied header still holds the whole datagram's Total
+            // Length, which a checked view refuses for a shorter buffer: set
+            // the fragment's first (it is below 65536: hlen + n <= mtu).
+            f.bytes_mut()[2..4].copy_from_slice(&((hlen + n) as u16).to_be_bytes());
             if let Ok(mut p) = Ipv4Packet::new_checked(f.bytes_mut()) {
-                let _ = p.set_total_len((hlen + n) as u16);
                 let _ = p.set_frag_offset((base_off + at) as u16);
                 p.set_more_frags(!last || base_more);
                 p.fill_checksum();
