@@ -94,7 +94,7 @@ impl Stack {
 
     /// Our unicast addresses (a link-local one only on its own link), and the
     /// multicast groups joined on the arrival interface.
-    fn is_for_us_v6(&self, ifindex: IfIndex, dst: &Ipv6Addr) -> bool {
+    pub(crate) fn is_for_us_v6(&self, ifindex: IfIndex, dst: &Ipv6Addr) -> bool {
         let Some(iface) = self.interface(ifindex) else { return false };
         if dst.is_multicast() {
             return iface.in_group6(dst) || *dst == addr::ALL_NODES;

@@ -102,7 +102,7 @@ pub fn ping(lab: &mut Lab, from: &str, dst: &str, ttl: Option<u8>, seq: u16) -> 
 }
 
 /// A decoded frame.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Direction on the link.
     pub to: Side,
