@@ -252,8 +252,8 @@ impl Stack {
     /// would; a link-local source can only have come from this same link.
     fn unreachable_neighbour(&mut self, ifindex: IfIndex, pkt: &[u8], now: Instant) {
         let src = match ip_version(pkt) {
-            Some(4) => pkt.get(12..16).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(|s| IpAddr::from(s)),
-            Some(6) => pkt.get(8..24).and_then(|s| <[u8; 16]>::try_from(s).ok()).map(|s| IpAddr::from(s)),
+            Some(4) => pkt.get(12..16).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(IpAddr::from),
+            Some(6) => pkt.get(8..24).and_then(|s| <[u8; 16]>::try_from(s).ok()).map(IpAddr::from),
             _ => None,
         };
         let ifindex = match src {
