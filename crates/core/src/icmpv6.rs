@@ -205,7 +205,13 @@ impl Stack {
             }
             _ => None,
         };
-        let room = MIN_MTU - 40 - 8 - ext.as_ref().map_or(0, Vec::len);
+        // With extensions the quoted packet is zero-padded to a multiple of
+        // 8 octets (RFC 4884 §4.2): cut it to a multiple of 8 so the padding
+        // cannot push the error past the minimum MTU.
+        let room = match &ext {
+            Some(e) => (MIN_MTU - 40 - 8 - e.len()) & !7,
+            None => MIN_MTU - 40 - 8,
+        };
         let invoking = &offending[..offending.len().min(room)];
         let extensions = ext.as_deref();
         let repr = match err {

@@ -91,7 +91,7 @@ impl Stack {
 
     /// Our unicast addresses (weak host model, as FreeBSD), the limited
     /// broadcast, a directed broadcast of an attached subnet, all-hosts.
-    fn is_for_us_v4(&self, ifindex: IfIndex, dst: Ipv4Addr) -> bool {
+    pub(crate) fn is_for_us_v4(&self, ifindex: IfIndex, dst: Ipv4Addr) -> bool {
         if dst.is_broadcast() || dst == Ipv4Addr::new(224, 0, 0, 1) {
             return true;
         }

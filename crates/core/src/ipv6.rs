@@ -94,7 +94,7 @@ impl Stack {
 
     /// Our unicast addresses (a link-local one only on its own link), and the
     /// multicast groups joined on the arrival interface.
-    fn is_for_us_v6(&self, ifindex: IfIndex, dst: &Ipv6Addr) -> bool {
+    pub(crate) fn is_for_us_v6(&self, ifindex: IfIndex, dst: &Ipv6Addr) -> bool {
         let Some(iface) = self.interface(ifindex) else { return false };
         if dst.is_multicast() {
             return iface.in_group6(dst, self.forwarding(false)) || *dst == addr::ALL_NODES;
@@ -360,6 +360,12 @@ impl Stack {
                 .interface(in_if)
                 .is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(IpAddr::V6(src))));
         let IpAddr::V6(target) = lookup.neighbour else { return };
+        // RFC 4861 §4.5: the target is the destination itself (on-link) or
+        // the better router's link-local address; a route through a global
+        // gateway address gives none to name (FreeBSD refuses likewise).
+        if target != pkt.dst() && !addr::is_ipv6_link_local(&target) {
+            return;
+        }
         if on_link && target != src {
             self.stats.inc(Counter::Ip6sRedirectsent);
             self.send_redirect(in_if, buf.bytes(), target, pkt.dst(), now);

@@ -41,6 +41,20 @@ impl Stack {
                 }
                 match eth.ethertype() {
                     ethertype::ARP => self.arp_input(ifindex, eth.payload(), now),
+                    ethertype::IPV4 | ethertype::IPV6
+                        if dst != mac && !self.group_frame_for_us(ifindex, eth.payload()) =>
+                    {
+                        // RFC 1812 §5.3.4 (never forward a datagram received
+                        // as a link-layer broadcast), §4.3.2.7 and RFC 4443
+                        // §2.4(e.3) (never answer one with an error), RFC
+                        // 1122 §3.3.6: a unicast datagram for someone else
+                        // in a broadcast/multicast frame is dropped here.
+                        self.stats.inc(if eth.ethertype() == ethertype::IPV4 {
+                            Counter::IpsCantforward
+                        } else {
+                            Counter::Ip6sCantforward
+                        });
+                    }
                     ethertype::IPV4 | ethertype::IPV6 => {
                         let buf = self.pool.copy_of(eth.payload());
                         self.ip_input(ifindex, buf, now);
@@ -52,6 +66,26 @@ impl Stack {
                 let buf = self.pool.copy_of(frame);
                 self.ip_input(ifindex, buf, now);
             }
+        }
+    }
+
+    /// Whether an IP packet that came in a link-layer broadcast or
+    /// multicast frame is addressed to this node: a multicast or broadcast
+    /// destination (handled by IP input as usual) or one of ours.
+    fn group_frame_for_us(&self, ifindex: IfIndex, ip: &[u8]) -> bool {
+        match ip_version(ip) {
+            Some(4) => {
+                let Some(d) = ip.get(16..20).and_then(|d| <[u8; 4]>::try_from(d).ok()) else { return true };
+                let d = std::net::Ipv4Addr::from(d);
+                d.is_multicast() || d.is_broadcast() || self.is_for_us_v4(ifindex, d)
+            }
+            Some(6) => {
+                let Some(d) = ip.get(24..40).and_then(|d| <[u8; 16]>::try_from(d).ok()) else { return true };
+                let d = std::net::Ipv6Addr::from(d);
+                d.is_multicast() || self.is_for_us_v6(ifindex, &d)
+            }
+            // Malformed: IP input counts it.
+            _ => true,
         }
     }
 
@@ -213,7 +247,22 @@ impl Stack {
 impl Stack {
     /// Host unreachable (ICMPv4 code 1) or address unreachable (ICMPv6 code
     /// 3) for a packet whose next hop did not answer — in the packet's family.
+    /// `ifindex` is where resolution failed (the egress); the error is about
+    /// the interface the packet came in on (RFC 5837 "incoming"; the zone of
+    /// a link-local source), which held packets do not record: take the
+    /// interface of the route back to the source, as a reverse-path check
+    /// would; a link-local source can only have come from this same link.
     fn unreachable_neighbour(&mut self, ifindex: IfIndex, pkt: &[u8], now: Instant) {
+        let src = match ip_version(pkt) {
+            Some(4) => pkt.get(12..16).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(IpAddr::from),
+            Some(6) => pkt.get(8..24).and_then(|s| <[u8; 16]>::try_from(s).ok()).map(IpAddr::from),
+            _ => None,
+        };
+        let ifindex = match src {
+            Some(IpAddr::V6(s)) if crate::addr::needs_zone(&s) => ifindex,
+            Some(s) if !self.is_local_address(s) => self.route_lookup(s, None).map_or(ifindex, |l| l.ifindex),
+            _ => ifindex,
+        };
         match ip_version(pkt) {
             Some(4) => self.icmp4_error(ifindex, pkt, crate::icmp::Icmp4Error::HostUnreachable, now),
             Some(6) => self.icmp6_error(ifindex, pkt, crate::icmp::Icmp6Error::Unreachable(3), now),
