@@ -987,42 +987,43 @@ fn ip_route_add(stack: &mut Stack, args: &[&str]) -> Out {
 // ---------------------------------------------------------------- ip6addrctl
 
 fn ip6addrctl(stack: &mut Stack, args: &[&str]) -> Out {
-    use via6_core::srcsel::policy::{Policy, PolicyTable};
+    use via6_core::srcsel::policy::{format_policy_table, Policy};
+    let parse_prefix =
+        |p: &str| p.parse::<Ipv6Prefix>().map_err(|e| err(format!("ip6addrctl: prefix `{p}`: {e}")));
     match args {
-        [] | ["show"] => {
-            let mut out = format!("{:<40}{:>6}{:>6}{:>8}\n", "Prefix", "Prec", "Label", "Use");
-            for p in stack.policy().entries() {
-                let _ =
-                    writeln!(out, "{:<40}{:>6}{:>6}{:>8}", p.prefix.to_string(), p.precedence, p.label, 0);
-            }
-            Ok(out)
-        }
+        [] | ["show"] => Ok(format_policy_table(stack.policy())),
         ["add", prefix, prec, label] => {
-            let prefix: Ipv6Prefix =
-                prefix.parse().map_err(|e| err(format!("ip6addrctl: prefix `{prefix}`: {e}")))?;
+            let prefix = parse_prefix(prefix)?;
             let precedence =
                 prec.parse().map_err(|_| err(format!("ip6addrctl: precedence `{prec}` is not a number")))?;
             let label =
                 label.parse().map_err(|_| err(format!("ip6addrctl: label `{label}` is not a number")))?;
-            stack.policy_mut().add(Policy { prefix, precedence, label });
+            stack
+                .policy_mut()
+                .add(Policy { prefix, precedence, label })
+                .map_err(|e| err(format!("ip6addrctl: {e}")))?;
             Ok(String::new())
         }
         ["delete", prefix] => {
-            let prefix: Ipv6Prefix =
-                prefix.parse().map_err(|e| err(format!("ip6addrctl: prefix `{prefix}`: {e}")))?;
-            if !stack.policy_mut().delete(prefix) {
-                return Err(err(format!("ip6addrctl: no policy for {prefix}")));
-            }
+            let prefix = parse_prefix(prefix)?;
+            stack.policy_mut().delete(prefix).map_err(|e| err(format!("ip6addrctl: {e}")))?;
             Ok(String::new())
         }
         ["flush"] => {
-            *stack.policy_mut() = PolicyTable::empty();
+            stack.policy_mut().flush();
             Ok(String::new())
         }
         ["install"] | ["install", "default"] => {
-            *stack.policy_mut() = PolicyTable::rfc6724();
+            stack.policy_mut().install_defaults();
             Ok(String::new())
         }
-        _ => Err(err("usage: ip6addrctl [show | add PREFIX PREC LABEL | delete PREFIX | flush | install]")),
+        ["install", file] => {
+            let text = std::fs::read_to_string(file).map_err(|e| err(format!("ip6addrctl: {file}: {e}")))?;
+            let n = stack.policy_mut().install(&text).map_err(|e| err(format!("ip6addrctl: {file}: {e}")))?;
+            Ok(format!("{n} policies installed\n"))
+        }
+        _ => Err(err(
+            "usage: ip6addrctl [show | add PREFIX PREC LABEL | delete PREFIX | flush | install [FILE]]",
+        )),
     }
 }
