@@ -37,7 +37,7 @@ check "Linux pings via6's lo0 IPv6 address" in_ns "$L" ping -6 -c 2 -W 2 2001:db
 expect "via6 route get picks lo0's 198.51.100.1 by the loopback rule" '"source":"198.51.100.1","source_rule":"loopback"' \
     v h1 route get --json 192.0.2.1
 expect "via6 pings Linux over IPv4 via its IPv6 next hop" '2 packets received' v h1 ping -c 2 192.0.2.1
-expect "the echo request on the wire has source 198.51.100.1 and EtherType IPv4" '^198\.51\.100\.1 0x0800' \
+expect "the echo request on the wire has source 198.51.100.1 and EtherType IPv4" '^198\.51\.100\.1[[:space:]]+0x0800' \
     bash -c "sleep 0.2; tshark -r '$DIR/pcap/h1-tap0.pcapng' -Y 'icmp.type == 8 && ip.dst == 192.0.2.1' -T fields -e ip.src -e eth.type 2>/dev/null"
 expect "via6 pings Linux over IPv6" '2 packets received' v h1 ping -c 2 2001:db8:9::1
 expect "via6 learnt Linux's link-local gateway by NDP" 'fe80::1%tap0 +[0-9a-f:]{17}' v h1 ndp -an
