@@ -214,18 +214,22 @@ async fn accept_loop(listener: UnixListener, ctl: mpsc::Sender<(Vec<String>, Rep
             loop {
                 // Bounded: a line longer than MAX_REQUEST is refused, and the
                 // connection closed, without buffering more of it.
-                let mut line = String::new();
+                let mut bytes = Vec::new();
                 let limit = crate::control::MAX_REQUEST as u64 + 1;
-                match (&mut reader).take(limit).read_line(&mut line).await {
+                match (&mut reader).take(limit).read_until(b'\n', &mut bytes).await {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
                 }
-                let overlong = !line.ends_with('\n') && line.len() as u64 >= limit;
+                let overlong = bytes.last() != Some(&b'\n') && bytes.len() as u64 >= limit;
+                let line = String::from_utf8_lossy(&bytes).into_owned();
                 if line.trim().is_empty() {
                     continue;
                 }
+                let not_utf8 = std::str::from_utf8(&bytes).is_err();
                 let result = if overlong {
                     Err(format!("request longer than {} bytes", crate::control::MAX_REQUEST))
+                } else if not_utf8 {
+                    Err("request is not UTF-8".to_string())
                 } else {
                     match crate::control::parse_request(line.trim_end()) {
                         Err(e) => Err(e),
