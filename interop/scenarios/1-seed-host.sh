@@ -40,6 +40,7 @@ expect "via6 pings Linux over IPv4 via its IPv6 next hop" '2 packets received' v
 expect "the echo request on the wire has source 198.51.100.1 and EtherType IPv4" '^198\.51\.100\.1[[:space:]]+0x0800' \
     bash -c "sleep 0.2; tshark -r '$DIR/pcap/h1-tap0.pcapng' -Y 'icmp.type == 8 && ip.dst == 192.0.2.1' -T fields -e ip.src -e eth.type 2>/dev/null"
 expect "via6 pings Linux over IPv6" '2 packets received' v h1 ping -c 2 2001:db8:9::1
+expect "via6 traceroute reaches Linux at hop 1" '^ 1  192\.0\.2\.1 ' v h1 traceroute -q 1 192.0.2.1
 expect "via6 learnt Linux's link-local gateway by NDP" 'fe80::1%tap0 +[0-9a-f:]{17}' v h1 ndp -an
 expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
 check "the daemon is still up after it" v h1 netstat -rn

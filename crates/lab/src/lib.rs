@@ -14,6 +14,7 @@ pub mod lab;
 pub mod link;
 pub mod node;
 pub mod pcapng;
+pub mod probe;
 pub mod scenario;
 pub mod sched;
 pub mod topology;

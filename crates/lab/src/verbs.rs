@@ -7,7 +7,6 @@ use crate::scenario::{Runner, Step, StepError};
 use core::time::Duration;
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use via6_core::echo::{EchoEvent, EchoRequest};
 use via6_core::socket::{Family, Proto};
 use via6_core::Stack;
 
@@ -20,222 +19,27 @@ fn err(msg: impl Into<String>) -> StepError {
     StepError(msg.into())
 }
 
-struct PingOpts {
-    count: u16,
-    size: usize,
-    df: bool,
-    ttl: Option<u8>,
-    dst: String,
-}
-
-fn ping_opts(args: &[String]) -> Result<PingOpts, StepError> {
-    let mut o = PingOpts { count: 3, size: 56, df: false, ttl: None, dst: String::new() };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val =
-            |name: &str| it.next().ok_or_else(|| err(format!("ping: option {name} needs a value"))).cloned();
-        match a.as_str() {
-            "-c" => o.count = val("-c")?.parse().map_err(|_| err("ping: -c takes a count"))?,
-            "-s" => o.size = val("-s")?.parse().map_err(|_| err("ping: -s takes a size"))?,
-            "-m" | "-t" => o.ttl = Some(val("-m")?.parse().map_err(|_| err("ping: -m takes a TTL"))?),
-            "-D" => o.df = true,
-            s if !s.starts_with('-') => o.dst = s.to_string(),
-            s => return Err(err(format!("ping: unknown option `{s}`"))),
-        }
-    }
-    if o.dst.is_empty() {
-        return Err(err("usage: ping [-c N] [-s SIZE] [-m TTL] [-D] DST"));
-    }
-    Ok(o)
-}
-
-/// Sends one echo and runs the lab until an answer or `wait` passes.
-fn probe(lab: &mut Lab, name: &str, req: &EchoRequest, wait: Duration) -> Result<Option<EchoEvent>, String> {
-    let sent_at = lab.now();
-    let stack = lab.node_mut(name).ok_or("no node")?;
-    stack.echo_send(req, sent_at).map_err(|e| e.reason.to_string())?;
-    let end = sent_at + wait;
-    while lab.now() < end {
-        lab.run_for(Duration::from_millis(1));
-        if let Some(ev) = lab.node_mut(name).and_then(|s| s.echo_recv(req.ident)) {
-            return Ok(Some(ev));
-        }
-    }
-    Ok(None)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// `ping [-c N] [-s SIZE] [-m TTL] [-D] DST` as FreeBSD's ping(8) prints it.
-pub fn ping(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
-    let o = ping_opts(&step.args)?;
+/// Runs a probe (`ping`, `traceroute`) on the lab's clock.
+fn run_probe(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
     let name = step.require_node()?.to_string();
     let stack = node(lab, step)?;
-    let (dst, zone) = crate::control::parse_dst(stack, &o.dst).map_err(|e| err(e.0))?;
-    let ident = 0x7600;
-    stack.echo_bind(ident);
-    let v6 = dst.is_ipv6();
-    let mut out = if v6 {
-        format!("PING6({}=40+8+{} bytes) --> {}\n", o.size + 48, o.size, o.dst)
-    } else {
-        format!("PING {} ({}): {} data bytes\n", o.dst, dst, o.size)
-    };
-    let (mut received, mut errors) = (0, 0);
-    for seq in 0..o.count {
-        let sent_at = lab.now();
-        let req = EchoRequest {
-            dst,
-            zone,
-            src: None,
-            ident,
-            seq,
-            payload_len: o.size,
-            ttl: o.ttl,
-            dont_frag: o.df,
-        };
-        match probe(lab, &name, &req, Duration::from_secs(1)) {
-            Err(e) => {
-                let _ = writeln!(out, "ping: sendto: {e}");
-                errors += 1;
-            }
-            Ok(Some(EchoEvent::Reply { from, seq, ttl, len, at })) => {
-                received += 1;
-                let what = if v6 { "hlim" } else { "ttl" };
-                let _ = writeln!(
-                    out,
-                    "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={:.3} ms",
-                    len + 8,
-                    ms(at - sent_at)
-                );
-            }
-            Ok(Some(EchoEvent::Error { from, icmp_type, code, mtu, .. })) => {
-                errors += 1;
-                let _ = writeln!(out, "{} from {from}: {}", 36 + o.size, icmp_text(v6, icmp_type, code, mtu));
-            }
-            Ok(None) => {
-                let _ = writeln!(out, "Request timeout for icmp_seq {seq}");
-            }
+    let mut p = crate::probe::start(stack, &step.verb, &step.args)
+        .ok_or_else(|| err("not a probe verb"))?
+        .map_err(err)?;
+    loop {
+        let now = lab.now();
+        let stack = lab.node_mut(&name).ok_or_else(|| err("node vanished"))?;
+        if p.step(stack, now).is_none() {
+            break;
         }
-        lab.run_for(Duration::from_millis(10));
+        lab.run_for(Duration::from_millis(1));
     }
-    let loss = 100.0 * f64::from(o.count - received) / f64::from(o.count.max(1));
-    let _ = write!(
-        out,
-        "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ",
-        o.dst, o.count, received
-    );
-    if errors > 0 {
-        let _ = write!(out, "+{errors} errors, ");
-    }
-    let _ = writeln!(out, "{loss:.1}% packet loss");
-    if let Some(s) = lab.node_mut(&name) {
-        s.echo_unbind(ident);
-    }
-    Ok(out)
+    let stack = lab.node_mut(&name).ok_or_else(|| err("node vanished"))?;
+    Ok(p.finish(stack))
 }
 
 /// The text FreeBSD's ping prints for an ICMP error.
-pub fn icmp_text(v6: bool, t: u8, code: u8, mtu: Option<u32>) -> String {
-    match (v6, t, code) {
-        (false, 11, 0) => "Time to live exceeded".into(),
-        (false, 3, 4) => format!("Frag needed and DF set (MTU {})", mtu.unwrap_or(0)),
-        (false, 3, 0) => "Destination Net Unreachable".into(),
-        (false, 3, 1) => "Destination Host Unreachable".into(),
-        (false, 3, 3) => "Destination Port Unreachable".into(),
-        (true, 3, 0) => "Time to live exceeded".into(),
-        (true, 2, _) => format!("Packet too big mtu = {}", mtu.unwrap_or(0)),
-        (true, 1, 0) => "No Route to Destination".into(),
-        (true, 1, 2) => "Beyond Scope of Source Address".into(),
-        (true, 1, 3) => "Destination Host Unreachable".into(),
-        (true, 1, 4) => "Destination Port Unreachable".into(),
-        (_, t, c) => format!("ICMP type {t} code {c}"),
-    }
-}
-
-/// `traceroute [-m MAX] DST` with ICMP echo probes (traceroute -I), three
-/// per hop, printing the RFC 5837 interface name when the router sent one.
-pub fn traceroute(lab: &mut Lab, step: &Step) -> Result<String, StepError> {
-    let mut max = 30u8;
-    let mut dst_s = None;
-    let mut it = step.args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-m" => {
-                max = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| err("traceroute: -m takes a number"))?
-            }
-            "-n" | "-I" | "-e" => {}
-            s if !s.starts_with('-') => dst_s = Some(s.to_string()),
-            s => return Err(err(format!("traceroute: unknown option `{s}`"))),
-        }
-    }
-    let dst_s = dst_s.ok_or_else(|| err("usage: traceroute [-m MAX] DST"))?;
-    let name = step.require_node()?.to_string();
-    let stack = node(lab, step)?;
-    let (dst, zone) = crate::control::parse_dst(stack, &dst_s).map_err(|e| err(e.0))?;
-    let ident = 0x7601;
-    stack.echo_bind(ident);
-    let mut out = format!("traceroute to {dst_s} ({dst}), {max} hops max, 60 byte packets\n");
-    let mut seq = 0u16;
-    'hops: for ttl in 1..=max {
-        let _ = write!(out, "{ttl:>2} ");
-        let mut last_from = None;
-        let mut reached = false;
-        for _ in 0..3 {
-            seq += 1;
-            let sent_at = lab.now();
-            let req = EchoRequest {
-                dst,
-                zone,
-                src: None,
-                ident,
-                seq,
-                payload_len: 32,
-                ttl: Some(ttl),
-                dont_frag: false,
-            };
-            match probe(lab, &name, &req, Duration::from_secs(2)) {
-                Err(e) => {
-                    let _ = writeln!(out, "traceroute: sendto: {e}");
-                    break 'hops;
-                }
-                Ok(None) => out.push_str(" *"),
-                Ok(Some(ev)) => {
-                    let (from, at, extra) = match &ev {
-                        EchoEvent::Reply { from, at, .. } => {
-                            reached = true;
-                            (*from, *at, String::new())
-                        }
-                        EchoEvent::Error { from, at, ifname, ifindex, .. } => {
-                            let extra = match (ifname, ifindex) {
-                                (Some(n), Some(i)) => format!(" <INC:{i},\"{n}\">"),
-                                _ => String::new(),
-                            };
-                            (*from, *at, extra)
-                        }
-                    };
-                    if last_from != Some(from) {
-                        let _ = write!(out, " {from}{extra}");
-                        last_from = Some(from);
-                    }
-                    let _ = write!(out, "  {:.3} ms", ms(at - sent_at));
-                }
-            }
-        }
-        out.push('\n');
-        if reached {
-            break;
-        }
-    }
-    if let Some(s) = lab.node_mut(&name) {
-        s.echo_unbind(ident);
-    }
-    Ok(out)
-}
+pub use crate::probe::icmp_text;
 
 fn sockaddr(stack: &Stack, s: &str) -> Result<std::net::SocketAddr, StepError> {
     // ADDR:PORT, [V6ADDR%ZONE]:PORT
@@ -330,10 +134,9 @@ pub fn register(runner: &mut Runner<Lab>) {
     runner.register("udp-listen", udp_listen);
     runner.register("udp-send", udp_send);
     runner.register("udp-recv", udp_recv);
-    runner.register("ping", ping);
-    runner.register("ping6", ping);
-    runner.register("traceroute", traceroute);
-    runner.register("traceroute6", traceroute);
+    for verb in ["ping", "ping6", "traceroute", "traceroute6"] {
+        runner.register(verb, run_probe);
+    }
     runner.register("sysctl", |lab: &mut Lab, step: &Step| {
         let stack = node(lab, step)?;
         let mut out = String::new();

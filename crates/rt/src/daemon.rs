@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::device::{self, DeviceKind};
 use std::collections::HashMap;
 use std::io::BufWriter;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,10 +15,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 use tun_rs::AsyncDevice;
-use via6_core::echo::{EchoEvent, EchoRequest};
 use via6_core::{IfIndex, Instant, Stack};
 use via6_lab::config::{InterfaceKind, NodeSpec};
 use via6_lab::pcapng::{PcapngWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
+use via6_lab::probe::Probe;
 
 /// How to run the daemon.
 #[derive(Debug, Clone)]
@@ -37,19 +36,6 @@ struct Capture {
     id: u32,
     /// Written since the last flush.
     dirty: bool,
-}
-
-/// A `ping` run by the daemon: one probe a second, answered when done.
-struct PingJob {
-    req: EchoRequest,
-    count: u16,
-    sent: u16,
-    received: u16,
-    errors: u16,
-    next_send: Instant,
-    sent_at: HashMap<u16, Instant>,
-    out: String,
-    reply: Option<Reply>,
 }
 
 /// Runs the node until SIGINT or SIGTERM.
@@ -111,13 +97,22 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
     eprintln!("via6: node {} up; control socket {}", spec.name, opts.control.display());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
-    let mut pings: Vec<PingJob> = Vec::new();
+    let mut probes: Vec<(Box<dyn Probe + Send>, Reply)> = Vec::new();
     loop {
         let now = clock.now();
         let mut next = stack.poll(now);
-        run_pings(&mut stack, &mut pings, now);
-        for j in &pings {
-            next = via6_core::time::earliest(next, Some(j.next_send));
+        let mut i = 0;
+        while i < probes.len() {
+            match probes[i].0.step(&mut stack, now) {
+                Some(t) => {
+                    next = via6_core::time::earliest(next, Some(t));
+                    i += 1;
+                }
+                None => {
+                    let (p, reply) = probes.swap_remove(i);
+                    let _ = reply.send(Ok(p.finish(&mut stack)));
+                }
+            }
         }
         flush(&mut stack, &devices, &mut captures, &clock).await;
         // Keep the captures readable while the daemon runs.
@@ -146,8 +141,8 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
                 }
             }
             Some((words, reply)) = ctl_rx.recv() => {
-                if let Some(job) = handle(&mut stack, words, reply, clock.now()) {
-                    pings.push(job);
+                if let Some(p) = handle(&mut stack, words, reply) {
+                    probes.push(p);
                 }
             }
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
@@ -252,140 +247,21 @@ async fn accept_loop(listener: UnixListener, ctl: mpsc::Sender<(Vec<String>, Rep
     }
 }
 
-/// Runs a control request against the stack; `ping` becomes a job.
-fn handle(stack: &mut Stack, words: Vec<String>, reply: Reply, now: Instant) -> Option<PingJob> {
+/// Runs a control request against the stack; `ping` and `traceroute` become
+/// probes driven by the main loop, answered when they finish.
+fn handle(stack: &mut Stack, words: Vec<String>, reply: Reply) -> Option<(Box<dyn Probe + Send>, Reply)> {
     let (verb, args) = words.split_first()?;
-    if verb == "ping" || verb == "ping6" {
-        return match ping_job(stack, args, reply, now) {
-            Ok(job) => Some(job),
-            Err((e, reply)) => {
-                let _ = reply.send(Err(e));
-                None
-            }
-        };
+    match via6_lab::probe::start(stack, verb, args) {
+        Some(Ok(p)) => return Some((p, reply)),
+        Some(Err(e)) => {
+            let _ = reply.send(Err(e));
+            return None;
+        }
+        None => {}
     }
     let result = via6_lab::control::run(stack, verb, args).map_err(|e| e.to_string());
     let _ = reply.send(result);
     None
-}
-
-fn ping_job(
-    stack: &mut Stack,
-    args: &[String],
-    reply: Reply,
-    now: Instant,
-) -> Result<PingJob, (String, Reply)> {
-    let mut count = 3u16;
-    let mut size = 56usize;
-    let mut df = false;
-    let mut ttl = None;
-    let mut dst = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut num = |what: &str| -> Result<u64, String> {
-            it.next().and_then(|v| v.parse().ok()).ok_or_else(|| format!("ping: {what} needs a number"))
-        };
-        let r = match a.as_str() {
-            "-c" => num("-c").map(|n| count = n.clamp(1, 1000) as u16),
-            "-s" => num("-s").map(|n| size = n.min(65000) as usize),
-            "-m" | "-t" => num("-m").map(|n| ttl = Some(n.clamp(1, 255) as u8)),
-            "-D" => {
-                df = true;
-                Ok(())
-            }
-            s if !s.starts_with('-') => {
-                dst = Some(s.to_string());
-                Ok(())
-            }
-            s => Err(format!("ping: unknown option `{s}`")),
-        };
-        if let Err(e) = r {
-            return Err((e, reply));
-        }
-    }
-    let Some(dst_s) = dst else {
-        return Err(("usage: ping [-c N] [-s SIZE] [-m TTL] [-D] DST".into(), reply));
-    };
-    let (dst, zone) = match via6_lab::control::parse_dst(stack, &dst_s) {
-        Ok(x) => x,
-        Err(e) => return Err((e.to_string(), reply)),
-    };
-    let ident = (0x7700u32 + (now.as_nanos() % 0x100) as u32) as u16;
-    stack.echo_bind(ident);
-    let out = if dst.is_ipv6() {
-        format!("PING6({}=40+8+{} bytes) --> {}\n", size + 48, size, dst_s)
-    } else {
-        format!("PING {dst_s} ({dst}): {size} data bytes\n")
-    };
-    let req = EchoRequest { dst, zone, src: None, ident, seq: 0, payload_len: size, ttl, dont_frag: df };
-    Ok(PingJob {
-        req,
-        count,
-        sent: 0,
-        received: 0,
-        errors: 0,
-        next_send: now,
-        sent_at: HashMap::new(),
-        out,
-        reply: Some(reply),
-    })
-}
-
-fn run_pings(stack: &mut Stack, jobs: &mut Vec<PingJob>, now: Instant) {
-    use std::fmt::Write as _;
-    for j in jobs.iter_mut() {
-        while let Some(ev) = stack.echo_recv(j.req.ident) {
-            match ev {
-                EchoEvent::Reply { from, seq, ttl, len, at } => {
-                    j.received += 1;
-                    let rtt = j.sent_at.get(&seq).map_or(0.0, |s| (at - *s).as_secs_f64() * 1000.0);
-                    let what = if from.is_ipv6() { "hlim" } else { "ttl" };
-                    let _ = writeln!(
-                        j.out,
-                        "{} bytes from {from}: icmp_seq={seq} {what}={ttl} time={rtt:.3} ms",
-                        len + 8
-                    );
-                }
-                EchoEvent::Error { from, icmp_type, code, mtu, .. } => {
-                    j.errors += 1;
-                    let v6 = matches!(from, IpAddr::V6(_));
-                    let _ = writeln!(
-                        j.out,
-                        "from {from}: {}",
-                        via6_lab::verbs::icmp_text(v6, icmp_type, code, mtu)
-                    );
-                }
-            }
-        }
-        if j.sent < j.count && now >= j.next_send {
-            j.req.seq = j.sent;
-            if let Err(e) = stack.echo_send(&j.req, now) {
-                let _ = writeln!(j.out, "ping: sendto: {}", e.reason);
-                j.errors += 1;
-            }
-            j.sent_at.insert(j.sent, now);
-            j.sent += 1;
-            j.next_send = now + Duration::from_secs(1);
-        }
-        let done = j.sent == j.count && (now >= j.next_send || j.received + j.errors >= j.count);
-        if done {
-            let loss = 100.0 * f64::from(j.count - j.received.min(j.count)) / f64::from(j.count);
-            let _ = write!(
-                j.out,
-                "\n--- {} ping statistics ---\n{} packets transmitted, {} packets received, ",
-                j.req.dst, j.count, j.received
-            );
-            if j.errors > 0 {
-                let _ = write!(j.out, "+{} errors, ", j.errors);
-            }
-            let _ = writeln!(j.out, "{loss:.1}% packet loss");
-            stack.echo_unbind(j.req.ident);
-            if let Some(r) = j.reply.take() {
-                let _ = r.send(Ok(std::mem::take(&mut j.out)));
-            }
-        }
-    }
-    jobs.retain(|j| j.reply.is_some());
 }
 
 /// Runs the daemon on a current-thread tokio runtime until a signal.
