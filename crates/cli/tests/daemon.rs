@@ -171,3 +171,22 @@ fn sigterm_shuts_down_cleanly() {
     d.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.contains("node n down"), "{err}");
 }
+
+#[test]
+fn route_monitor_streams_changes() {
+    let d = Daemon::start("mon");
+    let mut s = UnixStream::connect(&d.socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"[\"route\",\"monitor\"]\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, _, err) = d.cli(&["route", "add", "-net", "198.51.100.0/24", "-interface", "lo0"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = d.cli(&["route", "delete", "198.51.100.0/24"]);
+    assert_eq!(code, 0, "{err}");
+    let mut r = BufReader::new(&s);
+    let (mut add, mut del) = (String::new(), String::new());
+    r.read_line(&mut add).unwrap();
+    r.read_line(&mut del).unwrap();
+    assert!(add.contains("RTM_ADD") && add.contains("198.51.100.0/24"), "{add}");
+    assert!(del.contains("RTM_DELETE") && del.contains("198.51.100.0/24"), "{del}");
+}

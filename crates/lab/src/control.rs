@@ -374,6 +374,32 @@ fn netstat(stack: &Stack, args: &[&str], json: bool) -> Out {
     Err(err("usage: netstat -rn [-f inet|inet6] | -s | -an"))
 }
 
+/// Every route as (destination gateway netif, flags), for `route monitor`'s
+/// diffs.
+pub fn route_snapshot(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .routes()
+        .iter()
+        .map(|(_, r)| {
+            let ifn = ifname(stack, r.ifindex);
+            (format!("{} {} {}", r.dest, gateway_text(stack, &r.nexthop, &ifn), ifn), r.flags())
+        })
+        .collect()
+}
+
+/// The `route monitor` messages between two snapshots (FreeBSD's RTM_ADD /
+/// RTM_DELETE, condensed to two lines each).
+pub fn route_changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (r, f) in before.iter().filter(|x| !after.contains(x)) {
+        out.push(format!("RTM_DELETE: Delete Route: flags:<{}>\n {r}", flag_words(f)));
+    }
+    for (r, f) in after.iter().filter(|x| !before.contains(x)) {
+        out.push(format!("RTM_ADD: Add Route: flags:<{}>\n {r}", flag_words(f)));
+    }
+    out
+}
+
 /// `netstat -rn`: per-family tables in FreeBSD's columns.
 pub fn netstat_rn(stack: &Stack, family: Option<&str>, json: bool) -> String {
     let fams: Vec<(&str, bool)> = [("Internet", true), ("Internet6", false)]

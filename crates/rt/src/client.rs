@@ -15,7 +15,18 @@ pub fn request(socket: &Path, words: &[String]) -> Result<String, String> {
     s.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
     let line = Json::Arr(words.iter().map(Json::s).collect()).render();
     s.write_all(line.as_bytes()).and_then(|_| s.write_all(b"\n")).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(&s);
+    if words == ["route", "monitor"] {
+        // Print each change as it comes, until the daemon goes away.
+        s.set_read_timeout(None).map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        while reader.read_line(&mut line).map_err(|e| e.to_string())? > 0 {
+            println!("{}\n", crate::control::parse_reply(line.trim_end())??);
+            line.clear();
+        }
+        return Ok(String::new());
+    }
     let mut reply = String::new();
-    BufReader::new(&s).read_line(&mut reply).map_err(|e| format!("reading the reply: {e}"))?;
+    reader.read_line(&mut reply).map_err(|e| format!("reading the reply: {e}"))?;
     crate::control::parse_reply(reply.trim_end())?
 }

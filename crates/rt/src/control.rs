@@ -36,12 +36,21 @@ pub fn reply(result: &Result<String, String>) -> String {
     }
 }
 
+/// A streamed event line (`route monitor`): `{"ok":true,"event":"..."}`.
+pub fn event(text: &str) -> String {
+    Json::obj([("ok", Json::Bool(true)), ("event", Json::s(text))]).render()
+}
+
 /// Parses a reply line.
 pub fn parse_reply(line: &str) -> Result<Result<String, String>, String> {
     let Json::Obj(pairs) = json::parse(line)? else { return Err("reply is not an object".into()) };
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v);
     match (get("ok"), get("output"), get("error")) {
         (Some(Json::Bool(true)), Some(Json::Str(o)), _) => Ok(Ok(o.clone())),
+        (Some(Json::Bool(true)), None, _) => match get("event") {
+            Some(Json::Str(e)) => Ok(Ok(e.clone())),
+            _ => Err(format!("malformed reply: {line}")),
+        },
         (Some(Json::Bool(false)), _, Some(Json::Str(e))) => Ok(Err(e.clone())),
         _ => Err(format!("malformed reply: {line}")),
     }

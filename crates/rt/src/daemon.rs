@@ -92,8 +92,11 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
         devices.insert(ifindex, dev);
     }
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Vec<String>, Reply)>(64);
+    let (mon_tx, mut mon_rx) = mpsc::channel::<mpsc::Sender<String>>(16);
     let listener = bind_control(&opts.control)?;
-    tokio::spawn(accept_loop(listener, ctl_tx));
+    tokio::spawn(accept_loop(listener, ctl_tx, mon_tx));
+    let mut monitors: Vec<mpsc::Sender<String>> = Vec::new();
+    let mut routes_seen = (stack.routes().generation(), via6_lab::control::route_snapshot(&stack));
     eprintln!("via6: node {} up; control socket {}", spec.name, opts.control.display());
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
@@ -115,6 +118,12 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
             }
         }
         flush(&mut stack, &devices, &mut captures, &clock).await;
+        if stack.routes().generation() != routes_seen.0 {
+            let now_routes = via6_lab::control::route_snapshot(&stack);
+            let changes = via6_lab::control::route_changes(&routes_seen.1, &now_routes);
+            routes_seen = (stack.routes().generation(), now_routes);
+            monitors.retain(|m| changes.iter().all(|c| m.try_send(c.clone()).is_ok()));
+        }
         // Keep the captures readable while the daemon runs.
         for c in captures.values_mut().filter(|c| c.dirty) {
             let _ = c.writer.flush();
@@ -140,6 +149,7 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
                     stack.receive(ifindex, &frame, now);
                 }
             }
+            Some(m) = mon_rx.recv() => monitors.push(m),
             Some((words, reply)) = ctl_rx.recv() => {
                 if let Some(p) = handle(&mut stack, words, reply) {
                     probes.push(p);
@@ -199,10 +209,15 @@ fn bind_control(path: &PathBuf) -> Result<UnixListener, String> {
     UnixListener::bind(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-async fn accept_loop(listener: UnixListener, ctl: mpsc::Sender<(Vec<String>, Reply)>) {
+async fn accept_loop(
+    listener: UnixListener,
+    ctl: mpsc::Sender<(Vec<String>, Reply)>,
+    mon: mpsc::Sender<mpsc::Sender<String>>,
+) {
     loop {
         let Ok((conn, _)) = listener.accept().await else { continue };
         let ctl = ctl.clone();
+        let mon = mon.clone();
         tokio::spawn(async move {
             let (rd, mut wr) = conn.into_split();
             let mut reader = BufReader::new(rd);
@@ -228,6 +243,21 @@ async fn accept_loop(listener: UnixListener, ctl: mpsc::Sender<(Vec<String>, Rep
                 } else {
                     match crate::control::parse_request(line.trim_end()) {
                         Err(e) => Err(e),
+                        Ok(words) if words == ["route", "monitor"] => {
+                            // Stream route changes until the client goes away.
+                            let (tx, mut rx) = mpsc::channel::<String>(256);
+                            if mon.send(tx).await.is_err() {
+                                return;
+                            }
+                            while let Some(event) = rx.recv().await {
+                                let mut out = crate::control::event(&event);
+                                out.push('\n');
+                                if wr.write_all(out.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                            }
+                            return;
+                        }
                         Ok(words) => {
                             let (tx, rx) = oneshot::channel();
                             if ctl.send((words, tx)).await.is_err() {
