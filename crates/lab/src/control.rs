@@ -30,7 +30,20 @@ fn err(msg: impl Into<String>) -> ControlError {
 type Out = Result<String, ControlError>;
 
 /// The verbs `run` understands.
-pub const VERBS: &[&str] = &["route", "netstat", "ifconfig", "ndp", "arp", "sysctl", "ip", "ip6addrctl"];
+pub const VERBS: &[&str] = &[
+    "route",
+    "netstat",
+    "ifconfig",
+    "ndp",
+    "arp",
+    "sysctl",
+    "ip",
+    "ip6addrctl",
+    "udp-listen",
+    "udp-send",
+    "udp-recv",
+    "close",
+];
 
 /// Runs one verb with its arguments. `--json` anywhere asks for JSON.
 pub fn run(stack: &mut Stack, verb: &str, args: &[String]) -> Out {
@@ -46,6 +59,14 @@ pub fn run(stack: &mut Stack, verb: &str, args: &[String]) -> Out {
         "sysctl" => sysctl(stack, &args, json),
         "ip" => ip(stack, &args, json),
         "ip6addrctl" => ip6addrctl(stack, &args),
+        "udp-listen" => udp_listen(stack, &args),
+        "udp-send" => udp_send(stack, &args),
+        "udp-recv" => udp_recv(stack, &args),
+        "close" => {
+            let h = args.first().and_then(|h| h.parse().ok()).ok_or_else(|| err("usage: close SOCKET"))?;
+            stack.close(via6_core::socket::SocketHandle(h));
+            Ok(String::new())
+        }
         _ => Err(err(format!("unknown verb `{verb}` (known: {})", VERBS.join(", ")))),
     }
 }
@@ -1052,4 +1073,115 @@ fn ip6addrctl(stack: &mut Stack, args: &[&str]) -> Out {
             "usage: ip6addrctl [show | add PREFIX PREC LABEL | delete PREFIX | flush | install [FILE]]",
         )),
     }
+}
+
+// ---------------------------------------------------------------- UDP sockets
+
+/// `ADDR:PORT`, `[V6ADDR]:PORT`, `[V6ADDR%ZONE]:PORT`.
+pub fn parse_sockaddr(stack: &Stack, s: &str) -> Result<std::net::SocketAddr, ControlError> {
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| err(format!("`{s}` is not ADDR:PORT")))?;
+    let port: u16 = port.parse().map_err(|_| err(format!("`{port}` is not a port")))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let (ip, zone) = parse_dst(stack, host)?;
+    Ok(match ip {
+        IpAddr::V6(v6) => {
+            std::net::SocketAddr::V6(std::net::SocketAddrV6::new(v6, port, 0, zone.map_or(0, |z| z.0)))
+        }
+        v4 => std::net::SocketAddr::new(v4, port),
+    })
+}
+
+/// `udp-listen [-4|-6|-dual] [ADDR] PORT`: a bound UDP socket (AF_INET by
+/// default; `-6` AF_INET6 with V6ONLY, `-dual` AF_INET6 without).
+fn udp_listen(stack: &mut Stack, args: &[&str]) -> Out {
+    use via6_core::socket::{Family, Proto};
+    let (family, v6only, rest) = match args {
+        ["-6", rest @ ..] => (Family::Inet6, true, rest),
+        ["-dual", rest @ ..] => (Family::Inet6, false, rest),
+        ["-4", rest @ ..] | rest => (Family::Inet, false, rest),
+    };
+    let sa = match rest {
+        [port] => {
+            let port: u16 = port.parse().map_err(|_| err(format!("udp-listen: `{port}` is not a port")))?;
+            via6_core::socket::wildcard(family, port)
+        }
+        [addr, port] => parse_sockaddr(
+            stack,
+            &format!("[{}]:{port}", addr.trim_start_matches('[').trim_end_matches(']')),
+        )?,
+        _ => return Err(err("usage: udp-listen [-4|-6|-dual] [ADDR] PORT")),
+    };
+    let h = stack.socket(family, Proto::Udp);
+    let setup = (|| {
+        if family == Family::Inet6 {
+            stack.set_v6only(h, v6only)?;
+        }
+        stack.bind(h, sa)
+    })();
+    if let Err(e) = setup {
+        stack.close(h);
+        return Err(err(format!("udp-listen: bind {sa}: {e}")));
+    }
+    let local = stack.local_addr(h).map_err(|e| err(e.to_string()))?;
+    Ok(format!("socket {} listening on {local}\n", h.0))
+}
+
+/// `udp-send DST:PORT TEXT`: a new connected UDP socket sends TEXT; prints
+/// the source it used.
+fn udp_send(stack: &mut Stack, args: &[&str]) -> Out {
+    use via6_core::socket::{Family, Proto};
+    let [dst, text] = args else { return Err(err("usage: udp-send DST:PORT TEXT")) };
+    let sa = parse_sockaddr(stack, dst)?;
+    let family = if sa.is_ipv4() { Family::Inet } else { Family::Inet6 };
+    let h = stack.socket(family, Proto::Udp);
+    let now = stack.now();
+    let sent = (|| {
+        stack.connect(h, sa)?;
+        let local = stack.local_addr(h)?;
+        let n = stack.udp_send_to(h, text.as_bytes(), None, None, now)?;
+        Ok::<_, via6_core::StackError>((local, n))
+    })();
+    match sent {
+        Ok((local, n)) => Ok(format!("sent {n} bytes from {local} to {sa} (socket {})\n", h.0)),
+        Err(e) => {
+            stack.close(h);
+            Err(err(format!("udp-send: {e}")))
+        }
+    }
+}
+
+/// `udp-recv PORT`: what the UDP sockets bound to PORT received, and any
+/// pending socket error.
+fn udp_recv(stack: &mut Stack, args: &[&str]) -> Out {
+    use via6_core::socket::Proto;
+    let [port] = args else { return Err(err("usage: udp-recv PORT")) };
+    let port: u16 = port.parse().map_err(|_| err(format!("udp-recv: `{port}` is not a port")))?;
+    let handles: Vec<_> = stack
+        .sockets()
+        .iter()
+        .filter(|(_, s)| s.proto == Proto::Udp && s.local.is_some_and(|l| l.port == port))
+        .map(|(h, _)| h)
+        .collect();
+    if handles.is_empty() {
+        return Err(err(format!("udp-recv: no UDP socket bound to port {port}")));
+    }
+    let mut out = String::new();
+    for h in handles {
+        loop {
+            match stack.udp_recv_from(h) {
+                Ok(d) => {
+                    let _ =
+                        writeln!(out, "from {} to {}: {:?}", d.from, d.to, String::from_utf8_lossy(&d.data));
+                }
+                Err(e) if e.errno == via6_core::Errno::EWOULDBLOCK => break,
+                Err(e) => {
+                    let _ = writeln!(out, "error: {:?} ({})", e.errno, e.errno.text());
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push_str("nothing received\n");
+    }
+    Ok(out)
 }
