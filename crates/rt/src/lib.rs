@@ -10,6 +10,8 @@ pub mod clock;
 pub mod control;
 pub mod daemon;
 pub mod device;
+pub mod dns;
+pub mod socks;
 
 /// The default control socket of a node: `/run/via6/NAME.sock`.
 pub fn default_control_path(node: &str) -> std::path::PathBuf {
