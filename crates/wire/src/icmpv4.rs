@@ -29,51 +29,12 @@ const LEN_UNIT: usize = 4;
 /// The fixed header: type, code, checksum, 4 octets of rest-of-header.
 pub const HEADER_LEN: usize = 8;
 
-/// A checked view of an ICMPv4 message (at least the 8-octet header).
-#[derive(Debug, Clone)]
-pub struct Icmpv4Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+crate::icmp_header::icmp_header_view!(
+    Icmpv4Packet,
+    "A checked view of an ICMPv4 message (at least the 8-octet header)."
+);
 
 impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
-    /// Wraps `buffer`, checking it holds the 8-octet header (RFC 792).
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(Icmpv4Packet { buffer })
-    }
-
-    /// The message type.
-    pub fn msg_type(&self) -> u8 {
-        self.buffer.as_ref()[0]
-    }
-
-    /// The code.
-    pub fn msg_code(&self) -> u8 {
-        self.buffer.as_ref()[1]
-    }
-
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 2)
-    }
-
-    /// The 32-bit rest-of-header (octets 4..8).
-    pub fn rest_of_header(&self) -> u32 {
-        read_u32(self.buffer.as_ref(), 4)
-    }
-
-    /// Echo identifier (RFC 792, octets 4..6).
-    pub fn echo_ident(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 4)
-    }
-
-    /// Echo sequence number (RFC 792, octets 6..8).
-    pub fn echo_seq_no(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 6)
-    }
-
     /// The RFC 4884 length field (octet 5) in 32-bit words.
     pub fn ext_length(&self) -> u8 {
         self.buffer.as_ref()[5]
@@ -84,58 +45,13 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
         read_u16(self.buffer.as_ref(), 6)
     }
 
-    /// Everything after the 8-octet header.
-    pub fn payload(&self) -> &[u8] {
-        &self.buffer.as_ref()[HEADER_LEN..]
-    }
-
     /// Whether the checksum over the whole message verifies (RFC 792).
     pub fn verify_checksum(&self) -> bool {
         checksum::verifies(self.buffer.as_ref())
     }
-
-    /// The underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv4Packet<T> {
-    /// Sets the type.
-    pub fn set_msg_type(&mut self, v: u8) {
-        self.buffer.as_mut()[0] = v;
-    }
-
-    /// Sets the code.
-    pub fn set_msg_code(&mut self, v: u8) {
-        self.buffer.as_mut()[1] = v;
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        write_u16(self.buffer.as_mut(), 2, v);
-    }
-
-    /// Sets the rest-of-header.
-    pub fn set_rest_of_header(&mut self, v: u32) {
-        write_u32(self.buffer.as_mut(), 4, v);
-    }
-
-    /// Sets the echo identifier.
-    pub fn set_echo_ident(&mut self, v: u16) {
-        write_u16(self.buffer.as_mut(), 4, v);
-    }
-
-    /// Sets the echo sequence number.
-    pub fn set_echo_seq_no(&mut self, v: u16) {
-        write_u16(self.buffer.as_mut(), 6, v);
-    }
-
-    /// The payload, mutably.
-    pub fn payload_mut(&mut self) -> &mut [u8] {
-        &mut self.buffer.as_mut()[HEADER_LEN..]
-    }
-
     /// Computes and stores the checksum over the whole message.
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);

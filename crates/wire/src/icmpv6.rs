@@ -33,59 +33,15 @@ pub const HEADER_LEN: usize = 8;
 /// Octets in the RFC 4884 length unit for ICMPv6 (64-bit words, §4.2).
 const LEN_UNIT: usize = 8;
 
-/// A checked view of an ICMPv6 message (at least the 8-octet header).
-#[derive(Debug, Clone)]
-pub struct Icmpv6Packet<T: AsRef<[u8]>> {
-    buffer: T,
-}
+crate::icmp_header::icmp_header_view!(
+    Icmpv6Packet,
+    "A checked view of an ICMPv6 message (at least the 8-octet header)."
+);
 
 impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
-    /// Wraps `buffer`, checking it holds the 8-octet header (RFC 4443 §2.1).
-    pub fn new_checked(buffer: T) -> Result<Self> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(Icmpv6Packet { buffer })
-    }
-
-    /// The message type.
-    pub fn msg_type(&self) -> u8 {
-        self.buffer.as_ref()[0]
-    }
-
-    /// The code.
-    pub fn msg_code(&self) -> u8 {
-        self.buffer.as_ref()[1]
-    }
-
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 2)
-    }
-
-    /// Octets 4..8 (MTU, pointer, echo identifier/sequence, ...).
-    pub fn rest_of_header(&self) -> u32 {
-        read_u32(self.buffer.as_ref(), 4)
-    }
-
-    /// Echo identifier (RFC 4443 §4.1).
-    pub fn echo_ident(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 4)
-    }
-
-    /// Echo sequence number (RFC 4443 §4.1).
-    pub fn echo_seq_no(&self) -> u16 {
-        read_u16(self.buffer.as_ref(), 6)
-    }
-
     /// The RFC 4884 length field (octet 4) in 64-bit words.
     pub fn ext_length(&self) -> u8 {
         self.buffer.as_ref()[4]
-    }
-
-    /// Everything after the 8-octet header.
-    pub fn payload(&self) -> &[u8] {
-        &self.buffer.as_ref()[HEADER_LEN..]
     }
 
     /// Whether the checksum over the pseudo-header and message verifies.
@@ -96,39 +52,9 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
             Err(_) => false,
         }
     }
-
-    /// The underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
-    /// Sets the type.
-    pub fn set_msg_type(&mut self, v: u8) {
-        self.buffer.as_mut()[0] = v;
-    }
-
-    /// Sets the code.
-    pub fn set_msg_code(&mut self, v: u8) {
-        self.buffer.as_mut()[1] = v;
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        write_u16(self.buffer.as_mut(), 2, v);
-    }
-
-    /// Sets octets 4..8.
-    pub fn set_rest_of_header(&mut self, v: u32) {
-        write_u32(self.buffer.as_mut(), 4, v);
-    }
-
-    /// The payload, mutably.
-    pub fn payload_mut(&mut self) -> &mut [u8] {
-        &mut self.buffer.as_mut()[HEADER_LEN..]
-    }
-
     /// Computes and stores the checksum (RFC 4443 §2.3).
     pub fn fill_checksum(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
         self.set_checksum(0);

@@ -14,6 +14,7 @@ pub mod error;
 pub mod ethernet;
 pub(crate) mod field;
 pub mod icmp_ext;
+mod icmp_header;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ip;
