@@ -15,7 +15,11 @@ use via6_core::time::Instant;
 /// The seed report's topology: h1 — r1 (no IPv4) — h2, IPv4 via IPv6 next hops.
 pub const SEED: &str = include_str!("../scenarios/seed.toml");
 
-const BUILTINS: &[(&str, &str)] = &[("seed", SEED)];
+const BUILTINS: &[(&str, &str)] = &[
+    ("seed", SEED),
+    ("lan", include_str!("../scenarios/lan.toml")),
+    ("slaac", include_str!("../scenarios/slaac.toml")),
+];
 
 /// The topology text of a built-in scenario.
 pub fn builtin(name: &str) -> Option<&'static str> {
