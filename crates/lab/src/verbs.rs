@@ -463,6 +463,19 @@ pub fn run_transfer(
     bytes: u64,
     limit: Duration,
 ) -> Result<TransferReport, String> {
+    run_transfer_with(lab, client, dst, bytes, limit, |_, _| {})
+}
+
+/// [`run_transfer`], calling `tick(lab, elapsed)` every virtual millisecond
+/// (to change the network mid-transfer).
+pub fn run_transfer_with(
+    lab: &mut Lab,
+    client: &str,
+    dst: std::net::SocketAddr,
+    bytes: u64,
+    limit: Duration,
+    mut tick: impl FnMut(&mut Lab, Duration),
+) -> Result<TransferReport, String> {
     let (server, listener) = find_sink(lab, dst.ip(), dst.port())
         .ok_or_else(|| format!("no sink listens on {dst} (run `NODE sink {}` first)", dst.port()))?;
     let start = lab.now();
@@ -486,6 +499,8 @@ pub fn run_transfer(
     let mut eof = false;
     while !eof && lab.now() < start + limit {
         lab.run_for(Duration::from_millis(1));
+        let elapsed = lab.now() - start;
+        tick(lab, elapsed);
         let now = lab.now();
         let stack = lab.node_mut(client).ok_or("client vanished")?;
         if let Some(e) = stack.tcp_error(c) {

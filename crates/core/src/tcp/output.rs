@@ -163,6 +163,10 @@ impl Tcb {
             State::SynSent | State::SynReceived => {
                 if self.snd_nxt == self.iss {
                     self.send_syn(now);
+                } else if self.ack_now && self.state == State::SynReceived {
+                    // RFC 9293 §3.5 Figure 8 line 4: an unacceptable
+                    // SYN-ACK in SYN-RECEIVED is answered with an ACK.
+                    self.send_ack(now);
                 }
                 return;
             }
