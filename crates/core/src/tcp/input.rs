@@ -180,6 +180,10 @@ impl Tcb {
         if !acceptable && !zero_window_ack {
             if !rst {
                 self.ack_now = true;
+                // §3.10.7.4 TIME-WAIT: a retransmitted FIN restarts 2 MSL.
+                if self.state == State::TimeWait && seg.flags.contains(TcpFlags::FIN) {
+                    self.enter_time_wait(now);
+                }
             }
             return;
         }
@@ -404,6 +408,12 @@ impl Tcb {
         }
     }
 
+    /// The payload of a full-sized segment (SMSS less the timestamp
+    /// option every segment carries).
+    fn full_payload(&self) -> u32 {
+        self.mss.saturating_sub(if self.ts_ok { 12 } else { 0 }).max(1)
+    }
+
     /// Retransmits the first lost segment: the first SACK hole, else SND.UNA.
     fn retransmit_next_hole(&mut self, now: Instant) {
         let (at, limit) = match self.scoreboard.next_hole(self.snd_una) {
@@ -457,7 +467,7 @@ impl Tcb {
                 if self.quickack > 0 {
                     self.quickack -= 1;
                     self.ack_now = true;
-                } else if self.unacked_bytes >= 2 * self.mss {
+                } else if self.unacked_bytes >= 2 * self.full_payload() {
                     self.ack_now = true;
                 } else if self.delack_at.is_none() {
                     self.delack_at = Some(now + self.cfg.delack);

@@ -26,6 +26,9 @@ pub mod seq;
 pub mod tcb;
 mod timers;
 
+#[cfg(test)]
+mod tests;
+
 pub use congestion::Algorithm;
 pub use tcb::TcbCounters;
 
