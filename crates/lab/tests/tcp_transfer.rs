@@ -37,7 +37,7 @@ fn impair(lab: &mut Lab, loss: f64) {
 fn transfer(loss: f64, dst: &str, bytes: u64) {
     let mut lab = seed_lab(7);
     impair(&mut lab, loss);
-    let r = run_transfer(&mut lab, "h1", dst.parse().unwrap(), bytes, Duration::from_secs(600)).unwrap();
+    let r = run_transfer(&mut lab, "h1", dst.parse().unwrap(), bytes, Duration::from_secs(3600)).unwrap();
     eprintln!(
         "{} bytes to {dst} at {:.0}% loss: {:.3} s virtual, {:.1} Mbit/s",
         r.received,
@@ -72,4 +72,28 @@ fn tcp_10mb_v4_via_v6_1pct_loss_reorder_dup() {
 #[test]
 fn tcp_10mb_v4_via_v6_5pct_loss_reorder_dup() {
     transfer(0.05, "203.0.113.2:5001", 10 << 20);
+}
+
+/// Issue 6's 100 MB transfers: clean.
+#[test]
+fn tcp_100mb_v4_via_v6_clean() {
+    transfer(0.0, "203.0.113.2:5001", 100 << 20);
+}
+
+/// 100 MB at 1% loss with reordering and duplication.
+#[test]
+fn tcp_100mb_v4_via_v6_1pct_loss_reorder_dup() {
+    transfer(0.01, "203.0.113.2:5001", 100 << 20);
+}
+
+/// 100 MB at 5% loss with reordering and duplication.
+#[test]
+fn tcp_100mb_v4_via_v6_5pct_loss_reorder_dup() {
+    transfer(0.05, "203.0.113.2:5001", 100 << 20);
+}
+
+/// 100 MB over IPv6 at 1% loss with reordering and duplication.
+#[test]
+fn tcp_100mb_v6_1pct_loss_reorder_dup() {
+    transfer(0.01, "[2001:db8:2::1]:5001", 100 << 20);
 }

@@ -372,6 +372,7 @@ impl Tcb {
             }
         } else {
             self.dupacks = 0;
+            self.limited_transmit = 0;
             self.cc.on_ack(acked, now, self.rto.srtt());
         }
         self.rto_at = if self.snd_una == self.snd_max { None } else { Some(now + self.rto.timeout()) };
@@ -389,13 +390,22 @@ impl Tcb {
             }
             return;
         }
-        let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() >= 3 * self.mss;
-        if self.dupacks == 3 || (sack_says_lost && self.dupacks < 3) {
+        // RFC 6675 §4 IsLost: more than 2 SMSS SACKed above SND.UNA.
+        let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() > 2 * self.full_payload();
+        // RFC 5827 early retransmit: with fewer than four segments out and
+        // nothing new to send, the threshold is one less than them.
+        let flight = seq::dist(self.snd_una, self.snd_max);
+        let unsent = self.sndbuf.len() > seq::dist(self.buf_seq, self.snd_max) as usize;
+        let segs_out = flight.div_ceil(self.full_payload());
+        let thresh = if segs_out < 4 && !unsent { segs_out.saturating_sub(1).max(1) } else { 3 };
+        if self.dupacks >= thresh || sack_says_lost {
             // RFC 6582 §3.2 step 2: only if the ACK covers more than
-            // `recover` (no recovery re-entry after an RTO's spurious dupacks).
-            if self.recover.is_some_and(|r| seq::lt(self.snd_una, r)) {
+            // `recover` — unless SACK shows a real hole (duplicates from a
+            // go-back-N resend carry no new SACK blocks).
+            if self.recover.is_some_and(|r| seq::lt(self.snd_una, r)) && !sack_says_lost {
                 return;
             }
+            self.limited_transmit = 0;
             let flight = seq::dist(self.snd_una, self.snd_max);
             self.cc.on_fast_loss(flight);
             self.recover = Some(self.snd_max);
@@ -405,6 +415,8 @@ impl Tcb {
             self.scoreboard.rexmit_next = self.snd_una;
             self.retransmit_next_hole(now);
             self.cc.cwnd = self.cc.ssthresh + 3 * self.mss;
+        } else if self.dupacks <= 2 {
+            self.limited_transmit = self.dupacks * self.mss;
         }
     }
 

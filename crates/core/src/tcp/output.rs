@@ -182,15 +182,29 @@ impl Tcb {
         let mut budget = 1024;
         while budget > 0 {
             budget -= 1;
+            // A go-back-N resend skips what the receiver SACKed (RFC 6675
+            // §5.1 keeps the scoreboard; RFC 2018 §8 lets us).
+            let mut span = None;
+            if self.sack_ok && seq::lt(self.snd_nxt, self.snd_max) {
+                match self.scoreboard.resend_span(self.snd_nxt) {
+                    Ok(end) => {
+                        self.snd_nxt = seq::max(self.snd_nxt, end);
+                        continue;
+                    }
+                    Err(s) => span = s,
+                }
+            }
             let off = seq::dist(self.buf_seq, self.snd_nxt) as usize;
             let unsent = self.sndbuf.len().saturating_sub(off);
             let fin_seq = self.buf_seq.wrapping_add(self.sndbuf.len() as u32);
             let fin_pending = self.fin_queued && seq::le(self.snd_nxt, fin_seq);
-            let wnd = self.snd_wnd.min(self.cc.cwnd);
+            // RFC 3042 limited transmit adds up to two segments on the
+            // first duplicate ACKs.
+            let wnd = self.snd_wnd.min(self.cc.cwnd.saturating_add(self.limited_transmit));
             let usable = seq::dist(self.snd_nxt, self.snd_una.wrapping_add(wnd));
             let opts = self.data_options(now, true);
             let maxp = self.mss.saturating_sub(opts.len() as u32).max(1) as usize;
-            let len = unsent.min(maxp).min(usable as usize);
+            let len = unsent.min(maxp).min(usable as usize).min(span.map_or(usize::MAX, |s| s as usize));
             let fin = fin_pending && off + len == self.sndbuf.len();
             if len == 0 && !fin {
                 break;

@@ -58,6 +58,21 @@ impl Scoreboard {
         self.blocks.iter().any(|b| seq::in_range(b.0, s, b.1))
     }
 
+    /// For a go-back-N resend at `s`: the end of the SACKed block holding
+    /// `s` (skip to it), or how many bytes may go before the next SACKed
+    /// block.
+    pub fn resend_span(&self, s: u32) -> Result<u32, Option<u32>> {
+        for b in &self.blocks {
+            if seq::in_range(b.0, s, b.1) {
+                return Ok(b.1);
+            }
+            if seq::lt(s, b.0) {
+                return Err(Some(b.0.wrapping_sub(s)));
+            }
+        }
+        Err(None)
+    }
+
     /// RFC 6675 §4 NextSeg rule 1 (simplified): the first byte at or after
     /// `max(snd_una, rexmit_next)` that is not SACKed and lies below the
     /// highest SACKed byte, with the length of its hole.

@@ -135,6 +135,8 @@ pub struct Tcb {
     // Congestion.
     pub(crate) cc: Congestion,
     pub(crate) dupacks: u32,
+    /// RFC 3042: bytes beyond cwnd allowed by the first two dup ACKs.
+    pub(crate) limited_transmit: u32,
     pub(crate) in_recovery: bool,
     pub(crate) recover: Option<u32>,
     // User.
@@ -248,6 +250,7 @@ impl Tcb {
             fin_wait2_at: None,
             cc: Congestion::new(cfg.congestion, default_mss(v6).min(path_mss)),
             dupacks: 0,
+            limited_transmit: 0,
             in_recovery: false,
             recover: None,
             error: None,

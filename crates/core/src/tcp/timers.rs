@@ -136,7 +136,7 @@ impl super::tcb::Tcb {
         self.recover = Some(self.snd_max);
         self.in_recovery = false;
         self.dupacks = 0;
-        self.scoreboard.clear();
+        self.limited_transmit = 0;
         self.scoreboard.rexmit_next = self.snd_una;
         self.snd_nxt = self.snd_una;
         self.rto_at = None;
