@@ -97,3 +97,20 @@ fn tcp_100mb_v4_via_v6_5pct_loss_reorder_dup() {
 fn tcp_100mb_v6_1pct_loss_reorder_dup() {
     transfer(0.01, "[2001:db8:2::1]:5001", 100 << 20);
 }
+
+/// DESIGN §6: the `sink PORT` and `transfer ADDR:PORT BYTES` verbs report
+/// bytes, hash match, time and throughput; a transfer to a port with no
+/// sink is an error naming it.
+#[test]
+fn sink_and_transfer_verbs_report_hash_and_throughput() {
+    let mut lab = Lab::from_toml(via6_lab::scenario::builtin("seed").unwrap(), 1).unwrap();
+    lab.run_for(Duration::from_secs(3));
+    let mut r = via6_lab::Runner::new();
+    via6_lab::verbs::register(&mut r);
+    assert!(r.run_text(&mut lab, "h2 sink 5001").unwrap().contains("[::]:5001"));
+    let out = r.run_text(&mut lab, "h1 transfer 203.0.113.2:5001 1M").unwrap();
+    assert!(out.starts_with("1048576 bytes to 203.0.113.2:5001 in "), "{out}");
+    assert!(out.contains("Mbit/s") && out.contains(" match"), "{out}");
+    let e = r.run_text(&mut lab, "h1 transfer 203.0.113.2:5002 1M").unwrap_err();
+    assert!(e.0.contains("no sink listens on 203.0.113.2:5002"), "{e:?}");
+}

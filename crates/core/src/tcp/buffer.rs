@@ -36,12 +36,6 @@ impl SendBuf {
         self.data.is_empty()
     }
 
-    /// Free space.
-    #[allow(dead_code)]
-    pub fn free(&self) -> usize {
-        self.cap - self.data.len()
-    }
-
     /// Drops `n` acknowledged bytes from the front.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.data.len());
