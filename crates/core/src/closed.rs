@@ -1,12 +1,13 @@
-//! What a node with no TCP socket on a port answers: RST (RFC 9293
-//! §3.10.7.1). (UDP's port unreachable lives with the UDP demux.)
+//! What a node answers for a TCP segment no connection or listener takes:
+//! RST (RFC 9293 §3.10.7.1), never a reset for a reset. (UDP's port
+//! unreachable lives with the UDP demux.)
 
 use crate::addr::IfIndex;
-use crate::buf::PacketBuf;
 use crate::stack::Stack;
+use crate::tcp::tcb::OutSeg;
 use crate::time::Instant;
 use std::net::IpAddr;
-use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
+use via6_wire::tcp::{TcpFlags, TcpRepr};
 use via6_wire::tcp_option::TcpOptions;
 
 /// The IP source and destination of a packet.
@@ -22,50 +23,77 @@ pub(crate) fn ip_pair(bytes: &[u8]) -> Option<(IpAddr, IpAddr)> {
     }
 }
 
+/// RFC 9293 §3.10.7.1: the reset for `seg` arriving in CLOSED — `<SEQ=SEG.ACK>
+/// <CTL=RST>` when it carries ACK, else `<SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+/// <CTL=RST,ACK>`; nothing for a reset.
+pub fn reset_for(seg: &TcpRepr<'_>) -> Option<OutSeg> {
+    if seg.flags.contains(TcpFlags::RST) {
+        return None;
+    }
+    let (seq, ack) = match seg.ack {
+        Some(a) => (a, None),
+        None => (0, Some(seg.seq.wrapping_add(seg.segment_len() as u32))),
+    };
+    Some(OutSeg {
+        seq,
+        ack,
+        flags: TcpFlags::RST,
+        window: 0,
+        options: TcpOptions::EMPTY,
+        payload: Vec::new(),
+        challenge: false,
+    })
+}
+
 impl Stack {
-    pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, buf: &PacketBuf, offset: usize, now: Instant) {
-        let Some((src, dst)) = ip_pair(buf.bytes()) else { return };
-        let Some(seg) = buf.bytes().get(offset..) else { return };
-        let Ok(tcp) = TcpPacket::new_checked(seg) else { return };
-        if tcp.verify_checksum(src, dst).is_err() || tcp.rst() {
-            return;
-        }
-        let seg_len = tcp.payload().len() as u32 + u32::from(tcp.syn()) + u32::from(tcp.fin());
-        let (seq, ack, flags) = if tcp.ack() {
-            (tcp.ack_number(), None, TcpFlags::RST)
-        } else {
-            (0, Some(tcp.seq_number().wrapping_add(seg_len)), TcpFlags::RST)
+    /// Answers a segment for a closed port (or a listener's bad ACK).
+    pub(crate) fn tcp_closed_port(
+        &mut self,
+        ifindex: IfIndex,
+        src: IpAddr,
+        dst: IpAddr,
+        seg: &TcpRepr<'_>,
+        now: Instant,
+    ) {
+        let Some(rst) = reset_for(seg) else { return };
+        let zone = match src {
+            IpAddr::V6(s) if crate::addr::needs_zone(&s) => Some(ifindex),
+            _ => None,
         };
-        let rst = TcpRepr {
-            src_port: tcp.dst_port(),
-            dst_port: tcp.src_port(),
-            seq,
+        self.sockets.tcp.resets_sent += 1;
+        let _ = self.tcp_emit((dst, seg.dst_port), (src, seg.src_port), zone, &rst, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(flags: TcpFlags, ack: Option<u32>, len: usize) -> TcpRepr<'static> {
+        static DATA: [u8; 100] = [0; 100];
+        TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq: 1000,
             ack,
             flags,
             window: 0,
             urgent: 0,
             options: TcpOptions::EMPTY,
-            payload: &[],
-        };
-        let mut seg = [0u8; 20];
-        if rst.emit_with_checksum(dst, src, &mut seg).is_err() {
-            return;
+            payload: &DATA[..len],
         }
-        let zone = match src {
-            IpAddr::V6(s) if crate::addr::needs_zone(&s) => Some(ifindex),
-            _ => None,
-        };
-        let Ok(lookup) = self.route_lookup(src, zone) else { return };
-        match (dst, src) {
-            (IpAddr::V4(d), IpAddr::V4(s)) => {
-                let p = crate::ipv4::Ipv4Send { src: d, dst: s, protocol: 6, ttl: 64, dont_frag: false };
-                let _ = self.ipv4_send(&lookup, p, &seg, now);
-            }
-            (IpAddr::V6(d), IpAddr::V6(s)) => {
-                let p = crate::ipv6::Ipv6Send { src: d, dst: s, next_header: 6, hop_limit: 64 };
-                let _ = self.ipv6_send(&lookup, p, &seg, now);
-            }
-            _ => {}
-        }
+    }
+
+    /// RFC 9293 §3.10.7.1: a SYN gets RST+ACK acknowledging SEG.SEQ+SEG.LEN
+    /// from sequence 0; an ACK gets a RST at SEG.ACK; a RST gets nothing.
+    #[test]
+    fn rfc9293_3_10_7_1_reset_forms() {
+        let r = reset_for(&seg(TcpFlags::SYN, None, 0)).unwrap();
+        assert_eq!((r.seq, r.ack), (0, Some(1001)));
+        let r = reset_for(&seg(TcpFlags::empty(), Some(777), 10)).unwrap();
+        assert_eq!((r.seq, r.ack), (777, None));
+        let r = reset_for(&seg(TcpFlags::FIN, None, 10)).unwrap();
+        assert_eq!(r.ack, Some(1011));
+        assert!(reset_for(&seg(TcpFlags::RST, Some(1), 0)).is_none());
     }
 }

@@ -110,6 +110,12 @@ impl Stack {
             }
             return;
         }
+        if invoking[9] == protocol::TCP {
+            let qsrc = IpAddr::V4(Ipv4Addr::new(invoking[12], invoking[13], invoking[14], invoking[15]));
+            let qdst = IpAddr::V4(Ipv4Addr::new(invoking[16], invoking[17], invoking[18], invoking[19]));
+            self.tcp_icmp_error(qsrc, qdst, quoted, false, icmp_type, code, mtu, now);
+            return;
+        }
         if invoking[9] != protocol::ICMP {
             return;
         }

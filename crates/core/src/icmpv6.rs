@@ -107,6 +107,12 @@ impl Stack {
             }
             return;
         }
+        if invoking[6] == protocol::TCP {
+            let qsrc = IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&invoking[8..24]).unwrap_or([0; 16])));
+            let qdst = IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&invoking[24..40]).unwrap_or([0; 16])));
+            self.tcp_icmp_error(qsrc, qdst, q, true, icmp_type, code, mtu, now);
+            return;
+        }
         if invoking[6] != protocol::ICMPV6 {
             return;
         }

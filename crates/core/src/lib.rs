@@ -26,6 +26,7 @@ pub mod srcsel;
 pub mod stack;
 pub mod stats;
 pub mod sysctl;
+pub mod tcp;
 pub mod time;
 
 pub use addr::{GatewayAddr, IfIndex, ZonedIpv6};

@@ -438,6 +438,7 @@ impl Stack {
         self.nd_timers(now);
         self.neigh_timers(now);
         self.frag_timers(now);
+        self.tcp_timers(now);
         self.drain_looped(now);
         self.next_deadline()
     }
@@ -495,6 +496,7 @@ impl Stack {
         }
         d = crate::time::earliest(d, self.router_adv_deadline());
         d = crate::time::earliest(d, self.frag_deadline());
+        d = crate::time::earliest(d, self.tcp_deadline());
         if !self.looped.is_empty() {
             d = Some(self.last_now);
         }

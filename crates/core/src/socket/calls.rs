@@ -34,6 +34,10 @@ impl Stack {
             rx: VecDeque::new(),
             rx_bytes: 0,
             rx_limit: DEFAULT_RCVBUF,
+            tcb: None,
+            listen: None,
+            parent: None,
+            tcp_opts: Default::default(),
         })
     }
 
@@ -285,8 +289,14 @@ impl Stack {
         self.sockets.get_mut(h)?.error.take()
     }
 
-    /// close(2).
+    /// close(2). A TCP connection closes gracefully (FIN, then the stack
+    /// keeps it until CLOSED); see [`Stack::tcp_close`].
     pub fn close(&mut self, h: SocketHandle) {
+        if self.sockets.get(h).is_some_and(|s| s.proto == Proto::Tcp) {
+            let now = self.last_now;
+            self.tcp_close(h, now);
+            return;
+        }
         self.sockets.remove(h);
     }
 }

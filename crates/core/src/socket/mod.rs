@@ -8,10 +8,13 @@
 
 mod bind;
 mod calls;
+mod tcp;
 mod udp;
 
+pub(crate) use bind::map_for;
 pub use bind::{overlaps, Coverage};
 pub use calls::wildcard;
+pub use tcp::TcpInfo;
 pub(crate) use udp::errno_for;
 pub use udp::Datagram;
 
@@ -86,6 +89,24 @@ pub struct Socket {
     pub rx_bytes: usize,
     /// Receive buffer limit (SO_RCVBUF).
     pub rx_limit: usize,
+    /// The TCP connection, for a stream socket past listen/connect.
+    pub(crate) tcb: Option<Box<crate::tcp::tcb::Tcb>>,
+    /// The TCP listener's queues.
+    pub(crate) listen: Option<crate::tcp::Listen>,
+    /// A passive connection's listener, until accepted; `true` once it
+    /// waits in the listener's accept queue.
+    pub(crate) parent: Option<(SocketHandle, bool)>,
+    /// TCP options set on the socket (inherited by accepted connections).
+    pub(crate) tcp_opts: TcpOpts,
+}
+
+/// Socket-level TCP options.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TcpOpts {
+    /// TCP_NODELAY.
+    pub nodelay: bool,
+    /// SO_KEEPALIVE.
+    pub keepalive: bool,
 }
 
 impl Socket {
@@ -107,6 +128,8 @@ pub struct SocketTable {
     /// Next candidate for ephemeral port search (RFC 6056 §3.3.2-like:
     /// random start, then sequential).
     pub(crate) next_ephemeral: u16,
+    /// Stack-wide TCP state: connection index, timer queue, tunables.
+    pub(crate) tcp: crate::tcp::TcpShared,
 }
 
 /// The IANA ephemeral range (RFC 6335 §6), FreeBSD's

@@ -1,0 +1,235 @@
+//! Bounded send and receive buffers. The send buffer holds the bytes from
+//! SND.UNA on (sent and unsent); the receive buffer holds in-order bytes not
+//! yet read plus out-of-order segments inside the window, from which the
+//! SACK blocks of RFC 2018 §4 are made.
+
+use std::collections::{BTreeMap, VecDeque};
+use via6_wire::tcp_option::SackBlock;
+
+/// The send buffer.
+#[derive(Debug)]
+pub struct SendBuf {
+    data: VecDeque<u8>,
+    cap: usize,
+}
+
+impl SendBuf {
+    /// An empty buffer of `cap` bytes.
+    pub fn new(cap: usize) -> Self {
+        SendBuf { data: VecDeque::new(), cap }
+    }
+
+    /// Appends as much of `bytes` as fits; returns how much.
+    pub fn write(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(self.cap - self.data.len());
+        self.data.extend(&bytes[..n]);
+        n
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Drops `n` acknowledged bytes from the front.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.data.len());
+        self.data.drain(..n);
+    }
+
+    /// Copies `len` bytes starting `off` bytes in (clamped).
+    pub fn copy_out(&self, off: usize, len: usize, out: &mut Vec<u8>) {
+        let end = (off + len).min(self.data.len());
+        let off = off.min(end);
+        let (a, b) = self.data.as_slices();
+        if off < a.len() {
+            out.extend_from_slice(&a[off..end.min(a.len())]);
+        }
+        if end > a.len() {
+            out.extend_from_slice(&b[off.saturating_sub(a.len())..end - a.len()]);
+        }
+    }
+}
+
+/// The receive buffer.
+#[derive(Debug)]
+pub struct RecvBuf {
+    data: VecDeque<u8>,
+    cap: usize,
+    /// In-order bytes ever received (the stream offset of RCV.NXT).
+    base: u64,
+    /// Out-of-order segments by stream offset.
+    ooo: BTreeMap<u64, Vec<u8>>,
+    ooo_bytes: usize,
+    /// The stream range of the latest out-of-order arrival (RFC 2018 §4: the
+    /// first SACK block reports it).
+    latest: Option<(u64, u64)>,
+}
+
+impl RecvBuf {
+    /// An empty buffer of `cap` bytes.
+    pub fn new(cap: usize) -> Self {
+        RecvBuf { data: VecDeque::new(), cap, base: 0, ooo: BTreeMap::new(), ooo_bytes: 0, latest: None }
+    }
+
+    /// Capacity.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Unread in-order bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Room for in-order data: the receive window.
+    pub fn window(&self) -> usize {
+        self.cap - self.data.len()
+    }
+
+    /// Whether out-of-order data is held.
+    pub fn has_holes(&self) -> bool {
+        !self.ooo.is_empty()
+    }
+
+    /// Stores `bytes` that start `off` bytes after RCV.NXT (already trimmed
+    /// to the window by the caller); returns how far RCV.NXT advances.
+    pub fn insert(&mut self, off: u32, bytes: &[u8]) -> u32 {
+        let room = self.window();
+        let off_us = off as usize;
+        if off_us >= room || bytes.is_empty() {
+            return 0;
+        }
+        let bytes = &bytes[..bytes.len().min(room - off_us)];
+        if off == 0 {
+            self.data.extend(bytes);
+            self.base += bytes.len() as u64;
+            let mut advanced = bytes.len() as u64;
+            while let Some((&start, _)) = self.ooo.first_key_value() {
+                if start > self.base {
+                    break;
+                }
+                let Some((start, seg)) = self.ooo.pop_first() else { break };
+                self.ooo_bytes -= seg.len();
+                let end = start + seg.len() as u64;
+                if end > self.base {
+                    let skip = (self.base - start) as usize;
+                    self.data.extend(&seg[skip..]);
+                    advanced += end - self.base;
+                    self.base = end;
+                }
+            }
+            if self.ooo.is_empty() {
+                self.latest = None;
+            }
+            return advanced as u32;
+        }
+        let start = self.base + u64::from(off);
+        let end = start + bytes.len() as u64;
+        self.latest = Some((start, end));
+        let keep = self.ooo.get(&start).is_none_or(|old| old.len() < bytes.len());
+        if keep {
+            if let Some(old) = self.ooo.insert(start, bytes.to_vec()) {
+                self.ooo_bytes -= old.len();
+            }
+            self.ooo_bytes += bytes.len();
+        }
+        0
+    }
+
+    /// Reads into `out`; returns the count.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.data.len());
+        for (o, b) in out.iter_mut().zip(self.data.drain(..n)) {
+            *o = b;
+        }
+        n
+    }
+
+    /// Discards everything unread (SHUT_RD).
+    pub fn discard(&mut self) {
+        self.data.clear();
+    }
+
+    /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
+    /// block holding the latest arrival first, then the others in order.
+    pub fn sack_blocks(&self, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for (&s, seg) in &self.ooo {
+            let e = s + seg.len() as u64;
+            match ranges.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => ranges.push((s, e)),
+            }
+        }
+        if let Some((ls, _)) = self.latest {
+            if let Some(i) = ranges.iter().position(|r| r.0 <= ls && ls < r.1) {
+                let r = ranges.remove(i);
+                ranges.insert(0, r);
+            }
+        }
+        let to_seq = |abs: u64| rcv_nxt.wrapping_add((abs - self.base) as u32);
+        ranges.iter().take(max).map(|&(s, e)| SackBlock { left: to_seq(s), right: to_seq(e) }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_buffer_is_bounded_and_copies_across_wrap() {
+        let mut s = SendBuf::new(8);
+        assert_eq!(s.write(b"0123456789"), 8);
+        s.consume(5);
+        assert_eq!(s.write(b"abcdef"), 5);
+        let mut out = Vec::new();
+        s.copy_out(1, 6, &mut out);
+        assert_eq!(out, b"67abcd");
+    }
+
+    /// RFC 9293 §3.10.7.4 (seventh, segment text): out-of-order data is held
+    /// and delivered in order once the hole fills.
+    #[test]
+    fn rfc9293_3_10_7_4_out_of_order_reassembled() {
+        let mut r = RecvBuf::new(100);
+        assert_eq!(r.insert(5, b"fghij"), 0);
+        assert_eq!(r.insert(12, b"mn"), 0);
+        assert_eq!(r.insert(0, b"abcdefg"), 10);
+        let mut out = [0u8; 20];
+        let n = r.read(&mut out);
+        assert_eq!(&out[..n], b"abcdefghij");
+        assert!(r.has_holes());
+    }
+
+    /// RFC 2018 §4: the first SACK block covers the most recent arrival.
+    #[test]
+    fn rfc2018_4_first_block_is_latest() {
+        let mut r = RecvBuf::new(1000);
+        r.insert(100, &[0; 10]);
+        r.insert(300, &[0; 10]);
+        r.insert(110, &[0; 10]);
+        let b = r.sack_blocks(1000, 3);
+        assert_eq!(b[0], SackBlock { left: 1100, right: 1120 });
+        assert_eq!(b[1], SackBlock { left: 1300, right: 1310 });
+    }
+
+    /// RFC 9293 §3.8.6: nothing beyond the window is stored.
+    #[test]
+    fn rfc9293_3_8_6_window_bounds_storage() {
+        let mut r = RecvBuf::new(10);
+        assert_eq!(r.insert(0, &[1; 20]), 10);
+        assert_eq!(r.window(), 0);
+        assert_eq!(r.insert(0, &[1; 5]), 0);
+    }
+}

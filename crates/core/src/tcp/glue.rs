@@ -1,0 +1,351 @@
+//! The stack side of TCP: demultiplexing arriving segments to connections
+//! (an exact 4-tuple index) or listeners (the socket table's inet6(4)
+//! rules), SYN handling for listeners with a bounded backlog, emission over
+//! IPv4 (DF set, RFC 1191) or IPv6, ICMP errors (RFC 5927 checks, RFC 1191 /
+//! RFC 8201 path MTU, RFC 1122 §4.2.3.9 soft and hard errors), the timer
+//! queue and the RFC 5961 §7 challenge-ACK limit.
+
+use super::tcb::{OutSeg, Tcb};
+use super::{seq, ConnKey, State};
+use crate::addr::{self, IfIndex};
+use crate::buf::PacketBuf;
+use crate::errno::Errno;
+use crate::socket::{LocalAddr, Proto, Socket, SocketHandle};
+use crate::stack::Stack;
+use crate::sysctl::Knob;
+use crate::time::Instant;
+use std::cmp::Reverse;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+use via6_wire::ip::protocol;
+use via6_wire::tcp::{TcpPacket, TcpRepr};
+
+/// Why a segment was not emitted.
+pub(crate) enum EmitError {
+    /// Larger than the path MTU (with DF): the MTU.
+    TooBig(u32),
+    /// Anything else (no route, no source).
+    Other,
+}
+
+impl Stack {
+    /// A TCP segment for us (IPv4 and IPv6 local delivery call this).
+    pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, buf: &PacketBuf, offset: usize, now: Instant) {
+        let Some((src, dst)) = crate::closed::ip_pair(buf.bytes()) else { return };
+        let Some(bytes) = buf.bytes().get(offset..) else { return };
+        let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
+        if pkt.verify_checksum(src, dst).is_err() {
+            return;
+        }
+        let Ok(repr) = TcpRepr::parse(&pkt) else { return };
+        // RFC 1122 §4.2.3.10: no connection involves broadcast or multicast.
+        let bad_addr = |a: IpAddr| match a {
+            IpAddr::V4(v) => v.is_broadcast() || v.is_multicast() || v.is_unspecified(),
+            IpAddr::V6(v) => v.is_multicast() || v.is_unspecified(),
+        };
+        if bad_addr(src) || bad_addr(dst) || repr.src_port == 0 || repr.dst_port == 0 {
+            return;
+        }
+        let key: ConnKey = (dst, repr.dst_port, src, repr.src_port);
+        if let Some(&h) = self.sockets.tcp.conns.get(&key) {
+            if let Some(t) = self.tcb_mut(h) {
+                t.on_segment(&repr, now);
+            }
+            self.tcp_after(h, now);
+            return;
+        }
+        match self.sockets.demux(Proto::Tcp, dst, repr.dst_port, src, repr.src_port, ifindex) {
+            Some(h) if self.sockets.get(h).is_some_and(|s| s.listen.is_some()) => {
+                self.tcp_listen_input(h, ifindex, src, dst, &repr, now);
+            }
+            _ => self.tcp_closed_port(ifindex, src, dst, &repr, now),
+        }
+    }
+
+    pub(crate) fn tcb_mut(&mut self, h: SocketHandle) -> Option<&mut Tcb> {
+        self.sockets.get_mut(h)?.tcb.as_deref_mut()
+    }
+
+    pub(crate) fn tcb(&self, h: SocketHandle) -> Option<&Tcb> {
+        self.sockets.get(h)?.tcb.as_deref()
+    }
+
+    /// The MTU towards `remote` (for the SYN's MSS).
+    pub(crate) fn tcp_path_mtu(&self, remote: IpAddr, zone: Option<IfIndex>) -> u32 {
+        self.route_lookup(remote, zone).map_or(if remote.is_ipv6() { 1280 } else { 576 }, |l| l.mtu)
+    }
+
+    /// A new TCB with the stack's ISN (RFC 6528) and a timestamp offset.
+    pub(crate) fn new_tcb(
+        &mut self,
+        local: (IpAddr, u16),
+        remote: (IpAddr, u16),
+        zone: Option<IfIndex>,
+        now: Instant,
+    ) -> Tcb {
+        let iss = super::isn::isn(&self.secret, local, remote, now);
+        let ts_offset = self.rng.next_u32();
+        let mtu = self.tcp_path_mtu(remote.0, zone);
+        Tcb::new(&self.sockets.tcp.config, local, remote, zone, iss, mtu, ts_offset, now)
+    }
+
+    /// RFC 9293 §3.10.7.2: a segment for a listener.
+    fn tcp_listen_input(
+        &mut self,
+        lh: SocketHandle,
+        ifindex: IfIndex,
+        src: IpAddr,
+        dst: IpAddr,
+        seg: &TcpRepr<'_>,
+        now: Instant,
+    ) {
+        use via6_wire::tcp::TcpFlags;
+        if seg.flags.contains(TcpFlags::RST) {
+            return;
+        }
+        if seg.ack.is_some() {
+            self.tcp_closed_port(ifindex, src, dst, seg, now);
+            return;
+        }
+        if !seg.flags.contains(TcpFlags::SYN) {
+            return;
+        }
+        let Some(ls) = self.sockets.get(lh) else { return };
+        let Some(l) = ls.listen.as_ref() else { return };
+        if l.embryonic + l.ready.len() >= l.backlog.max(1) {
+            // A full backlog drops the SYN; the peer retries (SYN cookies
+            // are not implemented).
+            self.sockets.tcp.listen_drops += 1;
+            return;
+        }
+        let (family, v6only, lport) = (ls.family, ls.v6only, seg.dst_port);
+        let zone = match dst {
+            IpAddr::V6(d) if addr::needs_zone(&d) => Some(ifindex),
+            _ => None,
+        };
+        let mut tcb = self.new_tcb((dst, lport), (src, seg.src_port), zone, now);
+        let opts = self.sockets.get(lh).map(|s| s.tcp_opts).unwrap_or_default();
+        tcb.nodelay = opts.nodelay;
+        tcb.keepalive = opts.keepalive;
+        tcb.accept_syn(seg, now);
+        let remote = match crate::socket::map_for(family, src) {
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, seg.src_port, 0, zone.map_or(0, |z| z.0))),
+            v4 => SocketAddr::new(v4, seg.src_port),
+        };
+        let child = Socket {
+            family,
+            proto: Proto::Tcp,
+            local: Some(LocalAddr { addr: crate::socket::map_for(family, dst), zone, port: lport }),
+            remote: Some(remote),
+            v6only,
+            reuseaddr: false,
+            reuseport: false,
+            error: None,
+            rx: VecDeque::new(),
+            rx_bytes: 0,
+            rx_limit: crate::socket::DEFAULT_RCVBUF,
+            tcb: Some(Box::new(tcb)),
+            listen: None,
+            parent: Some((lh, false)),
+            tcp_opts: opts,
+        };
+        let h = self.sockets.insert(child);
+        self.sockets.tcp.conns.insert((dst, lport, src, seg.src_port), h);
+        if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
+            l.embryonic += 1;
+        }
+        self.tcp_after(h, now);
+    }
+
+    /// After any event on a connection: emit its segments, tell its
+    /// listener, free it when CLOSED and orphaned, queue its timer.
+    pub(crate) fn tcp_after(&mut self, h: SocketHandle, now: Instant) {
+        for _ in 0..4 {
+            let Some(t) = self.tcb_mut(h) else { return };
+            if t.out.is_empty() {
+                break;
+            }
+            let segs = std::mem::take(&mut t.out);
+            let (local, remote, zone) = (t.local, t.remote, t.zone);
+            let mut shrink = None;
+            for seg in &segs {
+                if seg.challenge && !self.challenge_allowed(now) {
+                    continue;
+                }
+                if let Err(EmitError::TooBig(mtu)) = self.tcp_emit(local, remote, zone, seg, now) {
+                    shrink = Some(mtu);
+                }
+            }
+            let Some(mtu) = shrink else { break };
+            if let Some(t) = self.tcb_mut(h) {
+                if !t.set_path_mtu(mtu, now) {
+                    t.out.clear();
+                }
+            }
+        }
+        let Some(s) = self.sockets.get_mut(h) else { return };
+        let parent = s.parent;
+        let Some(t) = s.tcb.as_deref_mut() else { return };
+        let (state, orphan, key) = (t.state, t.orphan, (t.local.0, t.local.1, t.remote.0, t.remote.1));
+        let established = std::mem::take(&mut t.just_established);
+        if let Some(d) = t.deadline() {
+            if t.timer_queued.is_none_or(|q| d < q) {
+                t.timer_queued = Some(d);
+                self.sockets.tcp.timers.push(Reverse((d, h.0)));
+            }
+        }
+        if established {
+            if let Some((lh, false)) = parent {
+                if let Some(s) = self.sockets.get_mut(h) {
+                    s.parent = Some((lh, true));
+                }
+                if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
+                    l.embryonic = l.embryonic.saturating_sub(1);
+                    l.ready.push_back(h);
+                }
+            }
+        }
+        if state == State::Closed {
+            if self.sockets.tcp.conns.get(&key) == Some(&h) {
+                self.sockets.tcp.conns.remove(&key);
+            }
+            let embryonic = matches!(parent, Some((_, false)));
+            if let (true, Some((lh, _))) = (embryonic, parent) {
+                if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
+                    l.embryonic = l.embryonic.saturating_sub(1);
+                }
+            }
+            if orphan || embryonic {
+                self.sockets.remove(h);
+            }
+        }
+    }
+
+    /// RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs a second.
+    fn challenge_allowed(&mut self, now: Instant) -> bool {
+        let sec = now.as_millis() / 1000;
+        let limit = self.sockets.tcp.config.challenge_ack_limit;
+        let w = &mut self.sockets.tcp.challenge_window;
+        if w.0 != sec {
+            *w = (sec, 0);
+        }
+        if w.1 >= limit {
+            return false;
+        }
+        w.1 += 1;
+        true
+    }
+
+    /// Emits one segment from `local` to `remote`.
+    pub(crate) fn tcp_emit(
+        &mut self,
+        local: (IpAddr, u16),
+        remote: (IpAddr, u16),
+        zone: Option<IfIndex>,
+        seg: &OutSeg,
+        now: Instant,
+    ) -> Result<(), EmitError> {
+        let repr = TcpRepr {
+            src_port: local.1,
+            dst_port: remote.1,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            window: seg.window,
+            urgent: 0,
+            options: seg.options,
+            payload: &seg.payload,
+        };
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit_with_checksum(local.0, remote.0, &mut bytes).map_err(|_| EmitError::Other)?;
+        let lookup = self.route_lookup(remote.0, zone).map_err(|_| EmitError::Other)?;
+        match (local.0, remote.0) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                if bytes.len() + 20 > lookup.mtu as usize {
+                    return Err(EmitError::TooBig(lookup.mtu));
+                }
+                let ttl = self.sysctl.get(Knob::InetTtl) as u8;
+                let p =
+                    crate::ipv4::Ipv4Send { src: s, dst: d, protocol: protocol::TCP, ttl, dont_frag: true };
+                self.ipv4_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                if bytes.len() + 40 > lookup.mtu as usize {
+                    return Err(EmitError::TooBig(lookup.mtu));
+                }
+                let hop_limit = self.sysctl.get(Knob::Ip6Hlim) as u8;
+                let p = crate::ipv6::Ipv6Send { src: s, dst: d, next_header: protocol::TCP, hop_limit };
+                self.ipv6_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
+            }
+            _ => return Err(EmitError::Other),
+        }
+        Ok(())
+    }
+
+    /// Runs the TCP timers due at `now`.
+    pub(crate) fn tcp_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((at, id))) = self.sockets.tcp.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.sockets.tcp.timers.pop();
+            let h = SocketHandle(id);
+            let Some(t) = self.tcb_mut(h) else { continue };
+            if t.timer_queued != Some(at) {
+                continue;
+            }
+            t.timer_queued = None;
+            t.poll(now);
+            self.tcp_after(h, now);
+        }
+    }
+
+    /// The earliest TCP timer (possibly early: stale entries only cause a
+    /// spurious poll).
+    pub(crate) fn tcp_deadline(&self) -> Option<Instant> {
+        self.sockets.tcp.timers.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// An ICMP or ICMPv6 error quoting a TCP segment we sent.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn tcp_icmp_error(
+        &mut self,
+        quoted_src: IpAddr,
+        quoted_dst: IpAddr,
+        tcp_header: &[u8],
+        v6: bool,
+        icmp_type: u8,
+        code: u8,
+        mtu: Option<u32>,
+        now: Instant,
+    ) {
+        if tcp_header.len() < 8 {
+            return;
+        }
+        let sport = u16::from_be_bytes([tcp_header[0], tcp_header[1]]);
+        let dport = u16::from_be_bytes([tcp_header[2], tcp_header[3]]);
+        let sq = u32::from_be_bytes([tcp_header[4], tcp_header[5], tcp_header[6], tcp_header[7]]);
+        let Some(&h) = self.sockets.tcp.conns.get(&(quoted_src, sport, quoted_dst, dport)) else { return };
+        let Some(t) = self.tcb_mut(h) else { return };
+        // RFC 5927 §4.1: only errors quoting a sequence number in flight.
+        if !seq::in_range(t.snd_una, sq, t.snd_max.wrapping_add(1)) {
+            return;
+        }
+        if let Some(m) = mtu {
+            // RFC 1191 §7: no next-hop MTU means the old-style message; use
+            // the next lower plateau of our own packets' size.
+            let m = if m < 68 { 576 } else { m };
+            t.set_path_mtu(m, now);
+        } else if let Some(errno) = crate::socket::errno_for(v6, icmp_type, code) {
+            // RFC 1122 §4.2.3.9: port/protocol unreachable is a hard error
+            // while connecting; the others are soft.
+            let hard = errno == Errno::ECONNREFUSED || (!v6 && icmp_type == 3 && code == 2);
+            if hard && t.state == State::SynSent {
+                t.enter_closed(Some(Errno::ECONNREFUSED));
+            } else {
+                t.soft_error = Some(errno);
+            }
+        }
+        self.tcp_after(h, now);
+    }
+}

@@ -1,0 +1,189 @@
+//! TCP (RFC 9293). One file per job:
+//!
+//! | file | job |
+//! |---|---|
+//! | `seq` | wrapping sequence arithmetic (§3.4) |
+//! | `isn` | RFC 6528 SipHash ISNs with the stack's secret |
+//! | `buffer` | bounded send / receive buffers, out-of-order data, SACK blocks to send |
+//! | `tcb` | the connection block and the user calls (§3.10.1-§3.10.6) |
+//! | `input` | segment arrival (§3.10.7), RFC 5961, PAWS, dup ACKs, NewReno recovery |
+//! | `output` | what may be sent (windows, Nagle, SWS), options, window field |
+//! | `timers` | RFC 6298 RTO, persist, delayed ACK, keepalive, TIME-WAIT |
+//! | `congestion` | RFC 5681 slow start / avoidance with NewReno or CUBIC (RFC 9438) growth |
+//! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
+//! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
+//!
+//! Closed ports are answered by `crate::closed`.
+
+mod buffer;
+pub mod congestion;
+mod glue;
+mod input;
+pub mod isn;
+mod output;
+mod sack;
+pub mod seq;
+pub mod tcb;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
+pub use congestion::Algorithm;
+pub use tcb::TcbCounters;
+
+use crate::socket::SocketHandle;
+use crate::time::Instant;
+use core::time::Duration;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// Connection states (RFC 9293 §3.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// No connection.
+    Closed,
+    /// Waiting for SYNs.
+    Listen,
+    /// SYN sent, waiting for SYN-ACK.
+    SynSent,
+    /// SYN received and SYN-ACK sent.
+    SynReceived,
+    /// Open.
+    Established,
+    /// We closed; our FIN unacknowledged.
+    FinWait1,
+    /// Our FIN acknowledged; waiting for the peer's.
+    FinWait2,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// Both closed at once; our FIN unacknowledged.
+    Closing,
+    /// The peer closed, then we did; our FIN unacknowledged.
+    LastAck,
+    /// Both closed; waiting 2 MSL.
+    TimeWait,
+}
+
+impl State {
+    /// Past the handshake (RFC 9293 "synchronized states").
+    pub fn is_synchronized(&self) -> bool {
+        !matches!(self, State::Closed | State::Listen | State::SynSent | State::SynReceived)
+    }
+
+    /// The name netstat prints.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
+            State::SynSent => "SYN_SENT",
+            State::SynReceived => "SYN_RCVD",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN_WAIT_1",
+            State::FinWait2 => "FIN_WAIT_2",
+            State::CloseWait => "CLOSE_WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST_ACK",
+            State::TimeWait => "TIME_WAIT",
+        }
+    }
+}
+
+/// Tunables (FreeBSD `net.inet.tcp.*` in spirit; MSL small-configurable for
+/// tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TcpConfig {
+    /// Maximum segment lifetime; TIME-WAIT lasts 2 MSL (FreeBSD msl 30 s).
+    pub msl: Duration,
+    /// RFC 6298 §2.1 initial RTO.
+    pub rto_initial: Duration,
+    /// Lower bound of RTO (RFC 6298 §2.4 says 1 s; FreeBSD and Linux use
+    /// far less — 200 ms here, as Linux).
+    pub rto_min: Duration,
+    /// Upper bound of RTO (RFC 6298 §2.5: at least 60 s).
+    pub rto_max: Duration,
+    /// Retransmissions of data before ETIMEDOUT.
+    pub max_retries: u32,
+    /// Retransmissions of a SYN / SYN-ACK before giving up.
+    pub syn_retries: u32,
+    /// Delayed-ACK timeout (RFC 9293 §3.8.6.3: < 0.5 s).
+    pub delack: Duration,
+    /// Segments ACKed at once at the start (quick-ack).
+    pub quickack: u32,
+    /// Send buffer bytes.
+    pub sndbuf: usize,
+    /// Receive buffer bytes.
+    pub rcvbuf: usize,
+    /// Keepalive idle time (RFC 1122 §4.2.3.6: ≥ 2 h by default).
+    pub keep_idle: Duration,
+    /// Keepalive probe interval.
+    pub keep_intvl: Duration,
+    /// Unanswered keepalive probes before ETIMEDOUT.
+    pub keep_cnt: u32,
+    /// How long an orphaned FIN-WAIT-2 lives.
+    pub fin_timeout: Duration,
+    /// RFC 7323 window scaling.
+    pub window_scaling: bool,
+    /// RFC 7323 timestamps.
+    pub timestamps: bool,
+    /// RFC 2018 SACK.
+    pub sack: bool,
+    /// Congestion control.
+    pub congestion: Algorithm,
+    /// RFC 5961 §7: challenge ACKs per second, stack-wide.
+    pub challenge_ack_limit: u32,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            msl: Duration::from_secs(30),
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(60),
+            max_retries: 12,
+            syn_retries: 6,
+            delack: Duration::from_millis(40),
+            quickack: 16,
+            sndbuf: 512 * 1024,
+            rcvbuf: 512 * 1024,
+            keep_idle: Duration::from_secs(7200),
+            keep_intvl: Duration::from_secs(75),
+            keep_cnt: 8,
+            fin_timeout: Duration::from_secs(60),
+            window_scaling: true,
+            timestamps: true,
+            sack: true,
+            congestion: Algorithm::Cubic,
+            challenge_ack_limit: 1000,
+        }
+    }
+}
+
+/// A connection's identity, addresses unmapped.
+pub(crate) type ConnKey = (IpAddr, u16, IpAddr, u16);
+
+/// A listener's queues.
+#[derive(Debug, Default)]
+pub struct Listen {
+    /// listen(2) backlog.
+    pub backlog: usize,
+    /// Children still in SYN-RECEIVED.
+    pub embryonic: usize,
+    /// Established children not yet accepted.
+    pub ready: VecDeque<SocketHandle>,
+}
+
+/// Stack-wide TCP state, kept with the socket table.
+#[derive(Debug, Default)]
+pub struct TcpShared {
+    pub(crate) config: TcpConfig,
+    pub(crate) conns: HashMap<ConnKey, SocketHandle>,
+    pub(crate) timers: BinaryHeap<Reverse<(Instant, u32)>>,
+    pub(crate) challenge_window: (u64, u32),
+    /// Segments refused for a full backlog.
+    pub listen_drops: u64,
+    /// Resets sent for segments to closed ports.
+    pub resets_sent: u64,
+}

@@ -1,0 +1,125 @@
+//! The sender's SACK scoreboard (RFC 2018 §5, RFC 6675 §3-§4 in spirit):
+//! which ranges above SND.UNA the receiver holds, and which hole to
+//! retransmit next during loss recovery.
+
+use super::seq;
+use via6_wire::tcp_option::SackBlock;
+
+/// SACKed ranges, sorted and merged, all above SND.UNA.
+#[derive(Debug, Clone, Default)]
+pub struct Scoreboard {
+    blocks: Vec<(u32, u32)>,
+    /// Everything below this was already retransmitted in this recovery.
+    pub rexmit_next: u32,
+}
+
+impl Scoreboard {
+    /// Forgets everything (RTO, end of recovery).
+    pub fn clear(&mut self) {
+        self.blocks.clear();
+    }
+
+    /// Folds in arriving blocks (RFC 2018 §5: ignored unless inside
+    /// (SND.UNA, SND.MAX]) and drops what SND.UNA passed.
+    pub fn update(&mut self, arriving: &[SackBlock], snd_una: u32, snd_max: u32) {
+        for b in arriving {
+            if seq::lt(b.left, b.right) && seq::le(snd_una, b.left) && seq::le(b.right, snd_max) {
+                self.blocks.push((b.left, b.right));
+            }
+        }
+        self.blocks.retain_mut(|b| {
+            if seq::le(b.1, snd_una) {
+                return false;
+            }
+            if seq::lt(b.0, snd_una) {
+                b.0 = snd_una;
+            }
+            true
+        });
+        self.blocks.sort_by_key(|b| b.0.wrapping_sub(snd_una));
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(self.blocks.len());
+        for &(l, r) in &self.blocks {
+            match merged.last_mut() {
+                Some(m) if seq::le(l, m.1) => m.1 = seq::max(m.1, r),
+                _ => merged.push((l, r)),
+            }
+        }
+        self.blocks = merged;
+    }
+
+    /// Bytes SACKed.
+    pub fn sacked_bytes(&self) -> u32 {
+        self.blocks.iter().map(|b| b.1.wrapping_sub(b.0)).sum()
+    }
+
+    /// Whether `s` is SACKed.
+    #[cfg(test)]
+    pub fn is_sacked(&self, s: u32) -> bool {
+        self.blocks.iter().any(|b| seq::in_range(b.0, s, b.1))
+    }
+
+    /// For a go-back-N resend at `s`: the end of the SACKed block holding
+    /// `s` (skip to it), or how many bytes may go before the next SACKed
+    /// block.
+    pub fn resend_span(&self, s: u32) -> Result<u32, Option<u32>> {
+        for b in &self.blocks {
+            if seq::in_range(b.0, s, b.1) {
+                return Ok(b.1);
+            }
+            if seq::lt(s, b.0) {
+                return Err(Some(b.0.wrapping_sub(s)));
+            }
+        }
+        Err(None)
+    }
+
+    /// RFC 6675 §4 NextSeg rule 1 (simplified): the first byte at or after
+    /// `max(snd_una, rexmit_next)` that is not SACKed and lies below the
+    /// highest SACKed byte, with the length of its hole.
+    pub fn next_hole(&self, snd_una: u32) -> Option<(u32, u32)> {
+        self.blocks.last()?;
+        let mut s = seq::max(snd_una, self.rexmit_next);
+        for b in &self.blocks {
+            if seq::lt(s, b.0) {
+                return Some((s, b.0.wrapping_sub(s)));
+            }
+            if seq::lt(s, b.1) {
+                s = b.1;
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blk(l: u32, r: u32) -> SackBlock {
+        SackBlock { left: l, right: r }
+    }
+
+    /// RFC 2018 §5: blocks merge; SND.UNA advancing drops covered ranges;
+    /// blocks outside (SND.UNA, SND.MAX] are ignored.
+    #[test]
+    fn rfc2018_5_scoreboard_merges_and_trims() {
+        let mut s = Scoreboard::default();
+        s.update(&[blk(200, 300), blk(300, 400), blk(600, 700), blk(5000, 6000)], 100, 1000);
+        assert_eq!(s.sacked_bytes(), 300);
+        s.update(&[], 250, 1000);
+        assert_eq!(s.sacked_bytes(), 250);
+        assert!(s.is_sacked(650) && !s.is_sacked(500));
+    }
+
+    /// RFC 6675 §4 NextSeg: holes in order, skipping what was retransmitted.
+    #[test]
+    fn rfc6675_4_next_seg_walks_holes() {
+        let mut s = Scoreboard::default();
+        s.update(&[blk(200, 300), blk(400, 500)], 100, 1000);
+        assert_eq!(s.next_hole(100), Some((100, 100)));
+        s.rexmit_next = 200;
+        assert_eq!(s.next_hole(100), Some((300, 100)));
+        s.rexmit_next = 400;
+        assert_eq!(s.next_hole(100), None);
+    }
+}

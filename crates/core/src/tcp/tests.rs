@@ -1,0 +1,416 @@
+//! Unit tests of the TCB as a pure state machine: two TCBs exchange segments
+//! directly, or a test crafts the peer's segments. One test per RFC rule.
+
+use super::tcb::{OutSeg, Tcb};
+use super::{State, TcpConfig};
+use crate::errno::Errno;
+use crate::time::Instant;
+use core::time::Duration;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use via6_wire::tcp::{TcpFlags, TcpRepr};
+use via6_wire::tcp_option::{TcpOption, TcpOptions};
+
+const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+const B: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+const T0: Instant = Instant::from_millis(1000);
+
+fn cfg() -> TcpConfig {
+    TcpConfig { quickack: 0, ..TcpConfig::default() }
+}
+
+fn client_with(c: &TcpConfig, mtu: u32) -> Tcb {
+    Tcb::new(c, (A, 40000), (B, 80), None, 1000, mtu, 5, T0)
+}
+
+fn server_with(c: &TcpConfig) -> Tcb {
+    Tcb::new(c, (B, 80), (A, 40000), None, 900_000, 1500, 7, T0)
+}
+
+fn repr(s: &OutSeg) -> TcpRepr<'_> {
+    TcpRepr {
+        src_port: 1,
+        dst_port: 2,
+        seq: s.seq,
+        ack: s.ack,
+        flags: s.flags,
+        window: s.window,
+        urgent: 0,
+        options: s.options,
+        payload: &s.payload,
+    }
+}
+
+/// Delivers everything `from` queued to `to`; returns how many segments.
+fn deliver(from: &mut Tcb, to: &mut Tcb, now: Instant) -> usize {
+    let segs = std::mem::take(&mut from.out);
+    for s in &segs {
+        to.on_segment(&repr(s), now);
+    }
+    segs.len()
+}
+
+fn handshake_with(cc: &TcpConfig, sc: &TcpConfig) -> (Tcb, Tcb) {
+    let mut c = client_with(cc, 1500);
+    let mut s = server_with(sc);
+    c.connect(T0);
+    let syn = c.out.remove(0);
+    s.accept_syn(&repr(&syn), T0);
+    deliver(&mut s, &mut c, T0);
+    deliver(&mut c, &mut s, T0);
+    (c, s)
+}
+
+fn handshake() -> (Tcb, Tcb) {
+    handshake_with(&cfg(), &cfg())
+}
+
+/// A segment from the server's side with the given fields and timestamps.
+fn seg_from(s: &Tcb, seq: u32, flags: TcpFlags, payload: &[u8], ack: Option<u32>) -> OutSeg {
+    let opts = if s.ts_ok {
+        TcpOptions::from_options(&[TcpOption::Timestamps { tsval: s.ts_now(T0), tsecr: 0 }]).unwrap()
+    } else {
+        TcpOptions::EMPTY
+    };
+    OutSeg { seq, ack, flags, window: 65535, options: opts, payload: payload.to_vec(), challenge: false }
+}
+
+/// RFC 9293 §3.5: the three-way handshake establishes both ends and
+/// negotiates RFC 7323 window scaling and timestamps and RFC 2018 SACK.
+#[test]
+fn rfc9293_3_5_three_way_handshake() {
+    let (c, s) = handshake();
+    assert_eq!((c.state, s.state), (State::Established, State::Established));
+    assert!(c.ts_ok && s.ts_ok && c.sack_ok && s.sack_ok);
+    assert_eq!((c.snd_wscale, c.rcv_wscale), (s.rcv_wscale, s.snd_wscale));
+    assert!(c.rcv_wscale > 0);
+    assert_eq!(c.snd_una, 1001);
+    assert_eq!(s.rcv_nxt, 1001);
+}
+
+/// RFC 7323 §2.2: window scaling is used only when both SYNs carry the
+/// option; otherwise both shifts are zero.
+#[test]
+fn rfc7323_2_2_window_scale_needs_both_sides() {
+    let no_ws = TcpConfig { window_scaling: false, ..cfg() };
+    let (c, s) = handshake_with(&cfg(), &no_ws);
+    assert_eq!((c.snd_wscale, c.rcv_wscale, s.snd_wscale, s.rcv_wscale), (0, 0, 0, 0));
+}
+
+/// RFC 9293 §3.7.1 / RFC 6691: the SYN's MSS is the path MTU minus the
+/// fixed IP and TCP headers (40 for IPv4, 60 for IPv6).
+#[test]
+fn rfc9293_3_7_1_mss_option_from_path_mtu() {
+    let mut c = client_with(&cfg(), 1280);
+    c.connect(T0);
+    assert_eq!(c.out[0].options.mss(), Some(1240));
+    let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2));
+    let mut c6 = Tcb::new(&cfg(), (A, 1), (v6, 2), None, 1, 1500, 0, T0);
+    c6.connect(T0);
+    assert_eq!(c6.out[0].options.mss(), Some(1440));
+}
+
+/// RFC 9293 §3.10.7.3: in SYN-SENT an ACK outside (ISS, SND.NXT] is
+/// answered with <SEQ=SEG.ACK><CTL=RST>; an acceptable RST+ACK refuses
+/// the connection.
+#[test]
+fn rfc9293_3_10_7_3_syn_sent_bad_ack_and_reset() {
+    let mut c = client_with(&cfg(), 1500);
+    c.connect(T0);
+    c.out.clear();
+    let bad = OutSeg {
+        seq: 5,
+        ack: Some(77),
+        flags: TcpFlags::SYN,
+        ..seg_from(&c, 0, TcpFlags::empty(), &[], None)
+    };
+    c.on_segment(&repr(&bad), T0);
+    assert_eq!(c.out.len(), 1);
+    assert_eq!((c.out[0].seq, c.out[0].flags), (77, TcpFlags::RST));
+    assert_eq!(c.state, State::SynSent);
+    let rst = OutSeg { seq: 0, ack: Some(1001), flags: TcpFlags::RST, ..bad };
+    c.on_segment(&repr(&rst), T0);
+    assert_eq!((c.state, c.error), (State::Closed, Some(Errno::ECONNREFUSED)));
+}
+
+/// RFC 5961 §3.2: a RST whose sequence number is in the window but not
+/// exactly RCV.NXT draws a challenge ACK and changes nothing; one at
+/// RCV.NXT resets; one outside the window is dropped silently.
+#[test]
+fn rfc5961_3_2_rst_challenge_ack() {
+    let (mut c, s) = handshake();
+    let rst = seg_from(&s, c.rcv_nxt.wrapping_add(100), TcpFlags::RST, &[], None);
+    c.on_segment(&repr(&rst), T0);
+    assert_eq!(c.state, State::Established);
+    assert_eq!(c.out.len(), 1);
+    assert!(c.out[0].challenge && c.out[0].ack == Some(c.rcv_nxt));
+    c.out.clear();
+    let far = seg_from(&s, c.rcv_nxt.wrapping_add(50_000_000), TcpFlags::RST, &[], None);
+    c.on_segment(&repr(&far), T0);
+    assert!(c.out.is_empty() && c.state == State::Established);
+    let exact = seg_from(&s, c.rcv_nxt, TcpFlags::RST, &[], None);
+    c.on_segment(&repr(&exact), T0);
+    assert_eq!((c.state, c.error), (State::Closed, Some(Errno::ECONNRESET)));
+}
+
+/// RFC 5961 §4.2: a SYN in a synchronized state draws a challenge ACK and
+/// never resets the connection.
+#[test]
+fn rfc5961_4_2_syn_in_established_gets_challenge_ack() {
+    let (mut c, s) = handshake();
+    let syn = seg_from(&s, c.rcv_nxt, TcpFlags::SYN, &[], None);
+    c.on_segment(&repr(&syn), T0);
+    assert_eq!(c.state, State::Established);
+    assert!(c.out.iter().any(|o| o.challenge));
+}
+
+/// RFC 5961 §5.2: an ACK above SND.NXT (SND.MAX here) is challenged and
+/// the segment, data included, is dropped.
+#[test]
+fn rfc5961_5_2_ack_beyond_snd_nxt_dropped() {
+    let (mut c, s) = handshake();
+    let before = c.rcv_nxt;
+    let bogus = seg_from(&s, c.rcv_nxt, TcpFlags::empty(), b"data", Some(c.snd_max.wrapping_add(5000)));
+    c.on_segment(&repr(&bogus), T0);
+    assert_eq!(c.rcv_nxt, before);
+    assert!(c.out.iter().any(|o| o.challenge));
+}
+
+/// RFC 7323 §5.3 PAWS: a segment whose TSval is older than TS.Recent is
+/// dropped (and ACKed).
+#[test]
+fn rfc7323_5_3_paws_drops_old_segments() {
+    let (mut c, s) = handshake();
+    let before = c.rcv_nxt;
+    let mut old = seg_from(&s, c.rcv_nxt, TcpFlags::empty(), b"stale", Some(c.snd_nxt));
+    old.options =
+        TcpOptions::from_options(&[TcpOption::Timestamps { tsval: c.ts_recent.wrapping_sub(10), tsecr: 0 }])
+            .unwrap();
+    c.on_segment(&repr(&old), T0);
+    assert_eq!(c.rcv_nxt, before);
+    assert_eq!(c.out.len(), 1, "an ACK answers the dropped segment");
+}
+
+/// RFC 9293 §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full
+/// segment; a single segment waits for the delayed-ACK timer (< 500 ms).
+#[test]
+fn rfc9293_3_8_6_3_delayed_ack() {
+    let (mut c, mut s) = handshake();
+    c.nodelay = true;
+    let mss = c.mss as usize - 12;
+    c.send(&vec![1u8; mss], T0).unwrap();
+    deliver(&mut c, &mut s, T0);
+    assert!(s.out.is_empty(), "one segment: ACK delayed");
+    let due = s.delack_at.expect("delayed-ACK timer");
+    assert!(due - T0 < Duration::from_millis(500));
+    c.send(&vec![2u8; mss], T0).unwrap();
+    deliver(&mut c, &mut s, T0);
+    assert_eq!(s.out.len(), 1, "second full segment: ACK now");
+    s.out.clear();
+    c.send(&[3u8; 10], T0).unwrap();
+    deliver(&mut c, &mut s, T0);
+    assert!(s.out.is_empty());
+    s.poll(s.delack_at.unwrap());
+    assert_eq!(s.out.len(), 1, "the timer sends the ACK");
+}
+
+/// Quick-ack at connection start: the first segments are ACKed at once.
+#[test]
+fn quickack_at_start_acks_every_segment() {
+    let q = TcpConfig { quickack: 4, ..cfg() };
+    let (mut c, mut s) = handshake_with(&q, &q);
+    c.nodelay = true;
+    c.send(b"small", T0).unwrap();
+    deliver(&mut c, &mut s, T0);
+    assert_eq!(s.out.len(), 1);
+}
+
+/// RFC 9293 §3.7.4 Nagle: while data is unacknowledged, a small segment
+/// waits; with TCP_NODELAY it goes at once.
+#[test]
+fn rfc9293_3_7_4_nagle_and_nodelay() {
+    let (mut c, _s) = handshake();
+    c.send(b"first", T0).unwrap();
+    assert_eq!(c.out.len(), 1);
+    c.send(b"second", T0).unwrap();
+    assert_eq!(c.out.len(), 1, "Nagle holds the second small segment");
+    c.nodelay = true;
+    c.output(T0);
+    assert_eq!(c.out.len(), 2);
+    assert_eq!(c.out[1].payload, b"second");
+}
+
+/// RFC 9293 §3.8.6.1: a zero window with data queued starts the persist
+/// timer, whose expiry sends a one-byte probe; probes back off.
+#[test]
+fn rfc9293_3_8_6_1_zero_window_probe() {
+    let (mut c, s) = handshake();
+    let zero = OutSeg { window: 0, ..seg_from(&s, c.rcv_nxt, TcpFlags::empty(), &[], Some(c.snd_nxt)) };
+    c.on_segment(&repr(&zero), T0);
+    assert_eq!(c.snd_wnd, 0);
+    c.out.clear();
+    c.send(b"blocked", T0).unwrap();
+    assert!(c.out.is_empty());
+    let p1 = c.persist_at.expect("persist timer");
+    c.poll(p1);
+    assert_eq!(c.out.len(), 1);
+    assert_eq!(c.out[0].payload.len(), 1);
+    let p2 = c.persist_at.expect("re-armed");
+    assert!(p2 - p1 > p1 - T0, "backed off");
+}
+
+/// RFC 5681 §3.2: the third duplicate ACK triggers a fast retransmit of
+/// SND.UNA and sets ssthresh = max(FlightSize/2, 2 SMSS).
+#[test]
+fn rfc5681_3_2_fast_retransmit_on_third_dupack() {
+    let reno = TcpConfig { congestion: super::Algorithm::NewReno, sack: false, ..cfg() };
+    let (mut c, mut s) = handshake_with(&reno, &reno);
+    c.cc.cwnd = 20 * c.mss;
+    let data = vec![9u8; 10 * (c.mss as usize - 12)];
+    c.send(&data, T0).unwrap();
+    let mut segs = std::mem::take(&mut c.out);
+    assert_eq!(segs.len(), 10);
+    let first = segs.remove(0);
+    for seg in &segs[..4] {
+        s.on_segment(&repr(seg), T0);
+    }
+    assert_eq!(s.out.len(), 4, "out-of-order data is ACKed at once");
+    deliver(&mut s, &mut c, T0);
+    assert_eq!(c.counters.fast_retransmits, 1);
+    let rx = c.out.iter().find(|o| o.seq == first.seq).expect("retransmitted SND.UNA");
+    assert_eq!(rx.payload, first.payload);
+    assert_eq!(c.cc.ssthresh, 5 * (c.mss - 12), "half of ten segments' flight");
+}
+
+/// RFC 2018 §4: ACKs of out-of-order data carry SACK blocks naming it.
+#[test]
+fn rfc2018_4_sack_blocks_report_out_of_order_data() {
+    let (mut c, mut s) = handshake();
+    c.cc.cwnd = 20 * c.mss;
+    c.send(&vec![1u8; 3 * (c.mss as usize - 12)], T0).unwrap();
+    let segs = std::mem::take(&mut c.out);
+    s.on_segment(&repr(&segs[2]), T0);
+    let b = s.out[0].options.sack().expect("SACK option");
+    assert_eq!(b.as_slice()[0].left, segs[2].seq);
+    assert_eq!(b.as_slice()[0].right, segs[2].seq.wrapping_add(segs[2].payload.len() as u32));
+}
+
+/// RFC 6298 §5.4-§5.5: on expiry the earliest unacknowledged segment is
+/// retransmitted and the timer backs off.
+#[test]
+fn rfc6298_5_rto_retransmits_and_backs_off() {
+    let (mut c, _s) = handshake();
+    c.send(b"hello", T0).unwrap();
+    let first = c.out.remove(0);
+    let t1 = c.rto_at.expect("armed");
+    c.poll(t1);
+    assert_eq!(c.out[0].seq, first.seq);
+    assert_eq!(c.out[0].payload, b"hello");
+    let t2 = c.rto_at.expect("re-armed");
+    assert_eq!(t2 - t1, (t1 - T0) * 2);
+    assert_eq!(c.cc.cwnd, c.mss, "RFC 5681 §3.1 loss window");
+}
+
+/// RFC 9293 §3.6: the active closer goes FIN-WAIT-1 → FIN-WAIT-2 →
+/// TIME-WAIT for 2 MSL; the passive one CLOSE-WAIT → LAST-ACK → CLOSED.
+#[test]
+fn rfc9293_3_6_close_sequence_and_time_wait() {
+    let (mut c, mut s) = handshake();
+    c.shutdown_write(T0);
+    assert_eq!(c.state, State::FinWait1);
+    deliver(&mut c, &mut s, T0);
+    assert_eq!(s.state, State::CloseWait);
+    deliver(&mut s, &mut c, T0);
+    assert_eq!(c.state, State::FinWait2);
+    s.shutdown_write(T0);
+    assert_eq!(s.state, State::LastAck);
+    deliver(&mut s, &mut c, T0);
+    assert_eq!(c.state, State::TimeWait);
+    assert_eq!(c.tw_at, Some(T0 + c.cfg.msl * 2));
+    deliver(&mut c, &mut s, T0);
+    assert_eq!(s.state, State::Closed);
+    c.poll(T0 + c.cfg.msl * 2);
+    assert_eq!(c.state, State::Closed);
+}
+
+/// RFC 9293 §3.10.7.4: a FIN retransmitted into TIME-WAIT is ACKed again
+/// and restarts the 2 MSL timer.
+#[test]
+fn rfc9293_3_10_7_4_time_wait_reacks_fin() {
+    let (mut c, mut s) = handshake();
+    c.shutdown_write(T0);
+    deliver(&mut c, &mut s, T0);
+    deliver(&mut s, &mut c, T0);
+    s.shutdown_write(T0);
+    let fin = s.out[0].clone();
+    deliver(&mut s, &mut c, T0);
+    c.out.clear();
+    let later = T0 + Duration::from_secs(5);
+    c.on_segment(&repr(&fin), later);
+    assert_eq!(c.state, State::TimeWait);
+    assert_eq!(c.out.len(), 1);
+    assert_eq!(c.tw_at, Some(later + c.cfg.msl * 2));
+}
+
+/// RFC 1191 §6.3 / RFC 8201 §5.2: a smaller path MTU lowers the MSS and
+/// resends the unacknowledged data in segments that fit.
+#[test]
+fn rfc1191_6_3_pmtu_lowers_mss_and_resends() {
+    let (mut c, _s) = handshake();
+    c.cc.cwnd = 10 * c.mss;
+    c.send(&vec![5u8; 3 * (c.mss as usize - 12)], T0).unwrap();
+    c.out.clear();
+    assert!(c.set_path_mtu(1280, T0));
+    assert_eq!(c.mss, 1240);
+    assert!(!c.out.is_empty());
+    assert!(c.out.iter().all(|o| o.payload.len() + o.options.len() <= 1240));
+    assert_eq!(c.out[0].seq, c.snd_una);
+    assert!(!c.set_path_mtu(1400, T0), "a larger MTU never raises it");
+}
+
+/// RFC 9293 §3.10.4 / RFC 2525 §2.17: closing with unread data aborts with
+/// a RST instead of a FIN.
+#[test]
+fn rfc2525_2_17_close_with_unread_data_sends_rst() {
+    let (mut c, mut s) = handshake();
+    c.send(b"unread", T0).unwrap();
+    deliver(&mut c, &mut s, T0);
+    s.out.clear();
+    assert!(s.close(T0));
+    assert_eq!(s.out.len(), 1);
+    assert!(s.out[0].flags.contains(TcpFlags::RST));
+}
+
+/// RFC 9293 §3.4: an unacceptable segment (old duplicate) is answered with
+/// an ACK and its data is not delivered twice.
+#[test]
+fn rfc9293_3_4_old_duplicate_is_acked_not_delivered() {
+    let (mut c, mut s) = handshake();
+    c.send(b"once", T0).unwrap();
+    let seg = c.out[0].clone();
+    deliver(&mut c, &mut s, T0);
+    s.out.clear();
+    s.on_segment(&repr(&seg), T0);
+    assert_eq!(s.out.len(), 1);
+    let mut buf = [0u8; 16];
+    assert_eq!(s.recv(&mut buf, T0), Ok(4));
+    assert_eq!(s.recv(&mut buf, T0), Err(Errno::EWOULDBLOCK));
+}
+
+/// RFC 9293 §3.8.6.2.2: the advertised right edge never moves left, even
+/// when the buffer fills.
+#[test]
+fn rfc9293_3_8_6_2_2_window_never_shrinks() {
+    let small = TcpConfig { rcvbuf: 8192, window_scaling: false, ..cfg() };
+    let (mut c, mut s) = handshake_with(&cfg(), &small);
+    c.nodelay = true;
+    let mut edge = s.rcv_adv;
+    for _ in 0..6 {
+        let _ = c.send(&[0u8; 1000], T0);
+        deliver(&mut c, &mut s, T0);
+        s.poll(T0 + Duration::from_secs(1));
+        assert!(super::seq::ge(s.rcv_adv, edge));
+        edge = s.rcv_adv;
+        deliver(&mut s, &mut c, T0);
+    }
+    assert_eq!(s.rcvbuf.len(), 6000);
+}
