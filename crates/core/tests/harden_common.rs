@@ -152,6 +152,7 @@ pub fn opts_header(nh: u8, opts: &[u8]) -> Vec<u8> {
 }
 
 /// An IPv4 packet (offset in bytes), with `opts` (a multiple of 4 long).
+#[allow(clippy::too_many_arguments)]
 pub fn v4(
     src: Ipv4Addr,
     dst: Ipv4Addr,
