@@ -799,6 +799,28 @@ fn copied_options_header(header: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// The bucket of a datagram depends on the node's secret: two nodes
+    /// spread the same keys differently, so nobody can aim at a bucket.
+    #[test]
+    fn reassembly_buckets_are_keyed_by_the_secret() {
+        let keys: Vec<FragKey> = (0..64)
+            .map(|id| FragKey {
+                src: "2001:db8::9".parse().unwrap(),
+                dst: "2001:db8::1".parse().unwrap(),
+                id,
+                proto: 0,
+            })
+            .collect();
+        let a = Stack::new("a", 1);
+        let b = Stack::new("b", 2);
+        let ba: Vec<usize> = keys.iter().map(|k| a.frag_bucket(k)).collect();
+        let bb: Vec<usize> = keys.iter().map(|k| b.frag_bucket(k)).collect();
+        let a2: Vec<usize> = keys.iter().map(|k| Stack::new("a", 1).frag_bucket(k)).collect();
+        assert_eq!(ba, a2, "deterministic per secret");
+        assert_ne!(ba, bb);
+        assert!(ba.iter().all(|&x| x < BUCKETS));
+    }
+
     #[test]
     fn copied_options_keep_only_the_copy_flag() {
         // Record Route (7, not copied) then Security (130, copied) then EOL.
