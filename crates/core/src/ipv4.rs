@@ -230,7 +230,7 @@ impl Stack {
         payload: &[u8],
         now: Instant,
     ) -> StackResult<()> {
-        let ident = self.next_ipv4_ident();
+        let ident = self.ipv4_ident_for(IpAddr::V4(p.src), IpAddr::V4(p.dst), p.protocol);
         let repr = Ipv4Repr {
             src: p.src,
             dst: p.dst,
@@ -265,13 +265,5 @@ impl Stack {
             self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
         }
         Ok(())
-    }
-
-    /// RFC 7739 §5.1-style identifiers: a per-node counter started at a
-    /// random value (the simple scheme of RFC 6864 §4 for atomic datagrams
-    /// and a hard-to-predict start).
-    pub(crate) fn next_ipv4_ident(&mut self) -> u16 {
-        self.ip4_ident = self.ip4_ident.wrapping_add(1);
-        self.ip4_ident
     }
 }

@@ -14,7 +14,7 @@ use crate::time::Instant;
 use std::net::{IpAddr, Ipv6Addr};
 use via6_wire::ip::protocol;
 use via6_wire::ipv6_option::{Ipv6Option, OptionAction};
-use via6_wire::ipv6_routing::{Ipv6RoutingRepr, RoutingData};
+use via6_wire::ipv6_routing::Ipv6RoutingRepr;
 use via6_wire::{ChainEntry, Error as WireError, ExtHeaderKind, Ipv6ExtChain, Ipv6Packet, Ipv6Repr};
 
 /// What a locally originated IPv6 packet needs.
@@ -74,9 +74,29 @@ impl Stack {
             return;
         }
         let for_us = self.is_for_us_v6(ifindex, &dst);
+        if for_us && !from_loopback && !self.source_valid_v6(ifindex, &src) {
+            self.stats.inc(Counter::Ip6sBadscope);
+            self.pool.put(buf);
+            return;
+        }
         match self.ipv6_ext_headers(ifindex, &buf, for_us, now) {
             Verdict::Done => self.pool.put(buf),
+            Verdict::Fragment if src.is_unspecified() => {
+                // Only unfragmentable NDP/MLD messages come from `::`.
+                self.stats.inc(Counter::Ip6sBadscope);
+                self.pool.put(buf);
+            }
             Verdict::Fragment => self.ipv6_reassemble_and_deliver(ifindex, buf, now),
+            Verdict::Deliver { protocol, offset, .. }
+                if for_us
+                    && src.is_unspecified()
+                    && !unspecified_source_ok(protocol, buf.bytes().get(offset)) =>
+            {
+                // RFC 4291 §2.5.2: `::` only as the source of a node that
+                // has no address yet (DAD NS, RS, MLD reports).
+                self.stats.inc(Counter::Ip6sBadscope);
+                self.pool.put(buf);
+            }
             Verdict::Deliver { protocol, offset, named_at } => {
                 if for_us {
                     self.ipv6_deliver(ifindex, buf, protocol, offset, named_at, now);
@@ -90,6 +110,19 @@ impl Stack {
                 }
             }
         }
+    }
+
+    /// `ip6.source_address_validation` (RFC 3704 §3.2, the node treated as
+    /// single-homed per interface): a packet for us must come from a source
+    /// that we would route back out of the interface it arrived on; a
+    /// source that is one of our own addresses (routed to loopback) never
+    /// arrives from outside (FreeBSD's check). `::` is judged later.
+    fn source_valid_v6(&self, ifindex: IfIndex, src: &Ipv6Addr) -> bool {
+        if !self.sysctl.on(Knob::Ip6SourceAddressValidation) || src.is_unspecified() {
+            return true;
+        }
+        let zone = addr::needs_zone(src).then_some(ifindex);
+        self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex)
     }
 
     /// Our unicast addresses (a link-local one only on its own link), and the
@@ -172,9 +205,10 @@ impl Stack {
                     if repr.segments_left == 0 {
                         continue; // RFC 8200 §4.4: ignore the header.
                     }
-                    // RFC 5095 §3 (type 0), and types we are no endpoint for:
-                    // parameter problem pointing at the routing type.
-                    let _ = matches!(repr.data, RoutingData::Type0 { .. });
+                    // RFC 5095 §3: type 0 is processed as an unrecognised
+                    // type, as is every type we are no endpoint for (RFC
+                    // 8200 §4.4): parameter problem code 0 pointing at the
+                    // Routing Type field.
                     self.stats.inc(Counter::Ip6sBadoptions);
                     let e = Icmp6Error::ParamProblem { code: 0, pointer: (ext.offset + 2) as u32 };
                     self.icmp6_error(ifindex, buf.bytes(), e, now);
@@ -401,4 +435,11 @@ impl Stack {
         self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
         Ok(())
     }
+}
+
+/// Whether an upper-layer message may come from the unspecified address:
+/// ICMPv6 Router Solicitation (RFC 4861 §4.1), Neighbor Solicitation for
+/// DAD (RFC 4862 §5.4.2) and MLD reports/done (RFC 3810 §5.2.13).
+fn unspecified_source_ok(protocol: u8, first: Option<&u8>) -> bool {
+    protocol == protocol::ICMPV6 && matches!(first, Some(133 | 135 | 131 | 132 | 143))
 }

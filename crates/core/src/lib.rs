@@ -9,6 +9,7 @@ mod closed;
 pub mod echo;
 pub mod errno;
 mod frag;
+mod harden;
 pub mod icmp;
 mod icmpv4;
 mod icmpv6;

@@ -27,6 +27,7 @@ counters! {
     IpsFragments = "ip", "ips_fragments", "fragments received";
     IpsFragdropped = "ip", "ips_fragdropped", "fragments dropped (dup or out of space)";
     IpsFragtimeout = "ip", "ips_fragtimeout", "fragments dropped after timeout";
+    IpsFragoverflow = "ip", "ips_fragoverflow", "fragments that exceeded limit";
     IpsReassembled = "ip", "ips_reassembled", "packets reassembled ok";
     IpsDelivered = "ip", "ips_delivered", "packets for this host";
     IpsNoproto = "ip", "ips_noproto", "packets for unknown/unsupported protocol";
@@ -51,6 +52,8 @@ counters! {
     Ip6sFragdropped = "ip6", "ip6s_fragdropped", "fragments dropped (dup or out of space)";
     Ip6sFragtimeout = "ip6", "ip6s_fragtimeout", "fragments dropped after timeout";
     Ip6sFragoverflow = "ip6", "ip6s_fragoverflow", "fragments that exceeded limit";
+    Ip6sAtomicfrags = "ip6", "ip6s_atomicfrags", "atomic fragments received";
+    Ip6sFragndp = "ip6", "ip6s_fragndp", "fragmented neighbor discovery messages dropped";
     Ip6sReassembled = "ip6", "ip6s_reassembled", "packets reassembled ok";
     Ip6sDelivered = "ip6", "ip6s_delivered", "packets for this host";
     Ip6sNoproto = "ip6", "ip6s_noproto", "packets for unknown/unsupported protocol";
