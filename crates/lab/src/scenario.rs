@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn seed_scenario_is_a_valid_topology() {
-        assert_eq!(builtin_names(), ["seed"]);
+        assert_eq!(builtin_names(), ["seed", "lan", "slaac"]);
         let t = Topology::parse(builtin("seed").unwrap()).unwrap();
         let names: Vec<_> = t.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["h1", "r1", "h2"]);
