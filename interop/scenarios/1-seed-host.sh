@@ -42,6 +42,16 @@ expect "the echo request on the wire has source 198.51.100.1 and EtherType IPv4"
 expect "via6 pings Linux over IPv6" '2 packets received' v h1 ping -c 2 2001:db8:9::1
 expect "via6 traceroute reaches Linux at hop 1" '^ 1  192\.0\.2\.1 ' v h1 traceroute -q 1 192.0.2.1
 expect "via6 learnt Linux's link-local gateway by NDP" 'fe80::1%tap0 +[0-9a-f:]{17}' v h1 ndp -an
+v h1 sink 7000 >/dev/null
+check "Linux opens a TCP connection to a via6 listener over IPv4 via v4-via-v6 and sends 1 MiB" in_ns "$L" /usr/bin/python3 -c "
+import socket
+s = socket.create_connection(('198.51.100.1', 7000), timeout=10)
+s.sendall(bytes(range(256)) * 4096)
+s.shutdown(socket.SHUT_WR)
+assert s.recv(1) == b''
+s.close()"
+expect "via6's listener got all 1048576 bytes from Linux's 192.0.2.1 (as ::ffff:192.0.2.1)" 'closed \[::ffff:192\.0\.2\.1\]:[0-9]+ 1048576 bytes' \
+    bash -c "sleep 0.5; '$VIA6' -N '$DIR/h1.sock' sink-stats 7000"
 expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
 check "the daemon is still up after it" v h1 netstat -rn
 end_scenario

@@ -49,4 +49,14 @@ sleep 0.5
 v s udp-send 192.0.2.1:6000 hello-linux >/dev/null
 wait "$RECEIVER"
 expect "Linux receives via6's datagram from via6's address" '^192\.0\.2\.2 hello-linux$' cat "$DIR/linux-got.txt"
+v s sink -6 7001 >/dev/null
+expect "TCP: IPv4 to a V6ONLY listener is refused with RST" 'refused' in_ns "$L" "$PY" -c "
+import socket
+try:
+    socket.create_connection(('192.0.2.2', 7001), timeout=5); print('connected')
+except ConnectionRefusedError: print('refused')"
+check "TCP: IPv6 to the V6ONLY listener connects" in_ns "$L" "$PY" -c "
+import socket
+s = socket.create_connection(('2001:db8:4::2', 7001), timeout=5); s.sendall(b'x' * 1000); s.close()"
+expect "TCP: the listener saw the IPv6 peer" 'closed \[2001:db8:4::1\]:[0-9]+ 1000 bytes' bash -c "sleep 0.5; '$VIA6' -N '$DIR/s.sock' sink-stats 7001"
 end_scenario

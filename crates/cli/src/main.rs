@@ -84,7 +84,8 @@ fn main() -> ExitCode {
 
 fn verb(config: Option<PathBuf>, node: Option<String>, words: Vec<String>) -> Result<String, String> {
     let (verb, args) = words.split_first().ok_or("no verb given")?;
-    let daemon_only = ["ping", "ping6", "traceroute", "traceroute6"].contains(&verb.as_str());
+    let daemon_only =
+        ["ping", "ping6", "traceroute", "traceroute6", "sink", "sink-stats"].contains(&verb.as_str());
     if !control::VERBS.contains(&verb.as_str()) && !daemon_only {
         return Err(format!("unknown command `{verb}` (known: lab, {})", control::VERBS.join(", ")));
     }

@@ -101,9 +101,11 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
     let mut probes: Vec<(Box<dyn Probe + Send>, Reply)> = Vec::new();
+    let mut sinks = crate::sink::Sinks::default();
     loop {
         let now = clock.now();
         let mut next = stack.poll(now);
+        sinks.service(&mut stack, now);
         let mut i = 0;
         while i < probes.len() {
             match probes[i].0.step(&mut stack, now) {
@@ -151,8 +153,18 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
             }
             Some(m) = mon_rx.recv() => monitors.push(m),
             Some((words, reply)) = ctl_rx.recv() => {
-                if let Some(p) = handle(&mut stack, words, reply) {
-                    probes.push(p);
+                match words.first().map(String::as_str) {
+                    Some("sink") => {
+                        let _ = reply.send(sinks.start(&mut stack, &words[1..]));
+                    }
+                    Some("sink-stats") => {
+                        let _ = reply.send(sinks.stats(&words[1..]));
+                    }
+                    _ => {
+                        if let Some(p) = handle(&mut stack, words, reply) {
+                            probes.push(p);
+                        }
+                    }
                 }
             }
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}

@@ -11,6 +11,7 @@ pub mod control;
 pub mod daemon;
 pub mod device;
 pub mod dns;
+pub mod sink;
 pub mod socks;
 
 /// The default control socket of a node: `/run/via6/NAME.sock`.
