@@ -3,9 +3,12 @@
 scenario seed-host
 netns L L
 tap T h
+SOCKS_PORT=$((20000 + ID % 20000))
 node h1 "
 [node]
 name = \"h1\"
+[socks]
+listen = \"127.0.0.1:$SOCKS_PORT\"
 [[interface]]
 name = \"lo0\"
 kind = \"loopback\"
@@ -52,6 +55,17 @@ assert s.recv(1) == b''
 s.close()"
 expect "via6's listener got all 1048576 bytes from Linux's 192.0.2.1 (as ::ffff:192.0.2.1)" 'closed \[::ffff:192\.0\.2\.1\]:[0-9]+ 1048576 bytes' \
     bash -c "sleep 0.5; '$VIA6' -N '$DIR/h1.sock' sink-stats 7000"
+in_ns "$L" /usr/bin/python3 -m http.server 8000 --bind 192.0.2.1 --directory "$DIR" > "$DIR/http.log" 2>&1 &
+HTTP=$!
+sleep 1
+echo "hello from Linux" > "$DIR/index.txt"
+expect "curl through via6's SOCKS5 port fetches a page from Linux (v4-via-v6)" '^hello from Linux$' \
+    curl -sS --max-time 10 --socks5 "127.0.0.1:$SOCKS_PORT" http://192.0.2.1:8000/index.txt
+expect "the HTTP server logs via6's lo0 address 198.51.100.1 as the client" '^198\.51\.100\.1 .*"GET /index.txt' \
+    bash -c "sleep 0.3; cat '$DIR/http.log'"
+expect "a domain name without [dns] servers is refused with SOCKS reply 8" '\(8\)|address type not supported|Address type' \
+    curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://h2.example/
+kill "$HTTP" 2>/dev/null
 expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
 check "the daemon is still up after it" v h1 netstat -rn
 end_scenario

@@ -102,10 +102,24 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut probes: Vec<(Box<dyn Probe + Send>, Reply)> = Vec::new();
     let mut sinks = crate::sink::Sinks::default();
+    let mut relay = crate::socks_server::Relay::default();
+    let socks_wake = Arc::new(tokio::sync::Notify::new());
+    let (socks_tx, mut socks_rx) = mpsc::channel::<crate::socks_server::Open>(64);
+    if let Some(addr) = spec.socks {
+        let l =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("[socks] listen {addr}: {e}"))?;
+        eprintln!("via6: SOCKS5 on {addr}");
+        tokio::spawn(crate::socks_server::serve(l, socks_tx, socks_wake.clone(), !spec.dns.is_empty()));
+    }
     loop {
         let now = clock.now();
         let mut next = stack.poll(now);
         sinks.service(&mut stack, now);
+        relay.service(&mut stack, now);
+        if !relay.is_empty() {
+            // Sessions may be waiting on window space or timers: look again soon.
+            next = via6_core::time::earliest(next, Some(now + Duration::from_millis(10)));
+        }
         let mut i = 0;
         while i < probes.len() {
             match probes[i].0.step(&mut stack, now) {
@@ -152,6 +166,8 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
                 }
             }
             Some(m) = mon_rx.recv() => monitors.push(m),
+            Some(o) = socks_rx.recv() => relay.open(&mut stack, o, clock.now()),
+            _ = socks_wake.notified() => {}
             Some((words, reply)) = ctl_rx.recv() => {
                 match words.first().map(String::as_str) {
                     Some("sink") => {

@@ -13,6 +13,7 @@ pub mod device;
 pub mod dns;
 pub mod sink;
 pub mod socks;
+pub mod socks_server;
 
 /// The default control socket of a node: `/run/via6/NAME.sock`.
 pub fn default_control_path(node: &str) -> std::path::PathBuf {

@@ -1,0 +1,263 @@
+//! The SOCKS5 front end (RFC 1928 CONNECT): a host TCP listener whose clients
+//! (curl --socks5, ssh -o ProxyCommand) get connections originated by the
+//! stack. A task per client speaks SOCKS; the daemon's main loop, which owns
+//! the `Stack`, opens the stack connection and pumps bytes both ways with
+//! bounded channels, so a slow side stalls the other (TCP backpressure on
+//! both sockets) instead of buffering without limit.
+
+use crate::socks::{self, Command, Reply, Target};
+use std::collections::VecDeque;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, Notify};
+use via6_core::socket::{Family, Proto, SocketHandle};
+use via6_core::tcp::State;
+use via6_core::{Errno, Instant, Stack};
+
+/// Chunks in flight per direction per session.
+const CHANNEL_CHUNKS: usize = 16;
+const CHUNK: usize = 16 * 1024;
+
+/// A client asks the main loop for a stack connection.
+pub struct Open {
+    target: SocketAddr,
+    reply: oneshot::Sender<Result<SocketAddr, Errno>>,
+    from_client: mpsc::Receiver<Vec<u8>>,
+    to_client: mpsc::Sender<Vec<u8>>,
+}
+
+/// Accepts SOCKS clients on `listener`; each session is handed to the main
+/// loop through `open`; `wake` nudges the main loop when client data arrives.
+pub async fn serve(listener: TcpListener, open: mpsc::Sender<Open>, wake: Arc<Notify>, have_dns: bool) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let open = open.clone();
+        let wake = wake.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client(stream, open, wake, have_dns).await {
+                eprintln!("via6: socks client {peer}: {e}");
+            }
+        });
+    }
+}
+
+async fn read_until<T>(
+    s: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    parse: impl Fn(&[u8]) -> Result<Option<T>, socks::SocksError>,
+) -> Result<T, String> {
+    loop {
+        if let Some(v) = parse(buf).map_err(|e| e.to_string())? {
+            return Ok(v);
+        }
+        if buf.len() > 1024 {
+            return Err("SOCKS message too long".into());
+        }
+        let mut chunk = [0u8; 512];
+        let n = s.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("client closed during the handshake".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn client(
+    mut s: TcpStream,
+    open: mpsc::Sender<Open>,
+    wake: Arc<Notify>,
+    have_dns: bool,
+) -> Result<(), String> {
+    let mut buf = Vec::new();
+    let (no_auth, used) = read_until(&mut s, &mut buf, socks::parse_greeting).await?;
+    buf.drain(..used);
+    s.write_all(&[socks::VERSION, if no_auth { socks::METHOD_NO_AUTH } else { socks::METHOD_NONE }])
+        .await
+        .map_err(|e| e.to_string())?;
+    if !no_auth {
+        return Err("client offers no acceptable method".into());
+    }
+    let (cmd, target, used) = read_until(&mut s, &mut buf, socks::parse_request).await?;
+    buf.drain(..used);
+    let unspecified: SocketAddr = "0.0.0.0:0".parse().map_err(|_| "address")?;
+    let fail = |code: Reply| socks::reply(code, unspecified);
+    let target = match (cmd, target) {
+        (Command::Connect, Target::Addr(a)) => a,
+        (Command::Connect, Target::Domain(name, _)) => {
+            // With no [dns] servers configured, names are refused (RFC 1928
+            // reply 8); resolution through the stack is not built yet.
+            let _ = s.write_all(&fail(Reply::AddressTypeNotSupported)).await;
+            let why =
+                if have_dns { "resolving names is not built yet" } else { "no [dns] servers configured" };
+            return Err(format!("refused domain name {name}: {why}"));
+        }
+        (other, _) => {
+            let _ = s.write_all(&fail(Reply::CommandNotSupported)).await;
+            return Err(format!("command {other:?} not supported"));
+        }
+    };
+    let (from_tx, from_rx) = mpsc::channel(CHANNEL_CHUNKS);
+    let (to_tx, mut to_rx) = mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    open.send(Open { target, reply: reply_tx, from_client: from_rx, to_client: to_tx })
+        .await
+        .map_err(|_| "daemon gone")?;
+    wake.notify_one();
+    match reply_rx.await.map_err(|_| "daemon gone")? {
+        Ok(bound) => s.write_all(&socks::reply(Reply::Succeeded, bound)).await.map_err(|e| e.to_string())?,
+        Err(errno) => {
+            let _ = s.write_all(&fail(socks::reply_for(errno))).await;
+            return Err(format!("connect {target}: {errno:?} ({})", errno.text()));
+        }
+    }
+    // Relay. Bytes the client sent after its request go first.
+    let (mut rd, mut wr) = s.into_split();
+    if !buf.is_empty() && from_tx.send(std::mem::take(&mut buf)).await.is_ok() {
+        wake.notify_one();
+    }
+    let upstream = {
+        let wake = wake.clone();
+        async move {
+            let mut chunk = vec![0u8; CHUNK];
+            loop {
+                match rd.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if from_tx.send(chunk[..n].to_vec()).await.is_err() {
+                            break;
+                        }
+                        wake.notify_one();
+                    }
+                }
+            }
+            drop(from_tx);
+            wake.notify_one();
+        }
+    };
+    let downstream = async move {
+        while let Some(data) = to_rx.recv().await {
+            if wr.write_all(&data).await.is_err() {
+                break;
+            }
+        }
+        let _ = wr.shutdown().await;
+    };
+    tokio::join!(upstream, downstream);
+    Ok(())
+}
+
+struct Session {
+    handle: SocketHandle,
+    reply: Option<oneshot::Sender<Result<SocketAddr, Errno>>>,
+    from_client: Option<mpsc::Receiver<Vec<u8>>>,
+    to_client: Option<mpsc::Sender<Vec<u8>>>,
+    pending: VecDeque<u8>,
+    shut_sent: bool,
+}
+
+/// The sessions the main loop drives.
+#[derive(Default)]
+pub struct Relay {
+    sessions: Vec<Session>,
+}
+
+impl Relay {
+    /// Opens the stack connection for a new session.
+    pub fn open(&mut self, stack: &mut Stack, o: Open, now: Instant) {
+        let family = if o.target.is_ipv4() { Family::Inet } else { Family::Inet6 };
+        let h = stack.socket(family, Proto::Tcp);
+        if let Err(e) = stack.tcp_connect(h, o.target, now) {
+            eprintln!("via6: socks connect {}: {}", o.target, e.reason);
+            let _ = o.reply.send(Err(e.errno));
+            stack.close(h);
+            return;
+        }
+        self.sessions.push(Session {
+            handle: h,
+            reply: Some(o.reply),
+            from_client: Some(o.from_client),
+            to_client: Some(o.to_client),
+            pending: VecDeque::new(),
+            shut_sent: false,
+        });
+    }
+
+    /// Moves bytes both ways; answers connects; ends finished sessions.
+    pub fn service(&mut self, stack: &mut Stack, now: Instant) {
+        let mut buf = vec![0u8; CHUNK];
+        self.sessions.retain_mut(|s| {
+            let state = stack.tcp_state(s.handle);
+            if s.reply.is_some() {
+                match state {
+                    Some(State::Established | State::CloseWait) => {
+                        let bound = stack
+                            .local_addr(s.handle)
+                            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                        if let Some(r) = s.reply.take() {
+                            let _ = r.send(Ok(bound));
+                        }
+                    }
+                    Some(State::SynSent | State::SynReceived) => return true,
+                    _ => {
+                        let errno = stack.tcp_error(s.handle).unwrap_or(Errno::ECONNREFUSED);
+                        if let Some(r) = s.reply.take() {
+                            let _ = r.send(Err(errno));
+                        }
+                        stack.close(s.handle);
+                        return false;
+                    }
+                }
+            }
+            // Client → stack.
+            while s.pending.len() < CHUNK * 4 {
+                match s.from_client.as_mut().map(|rx| rx.try_recv()) {
+                    Some(Ok(data)) => s.pending.extend(data),
+                    Some(Err(mpsc::error::TryRecvError::Disconnected)) => {
+                        s.from_client = None;
+                        break;
+                    }
+                    Some(Err(mpsc::error::TryRecvError::Empty)) | None => break,
+                }
+            }
+            while !s.pending.is_empty() {
+                let (a, _) = s.pending.as_slices();
+                match stack.tcp_send(s.handle, a, now) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        s.pending.drain(..n);
+                    }
+                }
+            }
+            if s.from_client.is_none() && s.pending.is_empty() && !s.shut_sent {
+                let _ = stack.tcp_shutdown(s.handle, Shutdown::Write, now);
+                s.shut_sent = true;
+            }
+            // Stack → client, only as fast as the client drains.
+            while let Some(tx) = &s.to_client {
+                if tx.capacity() == 0 {
+                    break;
+                }
+                match stack.tcp_recv(s.handle, &mut buf, now) {
+                    Ok(0) => s.to_client = None,
+                    Ok(n) => {
+                        let _ = tx.try_send(buf[..n].to_vec());
+                    }
+                    Err(e) if e.errno == Errno::EWOULDBLOCK => break,
+                    Err(_) => s.to_client = None,
+                }
+            }
+            let done = s.to_client.is_none() && s.shut_sent;
+            if done {
+                stack.tcp_close(s.handle, now);
+            }
+            !done
+        });
+    }
+
+    /// Whether any session is open.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+}
