@@ -9,6 +9,8 @@ node h1 "
 name = \"h1\"
 [socks]
 listen = \"127.0.0.1:$SOCKS_PORT\"
+[dns]
+servers = [\"192.0.2.1\"]
 [[interface]]
 name = \"lo0\"
 kind = \"loopback\"
@@ -55,16 +57,24 @@ assert s.recv(1) == b''
 s.close()"
 expect "via6's listener got all 1048576 bytes from Linux's 192.0.2.1 (as ::ffff:192.0.2.1)" 'closed \[::ffff:192\.0\.2\.1\]:[0-9]+ 1048576 bytes' \
     bash -c "sleep 0.5; '$VIA6' -N '$DIR/h1.sock' sink-stats 7000"
-in_ns "$L" /usr/bin/python3 -m http.server 8000 --bind 192.0.2.1 --directory "$DIR" > "$DIR/http.log" 2>&1 &
+in_ns "$L" /usr/bin/python3 -m http.server 8000 --bind :: --directory "$DIR" > "$DIR/http.log" 2>&1 &
 HTTP=$!
 sleep 1
 echo "hello from Linux" > "$DIR/index.txt"
 expect "curl through via6's SOCKS5 port fetches a page from Linux (v4-via-v6)" '^hello from Linux$' \
     curl -sS --max-time 10 --socks5 "127.0.0.1:$SOCKS_PORT" http://192.0.2.1:8000/index.txt
-expect "the HTTP server logs via6's lo0 address 198.51.100.1 as the client" '^198\.51\.100\.1 .*"GET /index.txt' \
+expect "the HTTP server logs via6's lo0 address 198.51.100.1 as the client" '^(::ffff:)?198\.51\.100\.1 .*"GET /index.txt' \
     bash -c "sleep 0.3; cat '$DIR/http.log'"
-expect "a domain name without [dns] servers is refused with SOCKS reply 8" '\(8\)|address type not supported|Address type' \
-    curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://h2.example/
+in_ns "$L" /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../dns_responder.py" 192.0.2.1 web.example 192.0.2.1 2001:db8:9::1 30 &
+DNS=$!
+sleep 0.5
+expect "curl --socks5-hostname: via6 resolves the name through the stack and fetches it" '^hello from Linux$' \
+    curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://web.example:8000/index.txt
+expect "RFC 6724 ordering picked the IPv6 answer (the server saw 2001:db8:1::1)" '^2001:db8:1::1 .*"GET /index.txt' \
+    bash -c "sleep 0.3; cat '$DIR/http.log'"
+expect "an unknown name gets SOCKS reply 4 (host unreachable)" '\(4\)|[Hh]ost unreachable' \
+    curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://nope.example:8000/
+kill "$DNS" 2>/dev/null
 kill "$HTTP" 2>/dev/null
 expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
 check "the daemon is still up after it" v h1 netstat -rn

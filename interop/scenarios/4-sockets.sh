@@ -5,9 +5,12 @@
 scenario sockets
 netns L L
 tap T k
+SOCKS_PORT=$((40000 + ID % 20000))
 node s "
 [node]
 name = \"s\"
+[socks]
+listen = \"127.0.0.1:$SOCKS_PORT\"
 [[interface]]
 name = \"tap0\"
 kind = \"tap\"
@@ -59,4 +62,6 @@ check "TCP: IPv6 to the V6ONLY listener connects" in_ns "$L" "$PY" -c "
 import socket
 s = socket.create_connection(('2001:db8:4::2', 7001), timeout=5); s.sendall(b'x' * 1000); s.close()"
 expect "TCP: the listener saw the IPv6 peer" 'closed \[2001:db8:4::1\]:[0-9]+ 1000 bytes' bash -c "sleep 0.5; '$VIA6' -N '$DIR/s.sock' sink-stats 7001"
+expect "SOCKS: a domain name without [dns] servers is refused with reply 8" '\(8\)|[Aa]ddress type' \
+    curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://h2.example/
 end_scenario

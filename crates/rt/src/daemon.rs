@@ -103,6 +103,19 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
     let mut probes: Vec<(Box<dyn Probe + Send>, Reply)> = Vec::new();
     let mut sinks = crate::sink::Sinks::default();
     let mut relay = crate::socks_server::Relay::default();
+    for d in &spec.dns {
+        relay.resolvers.push(match d {
+            via6_lab::config::HostAddr::V4(a) => std::net::SocketAddr::new((*a).into(), 53),
+            via6_lab::config::HostAddr::V6 { addr, iface } => {
+                std::net::SocketAddr::V6(std::net::SocketAddrV6::new(
+                    *addr,
+                    53,
+                    0,
+                    iface.and_then(|i| built.ifindex.get(i)).map_or(0, |x| x.0),
+                ))
+            }
+        });
+    }
     let socks_wake = Arc::new(tokio::sync::Notify::new());
     let (socks_tx, mut socks_rx) = mpsc::channel::<crate::socks_server::Open>(64);
     if let Some(addr) = spec.socks {

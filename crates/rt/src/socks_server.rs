@@ -20,9 +20,17 @@ use via6_core::{Errno, Instant, Stack};
 const CHANNEL_CHUNKS: usize = 16;
 const CHUNK: usize = 16 * 1024;
 
+/// Where a client wants to go.
+pub enum Dest {
+    /// An address.
+    Addr(SocketAddr),
+    /// A name to resolve through the stack, and the port.
+    Name(String, u16),
+}
+
 /// A client asks the main loop for a stack connection.
 pub struct Open {
-    target: SocketAddr,
+    target: Dest,
     reply: oneshot::Sender<Result<SocketAddr, Errno>>,
     from_client: mpsc::Receiver<Vec<u8>>,
     to_client: mpsc::Sender<Vec<u8>>,
@@ -84,19 +92,22 @@ async fn client(
     let unspecified: SocketAddr = "0.0.0.0:0".parse().map_err(|_| "address")?;
     let fail = |code: Reply| socks::reply(code, unspecified);
     let target = match (cmd, target) {
-        (Command::Connect, Target::Addr(a)) => a,
+        (Command::Connect, Target::Addr(a)) => Dest::Addr(a),
+        (Command::Connect, Target::Domain(name, port)) if have_dns => Dest::Name(name, port),
         (Command::Connect, Target::Domain(name, _)) => {
             // With no [dns] servers configured, names are refused (RFC 1928
-            // reply 8); resolution through the stack is not built yet.
+            // reply 8, "address type not supported").
             let _ = s.write_all(&fail(Reply::AddressTypeNotSupported)).await;
-            let why =
-                if have_dns { "resolving names is not built yet" } else { "no [dns] servers configured" };
-            return Err(format!("refused domain name {name}: {why}"));
+            return Err(format!("refused domain name {name}: no [dns] servers configured"));
         }
         (other, _) => {
             let _ = s.write_all(&fail(Reply::CommandNotSupported)).await;
             return Err(format!("command {other:?} not supported"));
         }
+    };
+    let shown = match &target {
+        Dest::Addr(a) => a.to_string(),
+        Dest::Name(n, p) => format!("{n}:{p}"),
     };
     let (from_tx, from_rx) = mpsc::channel(CHANNEL_CHUNKS);
     let (to_tx, mut to_rx) = mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
@@ -109,7 +120,7 @@ async fn client(
         Ok(bound) => s.write_all(&socks::reply(Reply::Succeeded, bound)).await.map_err(|e| e.to_string())?,
         Err(errno) => {
             let _ = s.write_all(&fail(socks::reply_for(errno))).await;
-            return Err(format!("connect {target}: {errno:?} ({})", errno.text()));
+            return Err(format!("connect {shown}: {errno:?} ({})", errno.text()));
         }
     }
     // Relay. Bytes the client sent after its request go first.
@@ -148,7 +159,18 @@ async fn client(
     Ok(())
 }
 
+/// A name being resolved: the UDP socket, the query ids, what came back.
+struct Resolving {
+    udp: SocketHandle,
+    port: u16,
+    ids: [u16; 2],
+    answered: [bool; 2],
+    addrs: Vec<std::net::IpAddr>,
+    deadline: Instant,
+}
+
 struct Session {
+    resolving: Option<Resolving>,
     handle: SocketHandle,
     reply: Option<oneshot::Sender<Result<SocketAddr, Errno>>>,
     from_client: Option<mpsc::Receiver<Vec<u8>>>,
@@ -161,21 +183,50 @@ struct Session {
 #[derive(Default)]
 pub struct Relay {
     sessions: Vec<Session>,
+    /// The stub resolver's servers (`[dns] servers`), port 53.
+    pub resolvers: Vec<SocketAddr>,
+    next_id: u16,
+}
+
+/// How long a resolution may take.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn connect(stack: &mut Stack, target: SocketAddr, now: Instant) -> Result<SocketHandle, Errno> {
+    let family = if target.is_ipv4() { Family::Inet } else { Family::Inet6 };
+    let h = stack.socket(family, Proto::Tcp);
+    match stack.tcp_connect(h, target, now) {
+        Ok(()) => Ok(h),
+        Err(e) => {
+            eprintln!("via6: socks connect {target}: {}", e.reason);
+            stack.close(h);
+            Err(e.errno)
+        }
+    }
 }
 
 impl Relay {
-    /// Opens the stack connection for a new session.
+    /// Starts a session: connects, or first resolves the name (AAAA and A
+    /// queries through the stack to the first resolver).
     pub fn open(&mut self, stack: &mut Stack, o: Open, now: Instant) {
-        let family = if o.target.is_ipv4() { Family::Inet } else { Family::Inet6 };
-        let h = stack.socket(family, Proto::Tcp);
-        if let Err(e) = stack.tcp_connect(h, o.target, now) {
-            eprintln!("via6: socks connect {}: {}", o.target, e.reason);
-            let _ = o.reply.send(Err(e.errno));
-            stack.close(h);
-            return;
-        }
+        let (handle, resolving) = match o.target {
+            Dest::Addr(a) => match connect(stack, a, now) {
+                Ok(h) => (h, None),
+                Err(errno) => {
+                    let _ = o.reply.send(Err(errno));
+                    return;
+                }
+            },
+            Dest::Name(name, port) => match self.query(stack, &name, port, now) {
+                Ok(r) => (SocketHandle(u32::MAX), Some(r)),
+                Err(errno) => {
+                    let _ = o.reply.send(Err(errno));
+                    return;
+                }
+            },
+        };
         self.sessions.push(Session {
-            handle: h,
+            resolving,
+            handle,
             reply: Some(o.reply),
             from_client: Some(o.from_client),
             to_client: Some(o.to_client),
@@ -184,10 +235,76 @@ impl Relay {
         });
     }
 
+    fn query(&mut self, stack: &mut Stack, name: &str, port: u16, now: Instant) -> Result<Resolving, Errno> {
+        let server = *self.resolvers.first().ok_or(Errno::EADDRNOTAVAIL)?;
+        let family = if server.is_ipv4() { Family::Inet } else { Family::Inet6 };
+        let udp = stack.socket(family, Proto::Udp);
+        let ids = [self.next_id, self.next_id.wrapping_add(1)];
+        self.next_id = self.next_id.wrapping_add(2);
+        let sent = (|| {
+            stack.connect(udp, server).map_err(|e| e.errno)?;
+            for (id, qtype) in ids.iter().zip([crate::dns::TYPE_AAAA, crate::dns::TYPE_A]) {
+                let q = crate::dns::query(*id, name, qtype).map_err(|_| Errno::EINVAL)?;
+                stack.udp_send_to(udp, &q, None, None, now).map_err(|e| e.errno)?;
+            }
+            Ok(())
+        })();
+        if let Err(errno) = sent {
+            stack.close(udp);
+            return Err(errno);
+        }
+        Ok(Resolving {
+            udp,
+            port,
+            ids,
+            answered: [false; 2],
+            addrs: Vec::new(),
+            deadline: now + RESOLVE_TIMEOUT,
+        })
+    }
+
+    /// Collects answers; once both are in (or time is up), orders the
+    /// addresses by RFC 6724 §6 and connects to the first.
+    fn resolve_step(stack: &mut Stack, s: &mut Session, now: Instant) -> Result<bool, Errno> {
+        let Some(r) = s.resolving.as_mut() else { return Ok(true) };
+        while let Ok(d) = stack.udp_recv_from(r.udp) {
+            for (i, id) in r.ids.iter().enumerate() {
+                if let Ok(a) = crate::dns::answers(&d.data, *id) {
+                    r.answered[i] = true;
+                    r.addrs.extend(a);
+                } else if d.data.len() >= 2 && u16::from_be_bytes([d.data[0], d.data[1]]) == *id {
+                    r.answered[i] = true; // an error answer (NXDOMAIN): no addresses
+                }
+            }
+        }
+        if !(r.answered.iter().all(|a| *a) || now >= r.deadline) {
+            return Ok(false);
+        }
+        stack.close(r.udp);
+        let candidates: Vec<_> = r.addrs.iter().map(|a| (*a, None)).collect();
+        let best =
+            stack.sort_destinations(&candidates).into_iter().find(|d| !d.facts.unreachable).map(|d| d.dst);
+        let port = r.port;
+        s.resolving = None;
+        let target = SocketAddr::new(best.ok_or(Errno::EHOSTUNREACH)?, port);
+        s.handle = connect(stack, target, now)?;
+        Ok(true)
+    }
+
     /// Moves bytes both ways; answers connects; ends finished sessions.
     pub fn service(&mut self, stack: &mut Stack, now: Instant) {
         let mut buf = vec![0u8; CHUNK];
         self.sessions.retain_mut(|s| {
+            match Self::resolve_step(stack, s, now) {
+                Ok(true) => {}
+                Ok(false) => return true,
+                Err(errno) => {
+                    if let Some(r) = s.reply.take() {
+                        let _ = r.send(Err(errno));
+                    }
+                    return false;
+                }
+            }
             let state = stack.tcp_state(s.handle);
             if s.reply.is_some() {
                 match state {
