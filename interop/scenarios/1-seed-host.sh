@@ -75,6 +75,16 @@ expect "RFC 6724 ordering picked the IPv6 answer (the server saw 2001:db8:1::1)"
 expect "an unknown name gets SOCKS reply 4 (host unreachable)" '\(4\)|[Hh]ost unreachable' \
     curl -sS --max-time 10 --socks5-hostname "127.0.0.1:$SOCKS_PORT" http://nope.example:8000/
 kill "$DNS" 2>/dev/null
+in_ns "$L" /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.1', 9999)); s.settimeout(10)
+d, a = s.recvfrom(2048); s.sendto(b'echo:' + d, a); open('$DIR/udp-peer.txt', 'w').write(a[0])" &
+ECHO=$!
+sleep 0.5
+expect "SOCKS5 UDP ASSOCIATE: a datagram goes through the stack and the reply comes back" '^echo:ping-over-socks$' \
+    /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../socks_udp.py" "$SOCKS_PORT" 192.0.2.1 9999 ping-over-socks
+wait "$ECHO" 2>/dev/null
+expect "the UDP echo server saw via6's lo0 address" '^198\.51\.100\.1$' cat "$DIR/udp-peer.txt"
 kill "$HTTP" 2>/dev/null
 expect "a malformed control request gets an error reply" 'unknown verb|unknown command' v h1 frobnicate
 check "the daemon is still up after it" v h1 netstat -rn

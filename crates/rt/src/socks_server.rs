@@ -28,12 +28,32 @@ pub enum Dest {
     Name(String, u16),
 }
 
-/// A client asks the main loop for a stack connection.
-pub struct Open {
+/// A UDP ASSOCIATE (RFC 1928 §7): datagrams from the client to send through
+/// the stack, and what the stack received to hand back.
+pub struct Associate {
+    from_client: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
+    to_client: mpsc::Sender<(SocketAddr, Vec<u8>)>,
+}
+
+/// A TCP CONNECT: where to, and the byte channels of the relay.
+pub struct Connect {
     target: Dest,
-    reply: oneshot::Sender<Result<SocketAddr, Errno>>,
     from_client: mpsc::Receiver<Vec<u8>>,
     to_client: mpsc::Sender<Vec<u8>>,
+}
+
+/// What a client asks the main loop for.
+pub enum Request {
+    /// CONNECT.
+    Connect(Connect),
+    /// UDP ASSOCIATE.
+    Associate(Associate),
+}
+
+/// A client's request and where to send the outcome (the bound address).
+pub struct Open {
+    request: Request,
+    reply: oneshot::Sender<Result<SocketAddr, Errno>>,
 }
 
 /// Accepts SOCKS clients on `listener`; each session is handed to the main
@@ -100,6 +120,7 @@ async fn client(
             let _ = s.write_all(&fail(Reply::AddressTypeNotSupported)).await;
             return Err(format!("refused domain name {name}: no [dns] servers configured"));
         }
+        (Command::UdpAssociate, _) => return udp_associate(s, open, wake).await,
         (other, _) => {
             let _ = s.write_all(&fail(Reply::CommandNotSupported)).await;
             return Err(format!("command {other:?} not supported"));
@@ -112,9 +133,8 @@ async fn client(
     let (from_tx, from_rx) = mpsc::channel(CHANNEL_CHUNKS);
     let (to_tx, mut to_rx) = mpsc::channel::<Vec<u8>>(CHANNEL_CHUNKS);
     let (reply_tx, reply_rx) = oneshot::channel();
-    open.send(Open { target, reply: reply_tx, from_client: from_rx, to_client: to_tx })
-        .await
-        .map_err(|_| "daemon gone")?;
+    let request = Request::Connect(Connect { target, from_client: from_rx, to_client: to_tx });
+    open.send(Open { request, reply: reply_tx }).await.map_err(|_| "daemon gone")?;
     wake.notify_one();
     match reply_rx.await.map_err(|_| "daemon gone")? {
         Ok(bound) => s.write_all(&socks::reply(Reply::Succeeded, bound)).await.map_err(|e| e.to_string())?,
@@ -170,6 +190,8 @@ struct Resolving {
 }
 
 struct Session {
+    /// A UDP association's stack socket and channels (no TCP then).
+    assoc: Option<(SocketHandle, Associate)>,
     resolving: Option<Resolving>,
     handle: SocketHandle,
     reply: Option<oneshot::Sender<Result<SocketAddr, Errno>>>,
@@ -208,7 +230,11 @@ impl Relay {
     /// Starts a session: connects, or first resolves the name (AAAA and A
     /// queries through the stack to the first resolver).
     pub fn open(&mut self, stack: &mut Stack, o: Open, now: Instant) {
-        let (handle, resolving) = match o.target {
+        let c = match o.request {
+            Request::Connect(c) => c,
+            Request::Associate(a) => return self.associate(stack, a, o.reply),
+        };
+        let (handle, resolving) = match c.target {
             Dest::Addr(a) => match connect(stack, a, now) {
                 Ok(h) => (h, None),
                 Err(errno) => {
@@ -225,13 +251,44 @@ impl Relay {
             },
         };
         self.sessions.push(Session {
+            assoc: None,
             resolving,
             handle,
             reply: Some(o.reply),
-            from_client: Some(o.from_client),
-            to_client: Some(o.to_client),
+            from_client: Some(c.from_client),
+            to_client: Some(c.to_client),
             pending: VecDeque::new(),
             shut_sent: false,
+        });
+    }
+
+    /// A UDP association: one dual AF_INET6 stack socket.
+    fn associate(
+        &mut self,
+        stack: &mut Stack,
+        a: Associate,
+        reply: oneshot::Sender<Result<SocketAddr, Errno>>,
+    ) {
+        // A dual AF_INET6 socket carries both families (IPv4 as mapped).
+        let h = stack.socket(Family::Inet6, Proto::Udp);
+        let ok = stack
+            .set_v6only(h, false)
+            .and_then(|_| stack.bind(h, via6_core::socket::wildcard(Family::Inet6, 0)));
+        if let Err(e) = ok {
+            stack.close(h);
+            let _ = reply.send(Err(e.errno));
+            return;
+        }
+        let _ = reply.send(Ok(SocketAddr::from(([0, 0, 0, 0], 0))));
+        self.sessions.push(Session {
+            assoc: Some((h, a)),
+            resolving: None,
+            handle: h,
+            reply: None,
+            from_client: None,
+            to_client: None,
+            pending: VecDeque::new(),
+            shut_sent: true,
         });
     }
 
@@ -295,6 +352,9 @@ impl Relay {
     pub fn service(&mut self, stack: &mut Stack, now: Instant) {
         let mut buf = vec![0u8; CHUNK];
         self.sessions.retain_mut(|s| {
+            if let Some((h, a)) = s.assoc.as_mut() {
+                return Self::udp_step(stack, *h, a, now);
+            }
             match Self::resolve_step(stack, s, now) {
                 Ok(true) => {}
                 Ok(false) => return true,
@@ -373,8 +433,97 @@ impl Relay {
         });
     }
 
+    /// Moves an association's datagrams; false once the client is gone.
+    fn udp_step(stack: &mut Stack, h: SocketHandle, a: &mut Associate, now: Instant) -> bool {
+        loop {
+            match a.from_client.try_recv() {
+                Ok((dst, data)) => {
+                    let dst = match dst {
+                        SocketAddr::V4(v4) => {
+                            SocketAddr::new(std::net::IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
+                        }
+                        v6 => v6,
+                    };
+                    if let Err(e) = stack.udp_send_to(h, &data, Some(dst), None, now) {
+                        eprintln!("via6: socks udp to {dst}: {}", e.reason);
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    stack.close(h);
+                    return false;
+                }
+            }
+        }
+        while a.to_client.capacity() > 0 {
+            match stack.udp_recv_from(h) {
+                Ok(d) => {
+                    let from = match d.from {
+                        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+                            Some(v4) => SocketAddr::new(v4.into(), v6.port()),
+                            None => SocketAddr::V6(v6),
+                        },
+                        v4 => v4,
+                    };
+                    let _ = a.to_client.try_send((from, d.data));
+                }
+                Err(_) => break,
+            }
+        }
+        true
+    }
+
     /// Whether any session is open.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
+    }
+}
+
+/// RFC 1928 §7: binds a host UDP socket for the client, relays its
+/// datagrams (stripping and adding the SOCKS UDP header) until the client
+/// closes its TCP connection. Fragmented datagrams (FRAG ≠ 0) are dropped.
+async fn udp_associate(mut s: TcpStream, open: mpsc::Sender<Open>, wake: Arc<Notify>) -> Result<(), String> {
+    let local_ip = s.local_addr().map_err(|e| e.to_string())?.ip();
+    let udp = tokio::net::UdpSocket::bind(SocketAddr::new(local_ip, 0)).await.map_err(|e| e.to_string())?;
+    let bound = udp.local_addr().map_err(|e| e.to_string())?;
+    let (from_tx, from_rx) = mpsc::channel(CHANNEL_CHUNKS * 4);
+    let (to_tx, mut to_rx) = mpsc::channel::<(SocketAddr, Vec<u8>)>(CHANNEL_CHUNKS * 4);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let request = Request::Associate(Associate { from_client: from_rx, to_client: to_tx });
+    open.send(Open { request, reply: reply_tx }).await.map_err(|_| "daemon gone")?;
+    wake.notify_one();
+    if let Err(errno) = reply_rx.await.map_err(|_| "daemon gone")? {
+        let _ = s.write_all(&socks::reply(socks::reply_for(errno), bound)).await;
+        return Err(format!("udp associate: {errno:?}"));
+    }
+    s.write_all(&socks::reply(Reply::Succeeded, bound)).await.map_err(|e| e.to_string())?;
+    let mut client: Option<SocketAddr> = None;
+    let mut buf = vec![0u8; 65536];
+    let mut ctl = [0u8; 64];
+    loop {
+        tokio::select! {
+            r = s.read(&mut ctl) => {
+                if matches!(r, Ok(0) | Err(_)) {
+                    return Ok(()); // the association ends with the TCP connection
+                }
+            }
+            r = udp.recv_from(&mut buf) => {
+                let Ok((n, peer)) = r else { continue };
+                client = Some(peer);
+                let Ok((frag, t, hlen)) = socks::parse_udp_header(&buf[..n]) else { continue };
+                let (0, Target::Addr(dst)) = (frag, t) else { continue };
+                if from_tx.send((dst, buf[hlen..n].to_vec())).await.is_err() {
+                    return Ok(());
+                }
+                wake.notify_one();
+            }
+            Some((from, data)) = to_rx.recv() => {
+                if let Some(c) = client {
+                    let mut out = socks::udp_header(from);
+                    out.extend_from_slice(&data);
+                    let _ = udp.send_to(&out, c).await;
+                }
+            }
+        }
     }
 }
