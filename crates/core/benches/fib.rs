@@ -80,7 +80,7 @@ fn bench<F: Family>(
         table.iter().map(|&(k, l)| (k.masked(l), l, next_hop(F::wide(k), l))).collect();
 
     println!("\n### {} — {} prefixes, {} next hops\n", F::NAME, n, common::NEXT_HOPS);
-    println!("| figure | via6 | prefix-trie | via6 / prefix-trie |");
+    println!("| figure | via6 | prefix-trie | via6 speed / prefix-trie speed |");
     println!("|---|---:|---:|---:|");
 
     // Build.
@@ -94,7 +94,7 @@ fn bench<F: Family>(
         }
     });
     println!(
-        "| build, bulk (ms, median of {}) | {:.0} | {:.0} (inserts) | {:.2}× faster |",
+        "| build, bulk (ms, median of {}) | {:.0} | {:.0} (inserts) | {:.2}× |",
         3.min(runs),
         tb.as_secs_f64() * 1e3,
         pb.as_secs_f64() * 1e3,
@@ -107,7 +107,7 @@ fn bench<F: Family>(
         }
     });
     println!(
-        "| build, one insert at a time in file order (ms, 1 run) | {:.0} | {:.0} | {:.2}× faster |",
+        "| build, one insert at a time in file order (ms, 1 run) | {:.0} | {:.0} | {:.2}× |",
         ti.as_secs_f64() * 1e3,
         pb.as_secs_f64() * 1e3,
         pb.as_secs_f64() / ti.as_secs_f64()

@@ -347,20 +347,133 @@ impl<K: PrefixKey> Lpm<K> {
                     idx = n.base1 + (n.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1;
                     o += STRIDE;
                 }
-                if o == d {
-                    self.rebuild_root_slot(j, key.masked(d as u8));
-                } else {
-                    let ps = self.span(key.masked(o as u8), o as u8);
-                    let old = self.nodes[idx as usize];
-                    self.free_below(old);
-                    let node = self.build_node(o, self.node_default[idx as usize], &ps);
-                    self.nodes[idx as usize] = node;
-                }
+                self.rebuild_slots(idx, o, key, len);
             }
         }
         let live = self.nodes.len() + self.leaves.len() - self.garbage;
         if self.garbage > 4096 && self.garbage > live / 2 {
             self.rebuild_all();
+        }
+    }
+
+    /// Re-derives the slots of node `idx` (at offset `o`) that `key/len`
+    /// covers (or, for `len` past this node's stride, the one slot holding
+    /// `key`) with their subtrees; every other slot and subtree is kept.
+    fn rebuild_slots(&mut self, idx: u32, o: u32, key: K, len: u8) {
+        let end = o + STRIDE;
+        let old = self.nodes[idx as usize];
+        let default = self.node_default[idx as usize];
+        // Decode the node's 64 slots: a child (and the value it inherits) or a leaf.
+        let mut value = [0u32; 64];
+        let mut kids = [Node::default(); 64];
+        let (mut ci, mut li) = (0u32, 0u32);
+        for (s, v) in value.iter_mut().enumerate() {
+            let bit = 1u64 << s;
+            if old.vector & bit != 0 {
+                let c = (old.base1 + ci) as usize;
+                kids[s] = self.nodes[c];
+                *v = self.node_default[c];
+                ci += 1;
+            } else {
+                if old.leafvec & bit != 0 {
+                    li += 1;
+                }
+                *v = self.leaves[(old.base0 + li - 1) as usize];
+            }
+        }
+        // The covered slots, and the key range whose prefixes decide them.
+        let (first, count, lo_len) = if u32::from(len) <= end {
+            (key.bits(o, STRIDE), 1usize << (end - u32::from(len)), len)
+        } else {
+            (key.bits(o, STRIDE), 1, end as u8)
+        };
+        let lo_key = key.masked(lo_len);
+        let covered = if count == 64 { u64::MAX } else { ((1u64 << count) - 1) << first };
+        // What the covered slots inherit: the longest prefix above the range
+        // inside this node's stride, else the node's default.
+        let base = ((o as u8 + 1)..lo_len)
+            .rev()
+            .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| v + 1))
+            .unwrap_or(default);
+        let ps: Vec<(K, u8, u32)> = self
+            .prefixes
+            .range((lo_key, lo_len)..=(lo_key.last(lo_len), u8::MAX))
+            .map(|(&(k, l), &v)| (k, l, v))
+            .collect();
+        value[first..first + count].iter_mut().for_each(|x| *x = base);
+        for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
+            let f = k.bits(o, STRIDE);
+            let c = 1usize << (end - u32::from(l));
+            value[f..f + c].iter_mut().for_each(|x| *x = v + 1);
+        }
+        // Free the covered subtrees and this node's own arrays.
+        for (s, kid) in kids.iter().enumerate() {
+            if old.vector & covered & (1 << s) != 0 {
+                self.free_below(*kid);
+            }
+        }
+        let nkids = old.vector.count_ones() as usize;
+        if nkids > 0 {
+            self.free_node_array(old.base1, nkids);
+        }
+        let nleaf = old.leafvec.count_ones() as usize;
+        if nleaf > 0 {
+            self.free_leaves[nleaf].push(old.base0);
+            self.garbage += nleaf;
+        }
+        // New children for the covered slots.
+        let mut node = Node { vector: old.vector & !covered, ..Node::default() };
+        let mut a = 0;
+        while a < ps.len() {
+            if u32::from(ps[a].1) <= end {
+                a += 1;
+                continue;
+            }
+            let s = ps[a].0.bits(o, STRIDE);
+            let mut b = a + 1;
+            while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
+                b += 1;
+            }
+            kids[s] = self.build_node(end, value[s], &ps[a..b]);
+            node.vector |= 1 << s;
+            a = b;
+        }
+        self.encode(&mut node, &value, &kids);
+        self.nodes[idx as usize] = node;
+    }
+
+    /// Stores `node`'s children (`kids` at the slots of `node.vector`, each
+    /// inheriting `value` of its slot) and its leaf runs in new arrays.
+    fn encode(&mut self, node: &mut Node, value: &[u32; 64], kids: &[Node; 64]) {
+        let nkids = node.vector.count_ones() as usize;
+        if nkids > 0 {
+            let base = self.alloc_nodes(nkids);
+            let slots = (0..64).filter(|s| node.vector & (1 << s) != 0);
+            for (i, s) in (base as usize..).zip(slots) {
+                self.nodes[i] = kids[s];
+                self.node_default[i] = value[s];
+            }
+            node.base1 = base;
+        }
+        let mut runs = [0u32; 64];
+        let mut nrun = 0usize;
+        node.leafvec = 0;
+        for (s, &v) in value.iter().enumerate() {
+            if node.vector & (1 << s) != 0 {
+                continue;
+            }
+            if nrun == 0 || runs[nrun - 1] != v {
+                runs[nrun] = v;
+                nrun += 1;
+                node.leafvec |= 1 << s;
+            }
+        }
+        node.base0 = 0;
+        if nrun > 0 {
+            let base = self.alloc_leaves(nrun);
+            let b = base as usize;
+            self.leaves[b..b + nrun].copy_from_slice(&runs[..nrun]);
+            node.base0 = base;
         }
     }
 
@@ -492,9 +605,7 @@ impl<K: PrefixKey> Lpm<K> {
             slots[first..first + count].iter_mut().for_each(|x| *x = v + 1);
         }
         let mut node = Node::default();
-        let mut children = [Node::default(); 64];
-        let mut defaults = [0u32; 64];
-        let mut nchild = 0usize;
+        let mut kids = [Node::default(); 64];
         let mut a = 0;
         while a < ps.len() {
             if u32::from(ps[a].1) <= end {
@@ -506,37 +617,11 @@ impl<K: PrefixKey> Lpm<K> {
             while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
                 b += 1;
             }
-            children[nchild] = self.build_node(end, slots[s], &ps[a..b]);
-            defaults[nchild] = slots[s];
-            nchild += 1;
+            kids[s] = self.build_node(end, slots[s], &ps[a..b]);
             node.vector |= 1 << s;
             a = b;
         }
-        if nchild > 0 {
-            let base = self.alloc_nodes(nchild);
-            let b = base as usize;
-            self.nodes[b..b + nchild].copy_from_slice(&children[..nchild]);
-            self.node_default[b..b + nchild].copy_from_slice(&defaults[..nchild]);
-            node.base1 = base;
-        }
-        let mut runs = [0u32; 64];
-        let mut nrun = 0usize;
-        for (s, &v) in slots.iter().enumerate() {
-            if node.vector & (1 << s) != 0 {
-                continue;
-            }
-            if nrun == 0 || runs[nrun - 1] != v {
-                runs[nrun] = v;
-                nrun += 1;
-                node.leafvec |= 1 << s;
-            }
-        }
-        if nrun > 0 {
-            let base = self.alloc_leaves(nrun);
-            let b = base as usize;
-            self.leaves[b..b + nrun].copy_from_slice(&runs[..nrun]);
-            node.base0 = base;
-        }
+        self.encode(&mut node, &slots, &kids);
         node
     }
 
