@@ -135,14 +135,14 @@ fn bench<F: Family>(
         }
         let (mut dv, mut dp) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            dv.push(time(|| {
+            dv.push(median(1, || {
                 let mut acc = 0u32;
                 for a in addrs {
                     acc = acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7));
                 }
                 black_box(acc);
             }));
-            dp.push(time(|| {
+            dp.push(median(1, || {
                 let mut acc = 0u32;
                 for a in addrs {
                     acc = acc.wrapping_add(pt.get_lpm(&F::host(black_box(*a))).map_or(7, |(_, v)| *v));

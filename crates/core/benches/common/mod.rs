@@ -131,9 +131,23 @@ pub fn time(f: impl FnOnce()) -> Duration {
     cpu_time().saturating_sub(s)
 }
 
-/// Median of `runs` on-CPU timings of `f`.
+/// Median of `runs` on-CPU timings of `f`. The kernel may account CPU time
+/// only at scheduler ticks (4 ms here), so each sample repeats `f` until it
+/// lasts at least 200 ms of wall time and is divided by the repetitions.
 pub fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut t: Vec<Duration> = (0..runs).map(|_| time(&mut f)).collect();
+    let s = Instant::now();
+    f();
+    let once = s.elapsed().max(Duration::from_micros(1));
+    let reps = (Duration::from_millis(200).as_nanos() / once.as_nanos()).clamp(1, 10_000) as u32;
+    let mut t: Vec<Duration> = (0..runs)
+        .map(|_| {
+            time(|| {
+                for _ in 0..reps {
+                    f();
+                }
+            }) / reps
+        })
+        .collect();
     t.sort();
     t[runs / 2]
 }
