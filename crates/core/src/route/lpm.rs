@@ -1,146 +1,674 @@
-//! The FIB's longest-prefix-match structure, behind a narrow interface so the
-//! performance work can swap it (DIR-24-8 / Poptrie) without touching callers.
+//! The FIB's longest-prefix-match structure: a Poptrie (Asai and Ohara,
+//! SIGCOMM 2015) behind the narrow interface `route/table.rs` uses
+//! (`insert`/`remove`/`lookup`/`get_exact`/`len`).
 //!
-//! This first structure keeps one hash table per prefix length and probes the
-//! present lengths from longest to shortest: O(distinct lengths) per lookup,
-//! O(1) updates, no allocation per lookup.
+//! # Lookup side (what a forwarded packet touches)
+//!
+//! - `direct`: 2^D entries indexed by the address's top D bits (D = 18 for
+//!   IPv4, 16 for IPv6). An entry is either a leaf (the next-hop id + 1, or 0
+//!   for "no route") or, with bit 31 set, the index of a node.
+//! - `nodes`: 64-ary nodes of 24 bytes. A node at offset `o` consumes the six
+//!   address bits `o..o+6` (zero-padded past the address's end). `vector`
+//!   marks the slots that are internal nodes, stored contiguously from
+//!   `base1`; the other slots are leaves, run-length compressed: `leafvec`
+//!   marks the slots where a new run of equal leaves starts, and the runs are
+//!   stored contiguously from `base0`. A slot's child or leaf is found by a
+//!   population count of the bit vector below it, so a lookup is one direct
+//!   read plus one 24-byte node and one 4-byte leaf per six bits past D.
+//! - `leaves`: next-hop ids + 1.
+//!
+//! # Update side
+//!
+//! A sorted shadow of the prefixes (`BTreeMap`) is the source of truth. An
+//! update of `p/L` rebuilds only the smallest subtree that covers it: the
+//! deepest existing node whose six-bit stride holds bit `L`, from the prefixes
+//! inside that node's span. Prefixes no longer than D are applied to the
+//! direct entries they cover (keeping the length of each entry's best short
+//! prefix, so a withdrawal restores the next shorter one). Freed node and
+//! leaf arrays go to exact-size free lists and are reused; when more than a
+//! third of the arrays are free the whole structure is rebuilt compactly.
+//! The caller holds `&mut self`, so an update is atomic for every lookup.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// An address family's key: the address as an unsigned integer.
-pub trait PrefixKey: Copy + Eq + std::hash::Hash {
+pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// Bits in the address.
     const BITS: u8;
+    /// Bits resolved by the first-level (direct) table.
+    const DIRECT_BITS: u32;
     /// The address with bits past `len` cleared.
     fn masked(self, len: u8) -> Self;
+    /// The last address of `self/len` (bits past `len` set).
+    fn last(self, len: u8) -> Self;
+    /// `n` (1..=32) bits starting at bit `offset` (0 = most significant),
+    /// zero-padded past the end of the address; `offset < 128`.
+    fn bits(self, offset: u32, n: u32) -> usize;
+    /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
+    fn from_direct(index: usize) -> Self;
 }
 
 impl PrefixKey for u32 {
     const BITS: u8 = 32;
+    const DIRECT_BITS: u32 = 18;
+    #[inline]
     fn masked(self, len: u8) -> u32 {
         if len == 0 {
             0
         } else {
-            self & (u32::MAX << (32 - u32::from(len)))
+            self & (u32::MAX << (32 - u32::from(len.min(32))))
         }
+    }
+    #[inline]
+    fn last(self, len: u8) -> u32 {
+        self | !(u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0))
+    }
+    #[inline]
+    fn bits(self, offset: u32, n: u32) -> usize {
+        // Offsets of a 32-bit key stay below 36: shift within a u64.
+        (((u64::from(self) << 32) << (offset & 31)) >> (64 - n)) as usize
+    }
+    #[inline]
+    fn from_direct(index: usize) -> u32 {
+        (index as u32) << (32 - Self::DIRECT_BITS)
     }
 }
 
 impl PrefixKey for u128 {
     const BITS: u8 = 128;
+    const DIRECT_BITS: u32 = 16;
+    #[inline]
     fn masked(self, len: u8) -> u128 {
         if len == 0 {
             0
         } else {
-            self & (u128::MAX << (128 - u32::from(len)))
+            self & (u128::MAX << (128 - u32::from(len.min(128))))
         }
+    }
+    #[inline]
+    fn last(self, len: u8) -> u128 {
+        self | !(u128::MAX.checked_shl(128 - u32::from(len.min(128))).unwrap_or(0))
+    }
+    #[inline]
+    fn bits(self, offset: u32, n: u32) -> usize {
+        ((self << (offset & 127)) >> (128 - n)) as usize
+    }
+    #[inline]
+    fn from_direct(index: usize) -> u128 {
+        (index as u128) << (128 - Self::DIRECT_BITS)
     }
 }
 
-/// Longest-prefix match from prefixes to small values (next-hop ids).
-#[derive(Debug, Clone)]
+/// Bits consumed by one node.
+const STRIDE: u32 = 6;
+/// A direct entry with this bit set holds a node index.
+const NODE: u32 = 1 << 31;
+
+/// One 64-ary node (24 bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Node {
+    /// Slot `i` is an internal node.
+    vector: u64,
+    /// Slot `i` (a leaf) starts a new run of equal leaves.
+    leafvec: u64,
+    /// First leaf run.
+    base0: u32,
+    /// First child node.
+    base1: u32,
+}
+
+/// Sizes of the structure, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LpmMemory {
+    /// What lookups read: the direct table, the nodes and the leaves.
+    pub lookup_bytes: usize,
+    /// What only updates read: the sorted shadow of the prefixes (estimated
+    /// from its entry count), per-entry short-prefix state, node defaults
+    /// and free lists.
+    pub update_bytes: usize,
+    /// Nodes in use (not counting free ones).
+    pub nodes: usize,
+    /// Leaves in use.
+    pub leaves: usize,
+}
+
+/// Longest-prefix match from prefixes to small values (next-hop ids below
+/// [`Lpm::MAX_VALUE`]).
+#[derive(Clone)]
 pub struct Lpm<K: PrefixKey> {
-    /// Index = prefix length.
-    tables: Vec<HashMap<K, u32>>,
-    /// Lengths that hold at least one prefix, longest first.
-    present: Vec<u8>,
+    direct: Vec<u32>,
+    nodes: Vec<Node>,
+    leaves: Vec<u32>,
+    /// Source of truth: `(key, len) -> value`, keys masked.
+    prefixes: BTreeMap<(K, u8), u32>,
+    /// Per direct entry: 1 + the length of its best prefix of length <= D
+    /// (0: none), and that prefix's value + 1 (0: none).
+    root_len: Vec<u8>,
+    root_val: Vec<u32>,
+    /// Per node: the encoded leaf of the best prefix no longer than the
+    /// node's offset covering its span (what slots without a longer prefix
+    /// inherit).
+    node_default: Vec<u32>,
+    /// Free arrays by exact size (index = size, 1..=64).
+    free_nodes: Vec<Vec<u32>>,
+    free_leaves: Vec<Vec<u32>>,
+    /// Elements sitting in free lists.
+    garbage: usize,
+}
+
+impl<K: PrefixKey> std::fmt::Debug for Lpm<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lpm")
+            .field("prefixes", &self.prefixes.len())
+            .field("nodes", &self.nodes.len())
+            .field("leaves", &self.leaves.len())
+            .field("garbage", &self.garbage)
+            .finish()
+    }
 }
 
 impl<K: PrefixKey> Default for Lpm<K> {
     fn default() -> Self {
-        Lpm { tables: (0..=K::BITS).map(|_| HashMap::new()).collect(), present: Vec::new() }
+        Lpm {
+            direct: Vec::new(),
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            prefixes: BTreeMap::new(),
+            root_len: Vec::new(),
+            root_val: Vec::new(),
+            node_default: Vec::new(),
+            free_nodes: Vec::new(),
+            free_leaves: Vec::new(),
+            garbage: 0,
+        }
     }
 }
 
 impl<K: PrefixKey> Lpm<K> {
-    /// An empty table.
+    /// The largest value a prefix may map to.
+    pub const MAX_VALUE: u32 = NODE - 2;
+
+    /// An empty table (allocates nothing until the first insert).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Inserts or replaces the value of `key/len`.
+    /// Builds a table from `(key, len, value)` in one pass (the fast way to
+    /// load a full table). Later duplicates replace earlier ones.
+    pub fn build(prefixes: impl IntoIterator<Item = (K, u8, u32)>) -> Self {
+        let mut t = Self::new();
+        for (k, l, v) in prefixes {
+            let l = l.min(K::BITS);
+            if v <= Self::MAX_VALUE {
+                t.prefixes.insert((k.masked(l), l), v);
+            }
+        }
+        t.rebuild_all();
+        t
+    }
+
+    /// Inserts or replaces the value of `key/len`. Values above
+    /// [`Lpm::MAX_VALUE`] are not representable and are ignored (route ids
+    /// never get there: that would be two billion routes).
     pub fn insert(&mut self, key: K, len: u8, value: u32) {
-        let t = &mut self.tables[usize::from(len.min(K::BITS))];
-        t.insert(key.masked(len), value);
-        self.refresh_present();
+        debug_assert!(value <= Self::MAX_VALUE);
+        if value > Self::MAX_VALUE {
+            return;
+        }
+        let len = len.min(K::BITS);
+        let key = key.masked(len);
+        if self.prefixes.insert((key, len), value) == Some(value) {
+            return;
+        }
+        self.update(key, len);
     }
 
     /// Removes `key/len`; returns its value.
     pub fn remove(&mut self, key: K, len: u8) -> Option<u32> {
-        let v = self.tables[usize::from(len.min(K::BITS))].remove(&key.masked(len));
-        self.refresh_present();
-        v
+        let len = len.min(K::BITS);
+        let key = key.masked(len);
+        let v = self.prefixes.remove(&(key, len))?;
+        self.update(key, len);
+        Some(v)
     }
 
-    /// The value of the longest prefix holding `addr`, with that prefix's length.
+    /// The value of the longest prefix holding `addr`.
     #[inline]
-    pub fn lookup(&self, addr: K) -> Option<(u8, u32)> {
-        for &len in &self.present {
-            if let Some(v) = self.tables[usize::from(len)].get(&addr.masked(len)) {
-                return Some((len, *v));
+    pub fn lookup(&self, addr: K) -> Option<u32> {
+        let mut e = *self.direct.get(addr.bits(0, K::DIRECT_BITS))?;
+        let mut o = K::DIRECT_BITS;
+        while e & NODE != 0 {
+            let n = self.nodes.get((e & !NODE) as usize)?;
+            let bit = 1u64 << addr.bits(o, STRIDE);
+            let upto = (bit << 1).wrapping_sub(1);
+            if n.vector & bit != 0 {
+                e = NODE | (n.base1 + (n.vector & upto).count_ones() - 1);
+                o += STRIDE;
+            } else {
+                e = *self.leaves.get((n.base0 + (n.leafvec & upto).count_ones() - 1) as usize)?;
             }
         }
-        None
+        e.checked_sub(1)
     }
 
     /// The value stored for exactly `key/len`.
     pub fn get_exact(&self, key: K, len: u8) -> Option<u32> {
-        self.tables.get(usize::from(len))?.get(&key.masked(len)).copied()
+        if len > K::BITS {
+            return None;
+        }
+        self.prefixes.get(&(key.masked(len), len)).copied()
+    }
+
+    /// The longest prefix holding `addr` and its value (slow path: for
+    /// diagnostics such as `route get`, not forwarding).
+    pub fn lookup_prefix(&self, addr: K) -> Option<(K, u8, u32)> {
+        (0..=K::BITS).rev().find_map(|l| {
+            let k = addr.masked(l);
+            self.prefixes.get(&(k, l)).map(|v| (k, l, *v))
+        })
+    }
+
+    /// Every prefix with its value, ordered by key then length.
+    pub fn iter(&self) -> impl Iterator<Item = (K, u8, u32)> + '_ {
+        self.prefixes.iter().map(|(&(k, l), &v)| (k, l, v))
     }
 
     /// Number of prefixes.
     pub fn len(&self) -> usize {
-        self.tables.iter().map(HashMap::len).sum()
+        self.prefixes.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.present.is_empty()
+        self.prefixes.is_empty()
     }
 
-    fn refresh_present(&mut self) {
-        self.present.clear();
-        for len in (0..=K::BITS).rev() {
-            if !self.tables[usize::from(len)].is_empty() {
-                self.present.push(len);
+    /// Sizes of the lookup and update structures.
+    pub fn memory(&self) -> LpmMemory {
+        use std::mem::size_of;
+        let lookup_bytes = self.direct.capacity() * 4
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.leaves.capacity() * 4;
+        // A B-tree leaf holds up to 11 entries and is about 2/3 full; count
+        // the entries, a third again for the slack and 8 bytes of node
+        // overhead per entry.
+        let entry = size_of::<(K, u8)>() + size_of::<u32>();
+        let shadow = self.prefixes.len() * (entry + entry / 2 + 8);
+        let free: usize = self.free_nodes.iter().chain(&self.free_leaves).map(|f| f.capacity() * 4).sum();
+        let update_bytes = shadow
+            + self.root_len.capacity()
+            + self.root_val.capacity() * 4
+            + self.node_default.capacity() * 4
+            + free;
+        let free_nodes: usize = self.free_nodes.iter().enumerate().map(|(size, f)| size * f.len()).sum();
+        let free_leaves: usize = self.free_leaves.iter().enumerate().map(|(size, f)| size * f.len()).sum();
+        LpmMemory {
+            lookup_bytes,
+            update_bytes,
+            nodes: self.nodes.len() - free_nodes,
+            leaves: self.leaves.len() - free_leaves,
+        }
+    }
+
+    // ----- updates -----
+
+    fn ensure_init(&mut self) {
+        if self.direct.is_empty() {
+            let n = 1usize << K::DIRECT_BITS;
+            self.direct = vec![0; n];
+            self.root_len = vec![0; n];
+            self.root_val = vec![0; n];
+            self.free_nodes = vec![Vec::new(); 65];
+            self.free_leaves = vec![Vec::new(); 65];
+        }
+    }
+
+    /// Brings the lookup side in step after `key/len` changed in the shadow.
+    fn update(&mut self, key: K, len: u8) {
+        self.ensure_init();
+        let d = K::DIRECT_BITS;
+        if u32::from(len) <= d {
+            self.update_short(key, len);
+        } else {
+            let j = key.bits(0, d);
+            let e = self.direct[j];
+            if e & NODE == 0 {
+                self.rebuild_root_slot(j, key.masked(d as u8));
+            } else {
+                // Descend to the deepest node whose stride holds bit `len`.
+                let mut idx = e & !NODE;
+                let mut o = d;
+                while u32::from(len) > o + STRIDE {
+                    let n = self.nodes[idx as usize];
+                    let bit = 1u64 << key.bits(o, STRIDE);
+                    if n.vector & bit == 0 {
+                        break;
+                    }
+                    idx = n.base1 + (n.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1;
+                    o += STRIDE;
+                }
+                self.rebuild_slots(idx, o, key, len);
             }
         }
+        let live = self.nodes.len() + self.leaves.len() - self.garbage;
+        if self.garbage > 4096 && self.garbage > live / 2 {
+            self.rebuild_all();
+        }
+    }
+
+    /// Re-derives the slots of node `idx` (at offset `o`) that `key/len`
+    /// covers (or, for `len` past this node's stride, the one slot holding
+    /// `key`) with their subtrees; every other slot and subtree is kept.
+    fn rebuild_slots(&mut self, idx: u32, o: u32, key: K, len: u8) {
+        let end = o + STRIDE;
+        let old = self.nodes[idx as usize];
+        let default = self.node_default[idx as usize];
+        // Decode the node's 64 slots: a child (and the value it inherits) or a leaf.
+        let mut value = [0u32; 64];
+        let mut kids = [Node::default(); 64];
+        let (mut ci, mut li) = (0u32, 0u32);
+        for (s, v) in value.iter_mut().enumerate() {
+            let bit = 1u64 << s;
+            if old.vector & bit != 0 {
+                let c = (old.base1 + ci) as usize;
+                kids[s] = self.nodes[c];
+                *v = self.node_default[c];
+                ci += 1;
+            } else {
+                if old.leafvec & bit != 0 {
+                    li += 1;
+                }
+                *v = self.leaves[(old.base0 + li - 1) as usize];
+            }
+        }
+        // The covered slots, and the key range whose prefixes decide them.
+        let (first, count, lo_len) = if u32::from(len) <= end {
+            (key.bits(o, STRIDE), 1usize << (end - u32::from(len)), len)
+        } else {
+            (key.bits(o, STRIDE), 1, end as u8)
+        };
+        let lo_key = key.masked(lo_len);
+        let covered = if count == 64 { u64::MAX } else { ((1u64 << count) - 1) << first };
+        // What the covered slots inherit: the longest prefix above the range
+        // inside this node's stride, else the node's default.
+        let base = ((o as u8 + 1)..lo_len)
+            .rev()
+            .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| v + 1))
+            .unwrap_or(default);
+        let ps: Vec<(K, u8, u32)> = self
+            .prefixes
+            .range((lo_key, lo_len)..=(lo_key.last(lo_len), u8::MAX))
+            .map(|(&(k, l), &v)| (k, l, v))
+            .collect();
+        value[first..first + count].iter_mut().for_each(|x| *x = base);
+        for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
+            let f = k.bits(o, STRIDE);
+            let c = 1usize << (end - u32::from(l));
+            value[f..f + c].iter_mut().for_each(|x| *x = v + 1);
+        }
+        // Free the covered subtrees and this node's own arrays.
+        for (s, kid) in kids.iter().enumerate() {
+            if old.vector & covered & (1 << s) != 0 {
+                self.free_below(*kid);
+            }
+        }
+        let nkids = old.vector.count_ones() as usize;
+        if nkids > 0 {
+            self.free_node_array(old.base1, nkids);
+        }
+        let nleaf = old.leafvec.count_ones() as usize;
+        if nleaf > 0 {
+            self.free_leaves[nleaf].push(old.base0);
+            self.garbage += nleaf;
+        }
+        // New children for the covered slots.
+        let mut node = Node { vector: old.vector & !covered, ..Node::default() };
+        let mut a = 0;
+        while a < ps.len() {
+            if u32::from(ps[a].1) <= end {
+                a += 1;
+                continue;
+            }
+            let s = ps[a].0.bits(o, STRIDE);
+            let mut b = a + 1;
+            while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
+                b += 1;
+            }
+            kids[s] = self.build_node(end, value[s], &ps[a..b]);
+            node.vector |= 1 << s;
+            a = b;
+        }
+        self.encode(&mut node, &value, &kids);
+        self.nodes[idx as usize] = node;
+    }
+
+    /// Stores `node`'s children (`kids` at the slots of `node.vector`, each
+    /// inheriting `value` of its slot) and its leaf runs in new arrays.
+    fn encode(&mut self, node: &mut Node, value: &[u32; 64], kids: &[Node; 64]) {
+        let nkids = node.vector.count_ones() as usize;
+        if nkids > 0 {
+            let base = self.alloc_nodes(nkids);
+            let slots = (0..64).filter(|s| node.vector & (1 << s) != 0);
+            for (i, s) in (base as usize..).zip(slots) {
+                self.nodes[i] = kids[s];
+                self.node_default[i] = value[s];
+            }
+            node.base1 = base;
+        }
+        let mut runs = [0u32; 64];
+        let mut nrun = 0usize;
+        node.leafvec = 0;
+        for (s, &v) in value.iter().enumerate() {
+            if node.vector & (1 << s) != 0 {
+                continue;
+            }
+            if nrun == 0 || runs[nrun - 1] != v {
+                runs[nrun] = v;
+                nrun += 1;
+                node.leafvec |= 1 << s;
+            }
+        }
+        node.base0 = 0;
+        if nrun > 0 {
+            let base = self.alloc_leaves(nrun);
+            let b = base as usize;
+            self.leaves[b..b + nrun].copy_from_slice(&runs[..nrun]);
+            node.base0 = base;
+        }
+    }
+
+    /// A prefix no longer than D changed: refresh the direct entries it covers.
+    fn update_short(&mut self, key: K, len: u8) {
+        let d = K::DIRECT_BITS;
+        let first = key.bits(0, d);
+        let count = 1usize << (d - u32::from(len));
+        let (new_len, new_val) = match self.prefixes.get(&(key, len)) {
+            Some(v) => (len + 1, v + 1),
+            None => {
+                // The next shorter prefix covering `key`, if any.
+                (0..len)
+                    .rev()
+                    .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| (l + 1, v + 1)))
+                    .unwrap_or((0, 0))
+            }
+        };
+        let present = self.prefixes.contains_key(&(key, len));
+        for s in first..first + count {
+            let take = if present { self.root_len[s] <= len + 1 } else { self.root_len[s] == len + 1 };
+            if !take {
+                continue;
+            }
+            self.root_len[s] = new_len;
+            if self.root_val[s] == new_val {
+                continue;
+            }
+            self.root_val[s] = new_val;
+            let e = self.direct[s];
+            if e & NODE == 0 {
+                self.direct[s] = new_val;
+            } else {
+                self.node_default[(e & !NODE) as usize] = new_val;
+                self.rebuild_root_slot(s, K::from_direct(s));
+            }
+        }
+    }
+
+    /// Rebuilds direct entry `j` (span `span`/D) from the shadow.
+    fn rebuild_root_slot(&mut self, j: usize, span: K) {
+        let d = K::DIRECT_BITS;
+        let ps = self.span(span, d as u8);
+        let e = self.direct[j];
+        if e & NODE != 0 {
+            let idx = e & !NODE;
+            let old = self.nodes[idx as usize];
+            self.free_below(old);
+            if ps.is_empty() {
+                self.free_node_array(idx, 1);
+                self.direct[j] = self.root_val[j];
+                return;
+            }
+            let node = self.build_node(d, self.root_val[j], &ps);
+            self.nodes[idx as usize] = node;
+            self.node_default[idx as usize] = self.root_val[j];
+        } else if !ps.is_empty() {
+            let node = self.build_node(d, self.root_val[j], &ps);
+            let idx = self.alloc_nodes(1);
+            self.nodes[idx as usize] = node;
+            self.node_default[idx as usize] = self.root_val[j];
+            self.direct[j] = NODE | idx;
+        } else {
+            self.direct[j] = self.root_val[j];
+        }
+    }
+
+    /// The prefixes strictly longer than `len` inside `key/len`, sorted.
+    fn span(&self, key: K, len: u8) -> Vec<(K, u8, u32)> {
+        self.prefixes
+            .range((key, 0)..=(key.last(len), u8::MAX))
+            .filter(|((_, l), _)| *l > len)
+            .map(|(&(k, l), &v)| (k, l, v))
+            .collect()
+    }
+
+    /// Rebuilds everything from the shadow, compactly.
+    fn rebuild_all(&mut self) {
+        let d = K::DIRECT_BITS;
+        self.direct = Vec::new();
+        self.nodes = Vec::new();
+        self.leaves = Vec::new();
+        self.node_default = Vec::new();
+        self.garbage = 0;
+        self.ensure_init();
+        self.root_len.iter_mut().for_each(|x| *x = 0);
+        self.root_val.iter_mut().for_each(|x| *x = 0);
+        for f in self.free_nodes.iter_mut().chain(self.free_leaves.iter_mut()) {
+            f.clear();
+        }
+        let all: Vec<(K, u8, u32)> = self.iter().collect();
+        // Sorted by key then length, a later prefix overlapping an earlier one
+        // is inside it (longer): writing in order leaves the longest match.
+        for &(k, l, v) in all.iter().filter(|p| u32::from(p.1) <= d) {
+            let first = k.bits(0, d);
+            let count = 1usize << (d - u32::from(l));
+            self.root_len[first..first + count].iter_mut().for_each(|x| *x = l + 1);
+            self.root_val[first..first + count].iter_mut().for_each(|x| *x = v + 1);
+        }
+        self.direct.copy_from_slice(&self.root_val);
+        let long: Vec<(K, u8, u32)> = all.into_iter().filter(|p| u32::from(p.1) > d).collect();
+        let mut a = 0;
+        while a < long.len() {
+            let j = long[a].0.bits(0, d);
+            let mut b = a + 1;
+            while b < long.len() && long[b].0.bits(0, d) == j {
+                b += 1;
+            }
+            let node = self.build_node(d, self.root_val[j], &long[a..b]);
+            let idx = self.alloc_nodes(1);
+            self.nodes[idx as usize] = node;
+            self.node_default[idx as usize] = self.root_val[j];
+            self.direct[j] = NODE | idx;
+            a = b;
+        }
+        self.nodes.shrink_to_fit();
+        self.leaves.shrink_to_fit();
+        self.node_default.shrink_to_fit();
+    }
+
+    /// Builds the node at offset `o` whose span's prefixes longer than `o`
+    /// are `ps` (sorted) and whose uncovered slots inherit `default`.
+    fn build_node(&mut self, o: u32, default: u32, ps: &[(K, u8, u32)]) -> Node {
+        let end = o + STRIDE;
+        let mut slots = [default; 64];
+        for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
+            let first = k.bits(o, STRIDE);
+            let count = 1usize << (end - u32::from(l));
+            slots[first..first + count].iter_mut().for_each(|x| *x = v + 1);
+        }
+        let mut node = Node::default();
+        let mut kids = [Node::default(); 64];
+        let mut a = 0;
+        while a < ps.len() {
+            if u32::from(ps[a].1) <= end {
+                a += 1;
+                continue;
+            }
+            let s = ps[a].0.bits(o, STRIDE);
+            let mut b = a + 1;
+            while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
+                b += 1;
+            }
+            kids[s] = self.build_node(end, slots[s], &ps[a..b]);
+            node.vector |= 1 << s;
+            a = b;
+        }
+        self.encode(&mut node, &slots, &kids);
+        node
+    }
+
+    /// Frees the arrays below `n` (its children, recursively, and its leaves).
+    fn free_below(&mut self, n: Node) {
+        let nchild = n.vector.count_ones();
+        for i in 0..nchild {
+            let c = self.nodes[(n.base1 + i) as usize];
+            self.free_below(c);
+        }
+        if nchild > 0 {
+            self.free_node_array(n.base1, nchild as usize);
+        }
+        let nleaf = n.leafvec.count_ones() as usize;
+        if nleaf > 0 {
+            self.free_leaves[nleaf].push(n.base0);
+            self.garbage += nleaf;
+        }
+    }
+
+    fn free_node_array(&mut self, base: u32, n: usize) {
+        self.free_nodes[n].push(base);
+        self.garbage += n;
+    }
+
+    fn alloc_nodes(&mut self, n: usize) -> u32 {
+        if let Some(b) = self.free_nodes[n].pop() {
+            self.garbage -= n;
+            return b;
+        }
+        let b = self.nodes.len();
+        self.nodes.resize(b + n, Node::default());
+        self.node_default.resize(b + n, 0);
+        b as u32
+    }
+
+    fn alloc_leaves(&mut self, n: usize) -> u32 {
+        if let Some(b) = self.free_leaves[n].pop() {
+            self.garbage -= n;
+            return b;
+        }
+        let b = self.leaves.len();
+        self.leaves.resize(b + n, 0);
+        b as u32
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn longest_wins() {
-        let mut t = Lpm::<u32>::new();
-        t.insert(0, 0, 1);
-        t.insert(0xcb00_7100, 24, 2);
-        t.insert(0xcb00_7102, 32, 3);
-        assert_eq!(t.lookup(0xcb00_7102), Some((32, 3)));
-        assert_eq!(t.lookup(0xcb00_7103), Some((24, 2)));
-        assert_eq!(t.lookup(0x0808_0808), Some((0, 1)));
-        assert_eq!(t.remove(0, 0), Some(1));
-        assert_eq!(t.lookup(0x0808_0808), None);
-    }
-
-    proptest! {
-        #[test]
-        fn matches_linear_scan(prefixes in proptest::collection::vec((any::<u32>(), 0u8..=32), 0..40), probes in proptest::collection::vec(any::<u32>(), 1..40)) {
-            let mut t = Lpm::<u32>::new();
-            let mut list: Vec<(u32, u8, u32)> = Vec::new();
-            for (i, (k, l)) in prefixes.iter().enumerate() {
-                let k = k.masked(*l);
-                t.insert(k, *l, i as u32);
-                list.retain(|(a, b, _)| !(*a == k && *b == *l));
-                list.push((k, *l, i as u32));
-            }
-            for p in probes {
-                let best = list.iter().filter(|(k, l, _)| p.masked(*l) == *k).max_by_key(|(_, l, _)| *l).map(|(_, l, v)| (*l, *v));
-                prop_assert_eq!(t.lookup(p), best);
-            }
-        }
-    }
-}
+#[path = "lpm_tests.rs"]
+mod tests;

@@ -107,8 +107,8 @@ impl RouteTable {
     #[inline]
     pub fn lookup(&self, addr: IpAddr) -> Option<(RouteId, &Route)> {
         let id = match addr {
-            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?.1,
-            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?.1,
+            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?,
+            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?,
         };
         self.slots.get(id as usize)?.as_ref().map(|r| (RouteId(id), r))
     }

@@ -1,0 +1,256 @@
+//! FIB benchmark on the full RIPE RIS tables: via6's Poptrie (`route::Lpm`)
+//! against prefix-trie 0.10 in the same run. Prints markdown tables.
+//!
+//!     cargo bench -p via6-core --bench fib -- [--runs N]
+//!
+//! Every lookup figure is the median of N passes (default 7) over 1 M
+//! addresses, one core, via6 and prefix-trie passes interleaved.
+
+mod common;
+
+use common::{median, next_hop, runs, time, Rng};
+use ipnet::{Ipv4Net, Ipv6Net};
+use prefix_trie::{Prefix, PrefixMap};
+use std::hint::black_box;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+use via6_core::route::{Lpm, PrefixKey};
+
+trait Family {
+    type K: PrefixKey;
+    type Net: Prefix + Copy;
+    const NAME: &'static str;
+    fn net(k: Self::K, l: u8) -> Self::Net;
+    fn host(k: Self::K) -> Self::Net;
+    fn wide(k: Self::K) -> u128;
+    /// `k/l` with random host bits.
+    fn inside(k: Self::K, l: u8, r: &mut Rng) -> Self::K;
+}
+
+struct V4;
+impl Family for V4 {
+    type K = u32;
+    type Net = Ipv4Net;
+    const NAME: &'static str = "IPv4";
+    fn net(k: u32, l: u8) -> Ipv4Net {
+        Ipv4Net::new(Ipv4Addr::from_bits(k), l).expect("length").trunc()
+    }
+    fn host(k: u32) -> Ipv4Net {
+        Ipv4Net::from(Ipv4Addr::from_bits(k))
+    }
+    fn wide(k: u32) -> u128 {
+        u128::from(k)
+    }
+    fn inside(k: u32, l: u8, r: &mut Rng) -> u32 {
+        k | (r.next() as u32 & !u32::MAX.checked_shl(32 - u32::from(l)).unwrap_or(0))
+    }
+}
+
+struct V6;
+impl Family for V6 {
+    type K = u128;
+    type Net = Ipv6Net;
+    const NAME: &'static str = "IPv6";
+    fn net(k: u128, l: u8) -> Ipv6Net {
+        Ipv6Net::new(Ipv6Addr::from_bits(k), l).expect("length").trunc()
+    }
+    fn host(k: u128) -> Ipv6Net {
+        Ipv6Net::from(Ipv6Addr::from_bits(k))
+    }
+    fn wide(k: u128) -> u128 {
+        k
+    }
+    fn inside(k: u128, l: u8, r: &mut Rng) -> u128 {
+        k | (r.u128() & !u128::MAX.checked_shl(128 - u32::from(l)).unwrap_or(0))
+    }
+}
+
+fn mps(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64() / 1e6
+}
+
+fn bench<F: Family>(
+    table: &[(F::K, u8)],
+    updates: &[(bool, F::K, u8)],
+    sets: Vec<(&str, Vec<F::K>)>,
+    runs: usize,
+) {
+    let n = table.len();
+    let entries: Vec<(F::K, u8, u32)> =
+        table.iter().map(|&(k, l)| (k.masked(l), l, next_hop(F::wide(k), l))).collect();
+
+    println!("\n### {} — {} prefixes, {} next hops\n", F::NAME, n, common::NEXT_HOPS);
+    println!("| figure | via6 | prefix-trie | via6 speed / prefix-trie speed |");
+    println!("|---|---:|---:|---:|");
+
+    // Build.
+    let mut t = Lpm::<F::K>::new();
+    let tb = median(3.min(runs), || t = Lpm::build(entries.iter().copied()));
+    let mut pt: PrefixMap<F::Net, u32> = PrefixMap::new();
+    let pb = median(3.min(runs), || {
+        pt = PrefixMap::new();
+        for &(k, l, v) in &entries {
+            pt.insert(F::net(k, l), v);
+        }
+    });
+    println!(
+        "| build, bulk (ms, median of {}) | {:.0} | {:.0} (inserts) | {:.2}× |",
+        3.min(runs),
+        tb.as_secs_f64() * 1e3,
+        pb.as_secs_f64() * 1e3,
+        pb.as_secs_f64() / tb.as_secs_f64()
+    );
+    let mut inc = Lpm::<F::K>::new();
+    let ti = time(|| {
+        for &(k, l, v) in &entries {
+            inc.insert(k, l, v);
+        }
+    });
+    println!(
+        "| build, one insert at a time in file order (ms, 1 run) | {:.0} | {:.0} | {:.2}× |",
+        ti.as_secs_f64() * 1e3,
+        pb.as_secs_f64() * 1e3,
+        pb.as_secs_f64() / ti.as_secs_f64()
+    );
+    drop(inc);
+    let m = t.memory();
+    println!(
+        "| lookup structure: bytes per prefix ({:.1} MiB; {} nodes, {} leaves) | {:.2} | — | — |",
+        m.lookup_bytes as f64 / 1048576.0,
+        m.nodes,
+        m.leaves,
+        m.lookup_bytes as f64 / n as f64
+    );
+    println!(
+        "| update side (shadow of the prefixes, est.): bytes per prefix | {:.1} | — | — |",
+        m.update_bytes as f64 / n as f64
+    );
+
+    // Lookups.
+    for (name, addrs) in &sets {
+        // Both must agree before they are timed.
+        for a in addrs.iter().take(100_000) {
+            let want = pt.get_lpm(&F::host(*a)).map(|(_, v)| *v);
+            assert_eq!(t.lookup(*a), want, "{} {name}: disagreement", F::NAME);
+        }
+        let (mut dv, mut dp) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            dv.push(median(1, || {
+                let mut acc = 0u32;
+                for a in addrs {
+                    acc = acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7));
+                }
+                black_box(acc);
+            }));
+            dp.push(median(1, || {
+                let mut acc = 0u32;
+                for a in addrs {
+                    acc = acc.wrapping_add(pt.get_lpm(&F::host(black_box(*a))).map_or(7, |(_, v)| *v));
+                }
+                black_box(acc);
+            }));
+        }
+        for d in [&mut dv, &mut dp] {
+            d.sort();
+        }
+        let med = |d: &[Duration]| mps(addrs.len(), d[runs / 2]);
+        let (v, p) = (med(&dv), med(&dp));
+        println!("| lookups, {name} (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |", v / p);
+    }
+
+    // The day's updates.
+    let changing = |i: usize, k: F::K, l: u8| next_hop(F::wide(k) ^ (i as u128) << 7, l);
+    for (label, fresh) in [("next hop from the prefix", false), ("a new next hop per announcement", true)] {
+        let mut dv = Vec::new();
+        let mut dp = Vec::new();
+        for _ in 0..3.min(runs) {
+            let mut c = t.clone();
+            dv.push(time(|| {
+                for (i, &(a, k, l)) in updates.iter().enumerate() {
+                    if a {
+                        let v = if fresh { changing(i, k, l) } else { next_hop(F::wide(k), l) };
+                        c.insert(k, l, v);
+                    } else {
+                        c.remove(k, l);
+                    }
+                }
+            }));
+            black_box(&c);
+            let mut c = pt.clone();
+            dp.push(time(|| {
+                for (i, &(a, k, l)) in updates.iter().enumerate() {
+                    let net = F::net(k, l);
+                    if a {
+                        let v = if fresh { changing(i, k, l) } else { next_hop(F::wide(k), l) };
+                        c.insert(net, v);
+                    } else {
+                        c.remove(&net);
+                    }
+                }
+            }));
+            black_box(&c);
+        }
+        dv.sort();
+        dp.sort();
+        let (v, p) = (mps(updates.len(), dv[dv.len() / 2]), mps(updates.len(), dp[dp.len() / 2]));
+        println!(
+            "| the day's {} updates replayed, {label} (M updates/s, median of {}) | {v:.2} | {p:.2} | {:.2}× |",
+            updates.len(),
+            dv.len(),
+            v / p
+        );
+    }
+}
+
+fn main() {
+    let runs = runs();
+    let filter: Option<String> = std::env::args().skip(1).find(|a| a == "v4" || a == "v6");
+    let mut r = Rng::new(0x5eed_f1b0);
+    const N: usize = 1 << 20;
+    if filter.as_deref() != Some("v6") {
+        let table = common::table_v4();
+        let random: Vec<u32> = (0..N).map(|_| r.next() as u32).collect();
+        let intable: Vec<u32> = (0..N)
+            .map(|_| {
+                let (k, l) = table[(r.next() % table.len() as u64) as usize];
+                V4::inside(k, l, &mut r)
+            })
+            .collect();
+        let hot: Vec<u32> = intable.iter().take(4096).cycle().take(N).copied().collect();
+        bench::<V4>(
+            &table,
+            &common::updates_v4(),
+            vec![
+                ("random addresses", random),
+                ("in-table addresses", intable),
+                ("in-table, 4096 addresses repeated (cache-hot)", hot),
+            ],
+            runs,
+        );
+    }
+    if filter.as_deref() != Some("v4") {
+        let table = common::table_v6();
+        let random: Vec<u128> = (0..N).map(|_| r.u128()).collect();
+        let global: Vec<u128> = (0..N).map(|_| (r.u128() >> 3) | (1 << 125)).collect();
+        let intable: Vec<u128> = (0..N)
+            .map(|_| {
+                let (k, l) = table[(r.next() % table.len() as u64) as usize];
+                V6::inside(k, l, &mut r)
+            })
+            .collect();
+        bench::<V6>(
+            &table,
+            &common::updates_v6(),
+            vec![
+                ("random addresses", random),
+                ("random addresses in 2000::/3", global),
+                ("in-table addresses", intable.clone()),
+                (
+                    "in-table, 4096 addresses repeated (cache-hot)",
+                    intable.iter().take(4096).cycle().take(N).copied().collect(),
+                ),
+            ],
+            runs,
+        );
+    }
+}
