@@ -127,7 +127,7 @@ impl Stack {
             }
         }
         // RA-learnt routes expire.
-        self.routes.retain(|r| r.expires.is_none_or(|t| t > now));
+        self.routes.expire(now);
         self.router_adv_timers(now);
     }
 

@@ -491,9 +491,7 @@ impl Stack {
             }
             d = crate::time::earliest(d, i.rs_next);
         }
-        for (_, r) in self.routes.iter() {
-            d = crate::time::earliest(d, r.expires);
-        }
+        d = crate::time::earliest(d, self.routes.next_expiry());
         d = crate::time::earliest(d, self.router_adv_deadline());
         d = crate::time::earliest(d, self.frag_deadline());
         d = crate::time::earliest(d, self.tcp_deadline());

@@ -22,6 +22,9 @@ pub struct RouteTable {
     fib6: Lpm<u128>,
     /// Bumped on every change (for `route monitor` and caches).
     generation: u64,
+    /// Routes that may carry an expiry (RA-learnt): timers look only here,
+    /// never across a full Internet table.
+    expiring: std::collections::BTreeSet<RouteId>,
 }
 
 /// Why a route could not be added or deleted.
@@ -61,6 +64,9 @@ impl RouteTable {
                 RouteId((self.slots.len() - 1) as u32)
             }
         };
+        if route.expires.is_some() {
+            self.expiring.insert(id);
+        }
         let ids = self.by_prefix.entry(route.dest).or_default();
         ids.push(id);
         let slots = &self.slots;
@@ -85,6 +91,7 @@ impl RouteTable {
             self.by_prefix.remove(&dest);
         }
         let route = self.slots[id.0 as usize].take().ok_or(RouteError::NotFound)?;
+        self.expiring.remove(&id);
         self.free.push(id.0);
         self.refresh_fib(dest);
         Ok(route)
@@ -97,6 +104,29 @@ impl RouteTable {
         let mut removed = Vec::new();
         for (dest, r) in doomed {
             if let Ok(x) = self.remove_where(dest, |c| *c == r) {
+                removed.push(x);
+            }
+        }
+        removed
+    }
+
+    /// The earliest expiry of any route (RA-learnt routes carry one).
+    pub fn next_expiry(&self) -> Option<crate::time::Instant> {
+        self.expiring.iter().filter_map(|id| self.get(*id)?.expires).min()
+    }
+
+    /// Removes the routes whose expiry is at or before `now`; returns them.
+    pub fn expire(&mut self, now: crate::time::Instant) -> Vec<Route> {
+        let doomed: Vec<Route> = self
+            .expiring
+            .iter()
+            .filter_map(|id| self.get(*id))
+            .filter(|r| r.expires.is_some_and(|t| t <= now))
+            .cloned()
+            .collect();
+        let mut removed = Vec::new();
+        for r in doomed {
+            if let Ok(x) = self.remove_where(r.dest, |c| *c == r) {
                 removed.push(x);
             }
         }
@@ -122,6 +152,8 @@ impl RouteTable {
     /// must not change its prefix or metric.
     pub fn get_mut(&mut self, id: RouteId) -> Option<&mut Route> {
         self.generation += 1;
+        // The caller may give the route an expiry.
+        self.expiring.insert(id);
         self.slots.get_mut(id.0 as usize)?.as_mut()
     }
 
@@ -213,6 +245,19 @@ mod tests {
         assert!(matches!(r.nexthop, NextHop::Gateway(GatewayAddr::V6(_))));
         assert_eq!(r.flags(), "UGS");
         assert_eq!(t.add(v4_via_v6()), Err(RouteError::Exists));
+    }
+
+    #[test]
+    fn only_expiring_routes_are_timed() {
+        let mut t = RouteTable::new();
+        let mut ra = Route::new("::/0".parse().unwrap(), NextHop::OnLink, Some(IfIndex(1)));
+        ra.expires = Some(crate::time::Instant::from_secs(10));
+        t.add(ra).unwrap();
+        t.add(Route::new("2001:db8::/32".parse().unwrap(), NextHop::OnLink, Some(IfIndex(1)))).unwrap();
+        assert_eq!(t.next_expiry(), Some(crate::time::Instant::from_secs(10)));
+        assert!(t.expire(crate::time::Instant::from_secs(9)).is_empty());
+        assert_eq!(t.expire(crate::time::Instant::from_secs(10)).len(), 1);
+        assert_eq!((t.len(), t.next_expiry()), (1, None));
     }
 
     #[test]
