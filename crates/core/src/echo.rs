@@ -180,7 +180,7 @@ impl crate::stack::Stack {
             }
             _ => Err(StackError::new(Errno::EAFNOSUPPORT, "source and destination families differ")),
         };
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         result.map(|_| src)
     }
 }

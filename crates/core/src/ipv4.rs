@@ -167,9 +167,9 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some(_) => match self.route_lookup(IpAddr::V4(dst), None) {
-                Ok(l) => l,
-                Err(_) => {
+            Some((id, _)) => match self.routes.get(id).map(|r| self.lookup_via(id, r, IpAddr::V4(dst))) {
+                Some(Ok(l)) => l,
+                Some(Err(_)) | None => {
                     self.stats.inc(Counter::IpsCantforward);
                     self.icmp4_error(in_if, buf.bytes(), Icmp4Error::HostUnreachable, now);
                     self.pool.put(buf);

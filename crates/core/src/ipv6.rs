@@ -313,7 +313,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let route = self.routes.lookup(IpAddr::V6(dst)).map(|(_, r)| r.nexthop);
+        let route = self.routes.lookup(IpAddr::V6(dst)).map(|(id, r)| (id, r.nexthop));
         let lookup = match route {
             None => {
                 self.stats.inc(Counter::Ip6sNoroute);
@@ -322,19 +322,19 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some(NextHop::Reject) => {
+            Some((_, NextHop::Reject)) => {
                 self.stats.inc(Counter::Ip6sCantforward);
                 self.icmp6_error(in_if, buf.bytes(), Icmp6Error::Unreachable(1), now);
                 self.pool.put(buf);
                 return;
             }
-            Some(NextHop::Blackhole) => {
+            Some((_, NextHop::Blackhole)) => {
                 self.pool.put(buf);
                 return;
             }
-            Some(_) => match self.route_lookup(IpAddr::V6(dst), None) {
-                Ok(l) => l,
-                Err(_) => {
+            Some((id, _)) => match self.routes.get(id).map(|r| self.lookup_via(id, r, IpAddr::V6(dst))) {
+                Some(Ok(l)) => l,
+                Some(Err(_)) | None => {
                     self.stats.inc(Counter::Ip6sCantforward);
                     self.icmp6_error(in_if, buf.bytes(), Icmp6Error::Unreachable(3), now);
                     self.pool.put(buf);

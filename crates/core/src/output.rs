@@ -94,6 +94,12 @@ impl Stack {
             }
             _ => {}
         }
+        self.lookup_via(id, route, dst)
+    }
+
+    /// The output decision over a route already found in the FIB (the
+    /// forwarding path looks the destination up once, not twice).
+    pub(crate) fn lookup_via(&self, id: RouteId, route: &Route, dst: IpAddr) -> StackResult<RouteLookup> {
         let ifindex =
             route.ifindex.ok_or_else(|| StackError::new(Errno::ENETUNREACH, "route has no interface"))?;
         let iface = self.interface(ifindex).ok_or_else(|| crate::stack::no_iface(ifindex))?;

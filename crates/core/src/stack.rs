@@ -462,11 +462,7 @@ impl Stack {
         self.tx.push_back(TxFrame { ifindex, buf });
     }
 
-    pub(crate) fn drain_looped_pub(&mut self, now: Instant) {
-        self.drain_looped(now);
-    }
-
-    fn drain_looped(&mut self, now: Instant) {
+    pub(crate) fn drain_looped(&mut self, now: Instant) {
         // Bounded: a packet looped back can loop back others, but never more
         // than the queue held plus what one delivery may add.
         let mut budget = 4 * (self.looped.len() + 16);

@@ -130,7 +130,7 @@ impl Stack {
         }
         self.sockets.tcp.conns.insert(key, h);
         self.tcp_after(h, now);
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         Ok(())
     }
 
@@ -160,7 +160,7 @@ impl Stack {
         self.last_now = now;
         let r = self.with_tcb(h, |t| t.send(data, now));
         self.tcp_after(h, now);
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         r
     }
 
@@ -169,7 +169,7 @@ impl Stack {
         self.last_now = now;
         let r = self.with_tcb(h, |t| t.recv(buf, now));
         self.tcp_after(h, now);
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         r
     }
 
@@ -186,7 +186,7 @@ impl Stack {
             Ok(())
         });
         self.tcp_after(h, now);
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         r
     }
 
@@ -217,7 +217,7 @@ impl Stack {
             Some(t) => {
                 t.close(now);
                 self.tcp_after(h, now);
-                self.drain_looped_pub(now);
+                self.drain_looped(now);
             }
             None => {
                 self.sockets.remove(h);

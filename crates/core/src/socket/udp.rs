@@ -92,7 +92,7 @@ impl Stack {
             }
             _ => return Err(StackError::new(Errno::EAFNOSUPPORT, "source and destination families differ")),
         }
-        self.drain_looped_pub(now);
+        self.drain_looped(now);
         Ok(data.len())
     }
 
