@@ -118,10 +118,12 @@ impl Stack {
         let proto = pkt.protocol();
         let hlen = pkt.header_len();
         self.stats.inc(Counter::IpsDelivered);
+        let raw = self.raw_input(ifindex, buf.bytes(), proto, hlen);
         match proto {
             protocol::ICMP => self.icmpv4_input(ifindex, &buf, hlen, now),
             protocol::UDP => self.udp_input(ifindex, &buf, hlen, now),
             protocol::TCP => self.tcp_input(ifindex, &buf, hlen, now),
+            _ if raw => {}
             _ => {
                 self.stats.inc(Counter::IpsNoproto);
                 self.icmp4_error(ifindex, buf.bytes(), Icmp4Error::ProtoUnreachable, now);

@@ -276,11 +276,13 @@ impl Stack {
         now: Instant,
     ) {
         self.stats.inc(Counter::Ip6sDelivered);
+        let raw = self.raw_input(ifindex, buf.bytes(), proto, offset);
         match proto {
             protocol::ICMPV6 => self.icmpv6_input(ifindex, &buf, offset, now),
             protocol::UDP => self.udp_input(ifindex, &buf, offset, now),
             protocol::TCP => self.tcp_input(ifindex, &buf, offset, now),
             protocol::IPV6_NONXT | protocol::ESP => {}
+            _ if raw => {}
             _ => {
                 // RFC 8200 §4: unrecognised next header → parameter problem
                 // code 1 pointing at the field that names it.

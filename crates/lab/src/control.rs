@@ -506,6 +506,8 @@ fn netstat_an(stack: &Stack, json: bool) -> String {
                 (via6_core::socket::Proto::Udp, _) => "udp6",
                 (via6_core::socket::Proto::Tcp, via6_core::socket::Family::Inet) => "tcp4",
                 (via6_core::socket::Proto::Tcp, _) => "tcp6",
+                (via6_core::socket::Proto::Raw(_), via6_core::socket::Family::Inet) => "raw4",
+                (via6_core::socket::Proto::Raw(_), _) => "raw6",
             };
             let local = s.local.map_or("*.*".to_string(), |l| {
                 format!("{}.{}", if l.is_wildcard() { "*".to_string() } else { l.addr.to_string() }, l.port)

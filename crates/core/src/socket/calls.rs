@@ -22,6 +22,7 @@ impl Stack {
     /// `net.inet6.ip6.v6only`.
     pub fn socket(&mut self, family: Family, proto: Proto) -> SocketHandle {
         let v6only = family == Family::Inet6 && self.sysctl.on(Knob::Ip6V6Only);
+        let raw = super::raw::raw_protocol(proto).map(|p| Box::new(super::raw::RawState::new(p)));
         self.sockets.insert(Socket {
             family,
             proto,
@@ -33,11 +34,12 @@ impl Stack {
             error: None,
             rx: VecDeque::new(),
             rx_bytes: 0,
-            rx_limit: DEFAULT_RCVBUF,
+            rx_limit: if raw.is_some() { super::raw::RAW_RCVBUF } else { DEFAULT_RCVBUF },
             tcb: None,
             listen: None,
             parent: None,
             tcp_opts: Default::default(),
+            raw,
         })
     }
 
@@ -137,6 +139,9 @@ impl Stack {
     /// bind(2).
     pub fn bind(&mut self, h: SocketHandle, sa: SocketAddr) -> StackResult<()> {
         let s = self.sock(h)?;
+        if s.raw.is_some() {
+            return self.raw_bind(h, sa);
+        }
         if s.local.is_some() {
             return Err(bad(Errno::EINVAL, "socket is already bound"));
         }
@@ -223,6 +228,9 @@ impl Stack {
     /// family.
     pub fn connect(&mut self, h: SocketHandle, sa: SocketAddr) -> StackResult<()> {
         let s = self.sock(h)?;
+        if s.raw.is_some() {
+            return self.raw_connect(h, sa);
+        }
         let (family, v6only) = (s.family, s.v6only);
         let (ip, zone) = self.check_sockaddr(family, v6only, sa)?;
         if ip.is_unspecified() || sa.port() == 0 {

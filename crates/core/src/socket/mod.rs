@@ -8,6 +8,7 @@
 
 mod bind;
 mod calls;
+pub mod raw;
 mod tcp;
 mod udp;
 
@@ -38,6 +39,9 @@ pub enum Proto {
     Udp,
     /// SOCK_STREAM / IPPROTO_TCP.
     Tcp,
+    /// SOCK_RAW with this protocol number (0: receive every protocol but
+    /// TCP and UDP); see [`raw`].
+    Raw(u8),
 }
 
 /// A socket's handle.
@@ -98,6 +102,8 @@ pub struct Socket {
     pub(crate) parent: Option<(SocketHandle, bool)>,
     /// TCP options set on the socket (inherited by accepted connections).
     pub(crate) tcp_opts: TcpOpts,
+    /// A raw socket's options and counters (readable like UDP: `rx`).
+    pub(crate) raw: Option<Box<raw::RawState>>,
 }
 
 /// Socket-level TCP options.
@@ -130,6 +136,8 @@ pub struct SocketTable {
     pub(crate) next_ephemeral: u16,
     /// Stack-wide TCP state: connection index, timer queue, tunables.
     pub(crate) tcp: crate::tcp::TcpShared,
+    /// The raw sockets, for a cheap delivery check.
+    pub(crate) raw: Vec<SocketHandle>,
 }
 
 /// The IANA ephemeral range (RFC 6335 §6), FreeBSD's
@@ -138,7 +146,8 @@ pub const EPHEMERAL: core::ops::RangeInclusive<u16> = 49152..=65535;
 
 impl SocketTable {
     pub(crate) fn insert(&mut self, s: Socket) -> SocketHandle {
-        match self.free.pop() {
+        let raw = s.raw.is_some();
+        let h = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(s);
                 SocketHandle(i)
@@ -147,12 +156,19 @@ impl SocketTable {
                 self.slots.push(Some(s));
                 SocketHandle(self.slots.len() as u32 - 1)
             }
+        };
+        if raw {
+            self.raw.push(h);
         }
+        h
     }
 
     pub(crate) fn remove(&mut self, h: SocketHandle) -> Option<Socket> {
         let s = self.slots.get_mut(h.0 as usize)?.take()?;
         self.free.push(h.0);
+        if s.raw.is_some() {
+            self.raw.retain(|r| *r != h);
+        }
         Some(s)
     }
 

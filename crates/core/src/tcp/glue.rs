@@ -148,6 +148,7 @@ impl Stack {
             listen: None,
             parent: Some((lh, false)),
             tcp_opts: opts,
+            raw: None,
         };
         let h = self.sockets.insert(child);
         self.sockets.tcp.conns.insert((dst, lport, src, seg.src_port), h);
