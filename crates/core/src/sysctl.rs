@@ -78,6 +78,8 @@ knobs! {
     Icmp6ExtIfinfo = "net.inet6.icmp6.ext_ifinfo", 0, BOOL.0, BOOL.1, "Append RFC 5837 interface information to ICMPv6 errors.";
     IcmpIcmpLim = "net.inet.icmp.icmplim", 200, -1, 1 << 30, "ICMPv4 errors per second (0 or -1: unlimited).";
     IcmpExtIfinfo = "net.inet.icmp.ext_ifinfo", 0, BOOL.0, BOOL.1, "Append RFC 5837 interface information to ICMPv4 errors.";
+    TcpSyncookies = "net.inet.tcp.syncookies", 1, BOOL.0, BOOL.1, "Answer SYNs with SYN cookies when a listener's SYN queue is full (RFC 4987 §3.6).";
+    TcpSyncookiesOnly = "net.inet.tcp.syncookies_only", 0, BOOL.0, BOOL.1, "Use SYN cookies for every SYN, keeping no embryonic state.";
     ArpMaxHold = "net.link.ether.inet.maxhold", 16, 1, 4096, "Packets held per ARP entry awaiting resolution.";
     ArpMaxTries = "net.link.ether.inet.maxtries", 5, 1, 100, "ARP requests before giving up.";
 }

@@ -1,6 +1,7 @@
 //! The stack side of TCP: demultiplexing arriving segments to connections
 //! (an exact 4-tuple index) or listeners (the socket table's inet6(4)
-//! rules), SYN handling for listeners with a bounded backlog, emission over
+//! rules), SYN handling for listeners with a bounded backlog (SYN cookies
+//! when full: `syncookie`), emission over
 //! IPv4 (DF set, RFC 1191) or IPv6, ICMP errors (RFC 5927 checks, RFC 1191 /
 //! RFC 8201 path MTU, RFC 1122 §4.2.3.9 soft and hard errors), the timer
 //! queue and the RFC 5961 §7 challenge-ACK limit.
@@ -12,13 +13,14 @@ use crate::buf::PacketBuf;
 use crate::errno::Errno;
 use crate::socket::{LocalAddr, Proto, Socket, SocketHandle};
 use crate::stack::Stack;
+use crate::stats::Counter;
 use crate::sysctl::Knob;
 use crate::time::Instant;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use via6_wire::ip::protocol;
-use via6_wire::tcp::{TcpPacket, TcpRepr};
+use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 
 /// Why a segment was not emitted.
 pub(crate) enum EmitError {
@@ -99,12 +101,14 @@ impl Stack {
         seg: &TcpRepr<'_>,
         now: Instant,
     ) {
-        use via6_wire::tcp::TcpFlags;
         if seg.flags.contains(TcpFlags::RST) {
             return;
         }
         if seg.ack.is_some() {
-            self.tcp_closed_port(ifindex, src, dst, seg, now);
+            // A returning SYN cookie (RFC 4987 §3.6), else a reset.
+            if seg.flags.contains(TcpFlags::SYN) || !self.tcp_cookie_ack(lh, ifindex, src, dst, seg, now) {
+                self.tcp_closed_port(ifindex, src, dst, seg, now);
+            }
             return;
         }
         if !seg.flags.contains(TcpFlags::SYN) {
@@ -112,25 +116,53 @@ impl Stack {
         }
         let Some(ls) = self.sockets.get(lh) else { return };
         let Some(l) = ls.listen.as_ref() else { return };
-        if l.embryonic + l.ready.len() >= l.backlog.max(1) {
-            // A full backlog drops the SYN; the peer retries (SYN cookies
-            // are not implemented).
+        let backlog = l.backlog.max(1);
+        if l.ready.len() >= backlog {
+            // The accept queue is full: nothing to offer even a cookie for.
             self.sockets.tcp.listen_drops += 1;
+            self.stats.inc(Counter::TcpsListendrop);
             return;
         }
-        let (family, v6only, lport) = (ls.family, ls.v6only, seg.dst_port);
+        let cookies = self.sysctl.on(Knob::TcpSyncookies);
+        if cookies && self.sysctl.on(Knob::TcpSyncookiesOnly) {
+            self.tcp_send_cookie(ifindex, src, dst, seg, now);
+            return;
+        }
+        if l.embryonic + l.ready.len() >= backlog {
+            // The SYN queue is full: a cookie when allowed, else drop the
+            // SYN and let the peer retry.
+            self.stats.inc(Counter::TcpsScZonefail);
+            if cookies {
+                self.tcp_send_cookie(ifindex, src, dst, seg, now);
+            } else {
+                self.sockets.tcp.listen_drops += 1;
+                self.stats.inc(Counter::TcpsListendrop);
+            }
+            return;
+        }
         let zone = match dst {
             IpAddr::V6(d) if addr::needs_zone(&d) => Some(ifindex),
             _ => None,
         };
-        let mut tcb = self.new_tcb((dst, lport), (src, seg.src_port), zone, now);
-        let opts = self.sockets.get(lh).map(|s| s.tcp_opts).unwrap_or_default();
+        let mut tcb = self.new_tcb((dst, seg.dst_port), (src, seg.src_port), zone, now);
+        tcb.accept_syn(seg, now);
+        let h = self.tcp_adopt_child(lh, tcb);
+        self.tcp_after(h, now);
+    }
+
+    /// Makes a passive connection's socket, counted as embryonic on its
+    /// listener `lh` until it is established.
+    pub(crate) fn tcp_adopt_child(&mut self, lh: SocketHandle, mut tcb: Tcb) -> SocketHandle {
+        let (family, v6only, opts) =
+            self.sockets.get(lh).map_or((crate::socket::Family::Inet6, true, Default::default()), |s| {
+                (s.family, s.v6only, s.tcp_opts)
+            });
         tcb.nodelay = opts.nodelay;
         tcb.keepalive = opts.keepalive;
-        tcb.accept_syn(seg, now);
+        let ((dst, lport), (src, rport), zone) = (tcb.local, tcb.remote, tcb.zone);
         let remote = match crate::socket::map_for(family, src) {
-            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, seg.src_port, 0, zone.map_or(0, |z| z.0))),
-            v4 => SocketAddr::new(v4, seg.src_port),
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, rport, 0, zone.map_or(0, |z| z.0))),
+            v4 => SocketAddr::new(v4, rport),
         };
         let child = Socket {
             family,
@@ -151,11 +183,11 @@ impl Stack {
             raw: None,
         };
         let h = self.sockets.insert(child);
-        self.sockets.tcp.conns.insert((dst, lport, src, seg.src_port), h);
+        self.sockets.tcp.conns.insert((dst, lport, src, rport), h);
         if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
             l.embryonic += 1;
         }
-        self.tcp_after(h, now);
+        h
     }
 
     /// After any event on a connection: emit its segments, tell its

@@ -11,6 +11,7 @@
 //! | `timers` | RFC 6298 RTO, persist, delayed ACK, keepalive, TIME-WAIT |
 //! | `congestion` | RFC 5681 slow start / avoidance with NewReno or CUBIC (RFC 9438) growth |
 //! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
+//! | `syncookie` | RFC 4987 §3.6 SYN cookies: the codec and the stateless SYN-ACK / returning ACK |
 //! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
 //!
 //! Closed ports are answered by `crate::closed`.
@@ -23,6 +24,7 @@ pub mod isn;
 mod output;
 mod sack;
 pub mod seq;
+pub mod syncookie;
 pub mod tcb;
 mod timers;
 
