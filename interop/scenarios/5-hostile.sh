@@ -33,4 +33,25 @@ S=$(v h netstat -s --json)
 for c in ips_badsum ips_badhlen ips_tooshort ip6s_badscope ip6s_toomanyhdr ip6s_fragdropped ips_fragdropped ip6s_tooshort; do
     expect "netstat -s counted $c" "\"$c\":[1-9]" echo "$S"
 done
+# SYN cookies (RFC 4987 §3.6): a spoofed SYN flood fills the listener's
+# queue (backlog 128); a Linux connection still completes through a cookie.
+v h sink 7000 >/dev/null
+check "scapy floods via6's listener with 600 spoofed SYNs" in_ns "$L" "$SCAPY" -c "
+from scapy.all import Ether, IP, TCP, sendp
+f = [Ether(dst='02:00:00:00:00:33') / IP(src='192.0.2.%d' % (100 + i % 150), dst='192.0.2.2')
+     / TCP(sport=20000 + i, dport=7000, flags='S', seq=i * 7919) for i in range(600)]
+sendp(f, iface='$T', verbose=False)"
+check "Linux connects to the flooded listener and sends 64 KiB" in_ns "$L" /usr/bin/python3 -c "
+import socket
+s = socket.create_connection(('192.0.2.2', 7000), timeout=10)
+s.sendall(bytes(range(256)) * 256)
+s.shutdown(socket.SHUT_WR)
+assert s.recv(1) == b''
+s.close()"
+expect "via6's listener got all 65536 bytes from Linux" 'closed \[::ffff:192\.0\.2\.1\]:[0-9]+ 65536 bytes' \
+    bash -c "sleep 0.5; '$VIA6' -N '$DIR/h.sock' sink-stats 7000"
+S=$(v h netstat -s --json)
+for c in tcps_sc_zonefail tcps_sc_sendcookie tcps_sc_recvcookie; do
+    expect "netstat -s counted $c" "\"$c\":[1-9]" echo "$S"
+done
 end_scenario
