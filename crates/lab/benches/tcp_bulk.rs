@@ -377,7 +377,13 @@ fn main() {
         }
         if via6_only {
             let v = median(rv);
-            println!("| {name} | {} | {:.2} | - | - | {} ({} lost) | - | - |", n >> 20, gbit(n, v.cpu), v.frames, v.lost);
+            println!(
+                "| {name} | {} | {:.2} | - | - | {} ({} lost) | - | - |",
+                n >> 20,
+                gbit(n, v.cpu),
+                v.frames,
+                v.lost
+            );
             continue;
         }
         let (v, s) = (median(rv), median(rs));
