@@ -68,6 +68,12 @@ impl Rig {
         let mut lab = Lab::from_toml(topo, seed).expect("topology");
         let params = LinkParams { loss, seed: seed ^ 0x5eed, ..LinkParams::default() };
         let port = lab.attach_foreign("v6:eth0", params).expect("attach");
+        // VIA6_SMOLTCP_PCAP=FILE captures the link (the last test to start wins).
+        if let Some(path) = std::env::var_os("VIA6_SMOLTCP_PCAP") {
+            let f = std::fs::File::create(path).expect("pcap file");
+            let link = lab.foreign_link(port).expect("link");
+            lab.set_pcap_writer(link, Box::new(std::io::BufWriter::new(f))).expect("pcap");
+        }
         let peer = SmolPeer::new(SMOL_MAC, 1500, smol_addrs, seed, lab.now());
         let mut rig = Rig { lab, port, peer };
         // DAD on via6's addresses.
@@ -262,6 +268,7 @@ fn via6_to_smol(rig: &mut Rig, dst: SocketAddr, bytes: u64) -> Outcome {
         }
     }
     let elapsed = rig.lab.now() - start;
+    eprintln!("via6 sender: {:?}", rig.via6().tcp_info(c));
     rig.via6().close(c);
     Outcome { bytes, received, sent_hash: sh.0, received_hash: rh.0, elapsed }
 }
