@@ -5,7 +5,8 @@
 #
 # 1. the Internet checksum, via6-wire vs smoltcp (criterion);
 # 2. the FIB on the full RIPE RIS tables, via6 vs prefix-trie (fib);
-# 3. forwarding in memory through Stack::receive with the full tables (forward).
+# 3. forwarding in memory through Stack::receive with the full tables (forward);
+# 4. TCP bulk throughput in memory, via6 vs smoltcp 0.14 (tcp_bulk).
 #
 # --native adds a second FIB run built with RUSTFLAGS="-C target-cpu=native"
 # (hardware popcount) in target/native, so the default build is unaffected.
@@ -52,6 +53,9 @@ OUT=target/bench-results.md
     echo
     echo "## forward"
     cargo bench -q -p via6-core --bench forward -- --runs "$RUNS" 2>&1 | grep -v '^ *\(Compiling\|Finished\|Running\)'
+    echo
+    echo "## tcp_bulk"
+    cargo bench -q -p via6-lab --bench tcp_bulk -- --runs "$RUNS" 2>&1 | grep -v '^ *\(Compiling\|Finished\|Running\)'
     echo
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT"

@@ -8,6 +8,7 @@
 
 use crate::clock::Clock;
 use crate::config::ConfigError;
+use crate::foreign::{ForeignPorts, FOREIGN_NODE};
 use crate::link::{Endpoint, Framing, Link, LinkParams, Side};
 use crate::node::{build_stack, fnv1a};
 use crate::pcapng::{PcapngWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
@@ -31,7 +32,7 @@ pub struct LabNode {
     /// Ifindex of each configured interface, by position.
     pub ifindex: Vec<IfIndex>,
     next_poll: Option<Instant>,
-    dirty: bool,
+    pub(crate) dirty: bool,
     /// Consecutive polls that asked to be polled again at once.
     stale: u32,
 }
@@ -71,15 +72,17 @@ const MIN_POLL_STEP: Duration = Duration::from_micros(1);
 
 /// The in-process network lab.
 pub struct Lab {
-    clock: Clock,
-    nodes: Vec<LabNode>,
-    links: Vec<Link>,
+    pub(crate) clock: Clock,
+    pub(crate) nodes: Vec<LabNode>,
+    pub(crate) links: Vec<Link>,
     /// (node, ifindex) -> (link, side)
-    ends: HashMap<(usize, u32), (usize, Side)>,
+    pub(crate) ends: HashMap<(usize, u32), (usize, Side)>,
     sched: Scheduler<Delivery>,
-    pcaps: Vec<Option<PcapngWriter<Box<dyn Write>>>>,
-    capture: Option<Vec<Vec<Captured>>>,
+    pub(crate) pcaps: Vec<Option<PcapngWriter<Box<dyn Write>>>>,
+    pub(crate) capture: Option<Vec<Vec<Captured>>>,
     stats: LabStats,
+    /// Link ends driven by the caller (see `foreign`).
+    pub(crate) foreign: ForeignPorts,
 }
 
 /// A seed for `what` derived from the lab's seed, stable when other nodes or
@@ -143,6 +146,7 @@ impl Lab {
             pcaps: (0..n).map(|_| None).collect(),
             capture: None,
             stats: LabStats::default(),
+            foreign: ForeignPorts::default(),
         })
     }
 
@@ -298,12 +302,12 @@ impl Lab {
         self.now()
     }
 
-    fn next_event(&self) -> Option<Instant> {
+    pub(crate) fn next_event(&self) -> Option<Instant> {
         self.nodes.iter().fold(self.sched.next_time(), |acc, n| via6_core::time::earliest(acc, n.next_poll))
     }
 
     /// Polls touched nodes and moves every queued frame onto its link.
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         let now = self.now();
         for i in 0..self.nodes.len() {
             let n = &mut self.nodes[i];
@@ -340,7 +344,7 @@ impl Lab {
         }
     }
 
-    fn process_due(&mut self) {
+    pub(crate) fn process_due(&mut self) {
         let now = self.now();
         while let Some((_, d)) = self.sched.pop_due(now) {
             let link = &mut self.links[d.link];
@@ -352,6 +356,13 @@ impl Lab {
                 }
             }
             self.stats.delivered += 1;
+            if ep.node == FOREIGN_NODE {
+                if let Some(c) = self.capture.as_mut() {
+                    c[d.link].push(Captured { at: now, to: d.to, data: d.data.clone() });
+                }
+                self.foreign.deliver(ep.ifindex, d.data);
+                continue;
+            }
             let node = &mut self.nodes[ep.node];
             node.stack.receive(IfIndex(ep.ifindex), &d.data, now);
             node.dirty = true;
@@ -365,6 +376,9 @@ impl Lab {
 }
 
 fn endpoint_name(nodes: &[LabNode], e: Endpoint) -> String {
+    if e.node == FOREIGN_NODE {
+        return ForeignPorts::name(e.ifindex);
+    }
     let n = &nodes[e.node];
     let ifname =
         n.stack.interface(IfIndex(e.ifindex)).map_or_else(|| e.ifindex.to_string(), |i| i.name.clone());

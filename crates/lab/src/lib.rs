@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod foreign;
 pub mod json;
 pub mod lab;
 pub mod link;
@@ -22,6 +23,7 @@ pub mod verbs;
 
 pub use clock::Clock;
 pub use config::{ConfigError, NodeConfig, NodeSpec};
+pub use foreign::ForeignPort;
 pub use lab::{Lab, LabNode, LabStats};
 pub use link::{Endpoint, Link, LinkParams, LinkStats, Side};
 pub use node::{build_stack, derive_mac, BuiltNode};
