@@ -3,22 +3,86 @@
 //! parse, validation, TTL/hop limit, LPM, the (pre-resolved) neighbour and
 //! the rewrite, draining `transmit()` and recycling every frame.
 //!
-//!     cargo bench -p via6-core --bench forward -- [--runs N]
+//!     cargo bench -p via6-core --bench forward -- [--runs N] [--packets N] [--quick]
+//!
+//! `--packets N`: destinations per case (default 2^18). `--quick`: every
+//! 16th prefix of each table, 4096 packets, one run — for
+//! `valgrind --tool=callgrind --toggle-collect='*forward::pass*'`, which
+//! counts instructions whatever the machine's load.
+//!
+//! A counting global allocator reports allocations per forwarded packet
+//! (the forwarding path must allocate nothing once warm).
 //!
 //! Cases: IPv4 via an IPv4 gateway, IPv4 via an IPv6 (link-local) gateway,
 //! IPv6; 64- and 1500-byte frames... IP packets of 64 - 14 and 1500 bytes.
 
+// The counting allocator below is the only unsafe code: the GlobalAlloc
+// boundary (bench-only; the library forbids unsafe code).
+#![allow(unsafe_code)]
+
 mod common;
 
 use common::{median, next_hop, runs, Rng};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use via6_core::addr::{GatewayAddr, ZonedIpv6};
 use via6_core::iface::LinkKind;
 use via6_core::route::{NextHop, Route};
 use via6_core::{IfIndex, Instant, InterfaceConfig, Stack};
 use via6_wire::{IpPrefix, MacAddr};
+
+/// Counts every allocation (and reallocation) made by the process.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method forwards to the system allocator with the caller's
+// arguments unchanged, so `System`'s contract is upheld; the counter is a
+// relaxed atomic with no effect on memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same layout as the caller gave us (GlobalAlloc contract).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` came from this allocator (hence from `System`) with
+        // `layout`, as the caller guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.load(Ordering::Relaxed)
+}
+
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+fn arg(name: &str) -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok())
+}
 
 /// IPv4 gateways 10.1.0.10.. on eth1, IPv6 gateways fe80::1:i on eth2.
 const GW: u32 = (common::NEXT_HOPS / 2) as u32;
@@ -220,6 +284,7 @@ fn dsts(size: usize, addrs: &[IpAddr]) -> Vec<Dst> {
 }
 
 /// Sends every destination once through the router; returns frames sent.
+#[inline(never)]
 fn pass(lab: &mut Lab, f: &mut [u8], ds: &[Dst]) -> u64 {
     let mut sent = 0;
     for d in ds {
@@ -234,9 +299,13 @@ fn pass(lab: &mut Lab, f: &mut [u8], ds: &[Dst]) -> u64 {
 }
 
 fn main() {
-    let runs = runs();
-    let v4 = common::table_v4();
-    let v6 = common::table_v6();
+    let quick = flag("--quick");
+    let runs = if quick { 1 } else { runs() };
+    let (mut v4, mut v6) = (common::table_v4(), common::table_v6());
+    if quick {
+        v4 = v4.into_iter().step_by(16).collect();
+        v6 = v6.into_iter().step_by(16).collect();
+    }
     let (mut lab, install) = router(&v4, &v6);
     println!(
         "\nRouter with {} IPv4 and {} IPv6 routes installed through `Stack::add_route` in {:.2} s \
@@ -250,18 +319,19 @@ fn main() {
     // In-table destinations, split by the family of the route's gateway.
     let mut r = Rng::new(0xf0f0_1234);
     let (mut via4, mut via6, mut six) = (Vec::new(), Vec::new(), Vec::new());
-    const N: usize = 1 << 18;
-    while via4.len() < N || via6.len() < N {
+    let n_default = if quick { 1 << 12 } else { 1 << 18 };
+    let n = arg("--packets").unwrap_or(n_default).max(1);
+    while via4.len() < n || via6.len() < n {
         let (k, l) = v4[(r.next() % v4.len() as u64) as usize];
         let a = k | (r.next() as u32 & !u32::MAX.checked_shl(32 - u32::from(l)).unwrap_or(0));
         let a = IpAddr::V4(Ipv4Addr::from_bits(a));
         match lab.r.routes().lookup(a).map(|(_, rt)| rt.nexthop) {
-            Some(NextHop::Gateway(GatewayAddr::V4(_))) if via4.len() < N => via4.push(a),
-            Some(NextHop::Gateway(GatewayAddr::V6(_))) if via6.len() < N => via6.push(a),
+            Some(NextHop::Gateway(GatewayAddr::V4(_))) if via4.len() < n => via4.push(a),
+            Some(NextHop::Gateway(GatewayAddr::V6(_))) if via6.len() < n => via6.push(a),
             _ => {}
         }
     }
-    while six.len() < N {
+    while six.len() < n {
         let (k, l) = v6[(r.next() % v6.len() as u64) as usize];
         let a = k | (r.u128() & !u128::MAX.checked_shl(128 - u32::from(l)).unwrap_or(0));
         six.push(IpAddr::V6(Ipv6Addr::from_bits(a)));
@@ -271,7 +341,7 @@ fn main() {
     for size in [64usize] {
         for set in [&via4, &via6, &six] {
             let mut f = frame(set[0], size);
-            for d in dsts(size, &set[..20_000]) {
+            for d in dsts(size, &set[..set.len().min(20_000)]) {
                 set_dst(&mut f, &d);
                 lab.r.receive(IfIndex(1), &f, lab.now);
                 lab.exchange();
@@ -288,8 +358,10 @@ fn main() {
         poll.as_secs_f64() * 1e3
     );
 
-    println!("| case | frame | M packets/s (median of {runs}) | ns/packet | vs IPv4 via IPv4 |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| case | frame | M packets/s (median of {runs}) | ns/packet | vs IPv4 via IPv4 | allocations/packet |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for size in [64usize, 1514] {
         let mut base = 0.0;
         for (name, set) in [("IPv4 via IPv4", &via4), ("IPv4 via IPv6 (v4-via-v6)", &via6), ("IPv6", &six)] {
@@ -298,6 +370,10 @@ fn main() {
             // Every packet must leave at once (neighbours resolved).
             let sent = pass(&mut lab, &mut f, &ds);
             assert_eq!(sent, ds.len() as u64, "{name}: {sent} of {} forwarded", ds.len());
+            // Allocations over a second, warm pass.
+            let a0 = allocs();
+            black_box(pass(&mut lab, &mut f, &ds));
+            let per_packet = (allocs() - a0) as f64 / ds.len() as f64;
             let d = median(runs, || {
                 black_box(pass(&mut lab, &mut f, &ds));
             });
@@ -306,7 +382,7 @@ fn main() {
                 base = mpps;
             }
             println!(
-                "| {name} | {size} B | {mpps:.2} | {:.0} | {:.2} |",
+                "| {name} | {size} B | {mpps:.2} | {:.0} | {:.2} | {per_packet:.3} |",
                 d.as_secs_f64() * 1e9 / ds.len() as f64,
                 mpps / base
             );

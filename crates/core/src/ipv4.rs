@@ -151,7 +151,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let lookup = match self.routes.lookup(IpAddr::V4(dst)) {
+        let out = match self.routes.forward_lookup(IpAddr::V4(dst)) {
             None => {
                 self.stats.inc(Counter::IpsNoroute);
                 self.stats.inc(Counter::IpsCantforward);
@@ -159,19 +159,19 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, r)) if r.nexthop == NextHop::Reject => {
+            Some((_, a)) if a.nexthop == NextHop::Reject => {
                 self.stats.inc(Counter::IpsCantforward);
                 self.icmp4_error(in_if, buf.bytes(), Icmp4Error::HostUnreachable, now);
                 self.pool.put(buf);
                 return;
             }
-            Some((_, r)) if r.nexthop == NextHop::Blackhole => {
+            Some((_, a)) if a.nexthop == NextHop::Blackhole => {
                 self.pool.put(buf);
                 return;
             }
-            Some((id, _)) => match self.routes.get(id).map(|r| self.lookup_via(id, r, IpAddr::V4(dst))) {
-                Some(Ok(l)) => l,
-                Some(Err(_)) | None => {
+            Some((_, a)) => match self.forward_via(a, IpAddr::V4(dst)) {
+                Some(o) => o,
+                None => {
                     self.stats.inc(Counter::IpsCantforward);
                     self.icmp4_error(in_if, buf.bytes(), Icmp4Error::HostUnreachable, now);
                     self.pool.put(buf);
@@ -179,15 +179,15 @@ impl Stack {
                 }
             },
         };
-        if buf.len() > lookup.mtu as usize && df {
+        if buf.len() > out.mtu as usize && df {
             // RFC 1191 §4: fragmentation needed, with the next-hop MTU.
             self.stats.inc(Counter::IpsCantfrag);
-            self.icmp4_error(in_if, buf.bytes(), Icmp4Error::FragNeeded(lookup.mtu), now);
+            self.icmp4_error(in_if, buf.bytes(), Icmp4Error::FragNeeded(out.mtu), now);
             self.pool.put(buf);
             return;
         }
-        if lookup.ifindex == in_if {
-            self.maybe_redirect_v4(in_if, &buf, &lookup, now);
+        if out.ifindex == in_if {
+            self.maybe_redirect_v4(in_if, &buf, out.neighbour, now);
         }
         {
             let Ok(mut pkt) = Ipv4Packet::new_checked(buf.bytes_mut()) else { return };
@@ -197,24 +197,28 @@ impl Stack {
             }
         }
         self.stats.inc(Counter::IpsForward);
-        if buf.len() > lookup.mtu as usize {
-            self.fragment_v4_and_send(buf, &lookup, now);
+        if buf.len() > out.mtu as usize {
+            // The rare path: fragmentation takes the full output decision.
+            match self.route_lookup(IpAddr::V4(dst), None) {
+                Ok(lookup) => self.fragment_v4_and_send(buf, &lookup, now),
+                Err(_) => self.pool.put(buf),
+            }
         } else {
-            self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+            self.link_output(out.ifindex, out.neighbour, buf, now);
         }
     }
 
     /// RFC 1812 §5.2.7.2: redirect when the packet leaves by the interface it
     /// came in on, its source is on that link, and the next hop is an IPv4
     /// address (an ICMPv4 redirect cannot name an IPv6 gateway).
-    fn maybe_redirect_v4(&mut self, in_if: IfIndex, buf: &PacketBuf, lookup: &RouteLookup, now: Instant) {
+    fn maybe_redirect_v4(&mut self, in_if: IfIndex, buf: &PacketBuf, neighbour: IpAddr, now: Instant) {
         if !self.sysctl.on(Knob::InetRedirect) {
             return;
         }
         let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else { return };
         let src = IpAddr::V4(pkt.src());
         let on_link = self.interface(in_if).is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(src)));
-        let gw = match lookup.neighbour {
+        let gw = match neighbour {
             IpAddr::V4(g) => g,
             IpAddr::V6(_) => return,
         };

@@ -315,8 +315,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let route = self.routes.lookup(IpAddr::V6(dst)).map(|(id, r)| (id, r.nexthop));
-        let lookup = match route {
+        let lookup = match self.routes.forward_lookup(IpAddr::V6(dst)) {
             None => {
                 self.stats.inc(Counter::Ip6sNoroute);
                 self.stats.inc(Counter::Ip6sCantforward);
@@ -324,19 +323,19 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, NextHop::Reject)) => {
+            Some((_, a)) if a.nexthop == NextHop::Reject => {
                 self.stats.inc(Counter::Ip6sCantforward);
                 self.icmp6_error(in_if, buf.bytes(), Icmp6Error::Unreachable(1), now);
                 self.pool.put(buf);
                 return;
             }
-            Some((_, NextHop::Blackhole)) => {
+            Some((_, a)) if a.nexthop == NextHop::Blackhole => {
                 self.pool.put(buf);
                 return;
             }
-            Some((id, _)) => match self.routes.get(id).map(|r| self.lookup_via(id, r, IpAddr::V6(dst))) {
-                Some(Ok(l)) => l,
-                Some(Err(_)) | None => {
+            Some((_, a)) => match self.forward_via(a, IpAddr::V6(dst)) {
+                Some(o) => o,
+                None => {
                     self.stats.inc(Counter::Ip6sCantforward);
                     self.icmp6_error(in_if, buf.bytes(), Icmp6Error::Unreachable(3), now);
                     self.pool.put(buf);
@@ -362,7 +361,7 @@ impl Stack {
             return;
         }
         if lookup.ifindex == in_if {
-            self.maybe_redirect_v6(in_if, &buf, &lookup, now);
+            self.maybe_redirect_v6(in_if, &buf, lookup.neighbour, now);
         }
         if let Ok(mut p) = Ipv6Packet::new_checked(buf.bytes_mut()) {
             p.set_hop_limit(hlim - 1);
@@ -385,7 +384,7 @@ impl Stack {
     }
 
     /// RFC 4861 §8.2: redirect a host on the link to a better first hop.
-    fn maybe_redirect_v6(&mut self, in_if: IfIndex, buf: &PacketBuf, lookup: &RouteLookup, now: Instant) {
+    fn maybe_redirect_v6(&mut self, in_if: IfIndex, buf: &PacketBuf, neighbour: IpAddr, now: Instant) {
         if !self.sysctl.on(Knob::Ip6Redirect) {
             return;
         }
@@ -395,7 +394,7 @@ impl Stack {
             || self
                 .interface(in_if)
                 .is_some_and(|i| i.usable_addrs().any(|a| a.subnet_contains(IpAddr::V6(src))));
-        let IpAddr::V6(target) = lookup.neighbour else { return };
+        let IpAddr::V6(target) = neighbour else { return };
         // RFC 4861 §4.5: the target is the destination itself (on-link) or
         // the better router's link-local address; a route through a global
         // gateway address gives none to name (FreeBSD refuses likewise).

@@ -145,6 +145,11 @@ impl Stack {
                     return;
                 }
                 let key = NeighKey { ifindex, addr: neighbour };
+                if let Some(mac) = self.neigh.ready(&key) {
+                    // The common case: no NUD state change, no timers.
+                    self.ethernet_send(ifindex, mac, buf);
+                    return;
+                }
                 let params = self.nud_params(&key);
                 match self.neigh.resolve(key, buf, now, &params) {
                     Resolution::Ready(mac, buf) => self.ethernet_send(ifindex, mac, buf),

@@ -45,12 +45,25 @@ impl NudState {
 }
 
 /// A neighbour's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NeighKey {
     /// The link.
     pub ifindex: IfIndex,
     /// The neighbour's address (v4: ARP, v6: NDP).
     pub addr: IpAddr,
+}
+
+/// Two hasher writes instead of the derived four (the key is hashed on
+/// every forwarded packet); equal keys hash equally, as `Eq` requires.
+impl std::hash::Hash for NeighKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (family, bits) = match self.addr {
+            IpAddr::V4(a) => (0u64, u128::from(a.to_bits())),
+            IpAddr::V6(a) => (1u64 << 32, a.to_bits()),
+        };
+        state.write_u128(bits);
+        state.write_u64(family | u64::from(self.ifindex.0));
+    }
 }
 
 /// A cache entry.
@@ -157,6 +170,18 @@ impl<P> NeighCache<P> {
     /// Packets held across all entries (for memory bounds).
     pub fn held(&self) -> usize {
         self.entries.values().map(|n| n.queue.len()).sum()
+    }
+
+    /// The fast path of [`NeighCache::resolve`]: the link-layer address of
+    /// an entry that sends without a state change (REACHABLE, DELAY, PROBE,
+    /// PERMANENT — RFC 4861 §7.3.3); `None` means take the full path.
+    #[inline]
+    pub fn ready(&self, key: &NeighKey) -> Option<MacAddr> {
+        let e = self.entries.get(key)?;
+        match e.state {
+            NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Permanent => e.lladdr,
+            NudState::Incomplete | NudState::Stale => None,
+        }
     }
 
     /// Finds the link-layer address for an outgoing packet, or holds it
@@ -451,6 +476,22 @@ mod tests {
         assert_eq!(c.get(&key()).unwrap().state, NudState::Reachable);
         c.poll(Instant::from_secs(36), |_| p);
         assert_eq!(c.get(&key()).unwrap().state, NudState::Stale);
+    }
+
+    #[test]
+    fn ready_only_when_no_state_change_is_due() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        assert_eq!(c.ready(&key()), None);
+        c.resolve(key(), 1, Instant::ZERO, &p);
+        assert_eq!(c.ready(&key()), None, "INCOMPLETE");
+        c.advertised(key(), Some(MAC), false, true, None, Instant::ZERO, &p);
+        assert_eq!(c.ready(&key()), None, "STALE must go through resolve (to DELAY)");
+        assert!(matches!(c.resolve(key(), 2, Instant::ZERO, &p), Resolution::Ready(MAC, 2)));
+        assert_eq!(c.ready(&key()), Some(MAC), "DELAY");
+        let v4 = NeighKey { ifindex: IfIndex(2), addr: "10.0.0.1".parse().unwrap() };
+        c.set_permanent(v4, MAC);
+        assert_eq!(c.ready(&v4), Some(MAC));
     }
 
     #[test]

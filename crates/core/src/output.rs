@@ -4,7 +4,7 @@
 
 use crate::addr::{self, GatewayAddr, IfIndex};
 use crate::errno::{Errno, StackError, StackResult};
-use crate::route::{NextHop, Route, RouteId, RouteProto};
+use crate::route::{Adjacency, NextHop, Route, RouteId, RouteProto};
 use crate::srcsel::{self, Decision};
 use crate::stack::Stack;
 use crate::sysctl::Knob;
@@ -28,6 +28,18 @@ pub struct RouteLookup {
     pub mtu: u32,
     /// The destination is one of our addresses: delivered through loopback.
     pub local: bool,
+}
+
+/// Where a forwarded packet goes, read from the route's shared next hop
+/// (the forwarding path never reads or copies the route itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Forward {
+    /// The egress interface.
+    pub ifindex: IfIndex,
+    /// The on-link neighbour: the gateway (any family) or the destination.
+    pub neighbour: IpAddr,
+    /// The MTU towards the destination.
+    pub mtu: u32,
 }
 
 /// A `route get` answer: the lookup and the source decision.
@@ -113,6 +125,24 @@ impl Stack {
         let link_mtu = if dst.is_ipv4() { iface.mtu } else { iface.mtu6() };
         let mtu = if route.mtu != 0 { route.mtu.min(link_mtu) } else { link_mtu };
         Ok(RouteLookup { route_id: Some(id), route: route.clone(), ifindex, neighbour, mtu, local: false })
+    }
+
+    /// The forwarding decision over a shared next hop (same rules as
+    /// [`Stack::lookup_via`]); `None` when its interface is gone or down.
+    #[inline]
+    pub(crate) fn forward_via(&self, adj: &Adjacency, dst: IpAddr) -> Option<Forward> {
+        let ifindex = adj.ifindex?;
+        let iface = self.interface(ifindex)?;
+        if !iface.up {
+            return None;
+        }
+        let neighbour = match adj.nexthop {
+            NextHop::Gateway(g) => g.ip(),
+            _ => dst,
+        };
+        let link_mtu = if dst.is_ipv4() { iface.mtu } else { iface.mtu6() };
+        let mtu = if adj.mtu != 0 { adj.mtu.min(link_mtu) } else { link_mtu };
+        Some(Forward { ifindex, neighbour, mtu })
     }
 
     /// Chooses the source for a locally originated packet to `dst` over

@@ -7,9 +7,11 @@
 //! of the route" anywhere (the FreeBSD bug in the seed report).
 
 mod lpm;
+mod nexthop;
 mod table;
 
 pub use lpm::{Lpm, PrefixKey};
+pub use nexthop::{Adjacency, NextHopId, NextHopTable};
 pub use table::{RouteId, RouteTable};
 
 use crate::addr::{GatewayAddr, IfIndex};

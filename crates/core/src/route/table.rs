@@ -2,6 +2,7 @@
 //! LPM structure) for both families, kept in step on every change.
 
 use super::lpm::Lpm;
+use super::nexthop::{Adjacency, NextHopId, NextHopTable};
 use super::{NextHop, Route};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -15,6 +16,11 @@ pub struct RouteId(pub u32);
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     slots: Vec<Option<Route>>,
+    /// Each slot's shared next hop: 4 bytes per route, so the forwarding
+    /// path reads this compact array and the shared table, never the
+    /// ~96-byte route (a cache miss per packet on a full table).
+    nh: Vec<NextHopId>,
+    nexthops: NextHopTable,
     free: Vec<u32>,
     /// RIB: every route per prefix, best (lowest metric) first.
     by_prefix: BTreeMap<IpPrefix, Vec<RouteId>>,
@@ -54,13 +60,16 @@ impl RouteTable {
         }) {
             return Err(RouteError::Exists);
         }
+        let nh = self.nexthops.acquire(Adjacency::of(&route));
         let id = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(route.clone());
+                self.nh[i as usize] = nh;
                 RouteId(i)
             }
             None => {
                 self.slots.push(Some(route.clone()));
+                self.nh.push(nh);
                 RouteId((self.slots.len() - 1) as u32)
             }
         };
@@ -91,6 +100,7 @@ impl RouteTable {
             self.by_prefix.remove(&dest);
         }
         let route = self.slots[id.0 as usize].take().ok_or(RouteError::NotFound)?;
+        self.nexthops.release(self.nh[id.0 as usize]);
         self.expiring.remove(&id);
         self.free.push(id.0);
         self.refresh_fib(dest);
@@ -143,18 +153,48 @@ impl RouteTable {
         self.slots.get(id as usize)?.as_ref().map(|r| (RouteId(id), r))
     }
 
+    /// The forwarding lookup (RFC 1812 §5.2.4.3): the shared next hop of
+    /// the best route for `addr`, without reading the route itself.
+    #[inline]
+    pub fn forward_lookup(&self, addr: IpAddr) -> Option<(NextHopId, &Adjacency)> {
+        let id = match addr {
+            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?,
+            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?,
+        };
+        let nh = *self.nh.get(id as usize)?;
+        self.nexthops.get(nh).map(|a| (nh, a))
+    }
+
+    /// The shared next-hop table.
+    pub fn nexthops(&self) -> &NextHopTable {
+        &self.nexthops
+    }
+
     /// A route by id.
     pub fn get(&self, id: RouteId) -> Option<&Route> {
         self.slots.get(id.0 as usize)?.as_ref()
     }
 
-    /// A route by id, mutably (e.g. to refresh an RA lifetime). The caller
-    /// must not change its prefix or metric.
-    pub fn get_mut(&mut self, id: RouteId) -> Option<&mut Route> {
+    /// Changes a route in place (e.g. to refresh an RA lifetime) and
+    /// re-derives its shared next hop. A changed prefix or metric is put
+    /// back: those change its place in the RIB (remove and add instead).
+    pub fn modify(&mut self, id: RouteId, f: impl FnOnce(&mut Route)) -> Option<&Route> {
+        let r = self.slots.get_mut(id.0 as usize)?.as_mut()?;
+        let (dest, metric) = (r.dest, r.metric);
+        f(r);
+        r.dest = dest;
+        r.metric = metric;
+        let adj = Adjacency::of(r);
+        if r.expires.is_some() {
+            self.expiring.insert(id);
+        }
+        let old = self.nh[id.0 as usize];
+        if self.nexthops.get(old) != Some(&adj) {
+            self.nh[id.0 as usize] = self.nexthops.acquire(adj);
+            self.nexthops.release(old);
+        }
         self.generation += 1;
-        // The caller may give the route an expiry.
-        self.expiring.insert(id);
-        self.slots.get_mut(id.0 as usize)?.as_mut()
+        self.slots.get(id.0 as usize)?.as_ref()
     }
 
     /// Every route, ordered by prefix then metric.
@@ -245,6 +285,29 @@ mod tests {
         assert!(matches!(r.nexthop, NextHop::Gateway(GatewayAddr::V6(_))));
         assert_eq!(r.flags(), "UGS");
         assert_eq!(t.add(v4_via_v6()), Err(RouteError::Exists));
+    }
+
+    #[test]
+    fn forwarding_reads_shared_next_hops() {
+        let mut t = RouteTable::new();
+        let a = t.add(v4_via_v6()).unwrap();
+        let mut host = v4_via_v6();
+        host.dest = "203.0.113.0/24".parse().unwrap();
+        let b = t.add(host).unwrap();
+        let (n1, adj) = t.forward_lookup("198.51.100.1".parse().unwrap()).unwrap();
+        assert_eq!(*adj, Adjacency::of(t.get(a).unwrap()));
+        let (n2, _) = t.forward_lookup("203.0.113.9".parse().unwrap()).unwrap();
+        assert_eq!((n1, t.nexthops().len()), (n2, 1), "one shared next hop");
+        t.modify(b, |r| r.mtu = 1280).unwrap();
+        let (n3, adj) = t.forward_lookup("203.0.113.9".parse().unwrap()).unwrap();
+        assert_ne!(n3, n1);
+        assert_eq!((adj.mtu, t.nexthops().len()), (1280, 2));
+        t.remove_where("203.0.113.0/24".parse().unwrap(), |_| true).unwrap();
+        assert_eq!(t.nexthops().len(), 1);
+        assert_eq!(t.forward_lookup("203.0.113.9".parse().unwrap()).unwrap().0, n1);
+        t.retain(|_| false);
+        assert!(t.nexthops().is_empty());
+        assert!(t.forward_lookup("203.0.113.9".parse().unwrap()).is_none());
     }
 
     #[test]
