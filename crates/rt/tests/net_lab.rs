@@ -183,12 +183,12 @@ fn errors_have_std_kinds() {
     c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let t0 = std::time::Instant::now();
     let mut buf = [0u8; 8];
-    let e = (&c).read(&mut buf).err().expect("timeout");
+    let e = (&c).read(&mut buf).expect_err("timeout");
     assert!(matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut), "{e}");
     assert!(t0.elapsed() >= Duration::from_millis(300));
     let u = UdpSocket::bind(&h1, sa("0.0.0.0:0")).unwrap();
     u.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let e = u.recv_from(&mut buf).err().expect("timeout");
+    let e = u.recv_from(&mut buf).expect_err("timeout");
     assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
     // Zero timeouts are refused, as in std.
     assert_eq!(c.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(), io::ErrorKind::InvalidInput);
