@@ -193,3 +193,28 @@ fn errors_have_std_kinds() {
     // Zero timeouts are refused, as in std.
     assert_eq!(c.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(), io::ErrorKind::InvalidInput);
 }
+
+/// The same API on a daemon node embedded with `Node::start` (loopback
+/// only: no device, no root): blocking and tokio sockets through the
+/// daemon's main loop, and a blocking call refused on the loop's thread.
+#[test]
+fn daemon_node_loopback() {
+    let spec = via6_lab::config::NodeConfig::from_toml(
+        "[node]\nname = \"n\"\n[[interface]]\nname = \"lo0\"\nkind = \"loopback\"\naddresses = [\"192.0.2.1/32\", \"2001:db8::1/128\"]\n",
+    )
+    .and_then(|c| c.validate())
+    .expect("config");
+    let node = via6_rt::Node::start(spec, via6_rt::NodeOptions::default()).expect("node");
+    let l = TcpListener::bind(&node, sa("192.0.2.1:80")).unwrap();
+    let t = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        exchange(s, pattern(6, 1 << 20))
+    });
+    let c = TcpStream::connect(&node, sa("192.0.2.1:80")).unwrap();
+    let got = exchange(c, pattern(5, 1 << 20));
+    assert_eq!(hash(&got), hash(&pattern(6, 1 << 20)));
+    assert_eq!(hash(&t.join().unwrap()), hash(&pattern(5, 1 << 20)));
+    let e = TcpStream::connect(&node, sa("[2001:db8::1]:81")).err().expect("refused");
+    assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+    node.shutdown().unwrap();
+}
