@@ -63,3 +63,75 @@ impl Stack {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iface::LinkKind;
+    use crate::socket::Family;
+    use crate::stack::InterfaceConfig;
+    use crate::time::Instant;
+    use std::net::SocketAddr;
+
+    fn node() -> Stack {
+        let mut s = Stack::new("n", 7);
+        let lo = s
+            .add_interface(
+                InterfaceConfig { name: "lo0".into(), kind: LinkKind::Loopback, mtu: None },
+                Instant::ZERO,
+            )
+            .unwrap();
+        s.add_address(lo, "192.0.2.1".parse().unwrap(), 32, Instant::ZERO).unwrap();
+        s.poll(Instant::from_secs(5));
+        s
+    }
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn udp_is_readable_once_a_datagram_is_queued() {
+        let mut s = node();
+        let now = Instant::from_secs(5);
+        let h = s.socket(Family::Inet, Proto::Udp);
+        s.bind(h, sa("192.0.2.1:9")).unwrap();
+        let r = s.socket_ready(h).unwrap();
+        assert!(!r.readable && r.writable);
+        let c = s.socket(Family::Inet, Proto::Udp);
+        s.udp_send_to(c, b"x", Some(sa("192.0.2.1:9")), None, now).unwrap();
+        assert!(s.socket_ready(h).unwrap().readable);
+        s.udp_recv_from(h).unwrap();
+        assert!(!s.socket_ready(h).unwrap().readable);
+        s.close(h);
+        assert_eq!(s.socket_ready(h), None);
+    }
+
+    #[test]
+    fn tcp_listener_connection_and_eof() {
+        let mut s = node();
+        let now = Instant::from_secs(5);
+        let l = s.socket(Family::Inet, Proto::Tcp);
+        s.bind(l, sa("192.0.2.1:80")).unwrap();
+        s.tcp_listen(l, 8).unwrap();
+        assert!(!s.socket_ready(l).unwrap().readable);
+        let c = s.socket(Family::Inet, Proto::Tcp);
+        s.tcp_connect(c, sa("192.0.2.1:80"), now).unwrap();
+        s.poll(now);
+        assert!(s.socket_ready(l).unwrap().readable, "a connection waits in the accept queue");
+        let r = s.socket_ready(c).unwrap();
+        assert!(r.writable && !r.readable && !r.hup, "{r:?}");
+        let a = s.tcp_accept(l).unwrap();
+        assert!(!s.socket_ready(l).unwrap().readable);
+        s.tcp_send(a, b"hello", now).unwrap();
+        s.poll(now);
+        assert!(s.socket_ready(c).unwrap().readable);
+        let mut buf = [0u8; 16];
+        assert_eq!(s.tcp_recv(c, &mut buf, now).unwrap(), 5);
+        assert!(!s.socket_ready(c).unwrap().readable);
+        s.tcp_close(a, now);
+        s.poll(now);
+        let r = s.socket_ready(c).unwrap();
+        assert!(r.readable && r.hup, "EOF reads at once: {r:?}");
+    }
+}
