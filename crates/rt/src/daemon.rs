@@ -210,7 +210,12 @@ pub(crate) async fn run_loop(
             })
         };
         if !frames.is_empty() {
-            flush(&mut frames, &devices, &mut captures, &clock).await;
+            // A device that never becomes writable must not keep the node
+            // from shutting down.
+            tokio::select! {
+                _ = flush(&mut frames, &devices, &mut captures, &clock) => {}
+                _ = host.shutdown.notified() => break,
+            }
             let mut stack = host.lock();
             for f in frames.drain(..) {
                 stack.recycle(f);
