@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 
 require ip ping traceroute tracepath tshark ndisc6 rdisc6 radvd iperf3
 
-for s in "$(dirname "$0")"/scenarios/*.sh; do
+# An optional argument picks scenarios by glob (e.g. `1-seed-host`, `6-*`).
+for s in "$(dirname "$0")"/scenarios/${1:-*}.sh; do
     # shellcheck source=/dev/null
     source "$s"
 done

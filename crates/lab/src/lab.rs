@@ -78,7 +78,7 @@ pub struct Lab {
     /// (node, ifindex) -> (link, side)
     pub(crate) ends: HashMap<(usize, u32), (usize, Side)>,
     sched: Scheduler<Delivery>,
-    pub(crate) pcaps: Vec<Option<PcapngWriter<Box<dyn Write>>>>,
+    pub(crate) pcaps: Vec<Option<PcapngWriter<Box<dyn Write + Send>>>>,
     pub(crate) capture: Option<Vec<Vec<Captured>>>,
     stats: LabStats,
     /// Link ends driven by the caller (see `foreign`).
@@ -212,7 +212,7 @@ impl Lab {
 
     /// Captures link `link` to a pcapng stream (one interface per link,
     /// named after it; each frame written once, when delivered).
-    pub fn set_pcap_writer(&mut self, link: usize, out: Box<dyn Write>) -> io::Result<()> {
+    pub fn set_pcap_writer(&mut self, link: usize, out: Box<dyn Write + Send>) -> io::Result<()> {
         let l = self
             .links
             .get(link)
@@ -302,7 +302,13 @@ impl Lab {
         self.now()
     }
 
-    pub(crate) fn next_event(&self) -> Option<Instant> {
+    /// Frames on the links, not yet delivered.
+    pub fn in_flight(&self) -> usize {
+        self.sched.len()
+    }
+
+    /// When the next thing happens: a frame delivery or a node's timer.
+    pub fn next_event(&self) -> Option<Instant> {
         self.nodes.iter().fold(self.sched.next_time(), |acc, n| via6_core::time::earliest(acc, n.next_poll))
     }
 
@@ -404,8 +410,7 @@ impl StepTarget for Lab {
 mod tests {
     use super::*;
     use crate::scenario::{builtin, Runner};
-    use std::cell::RefCell;
-    use std::rc::Rc;
+    use std::sync::{Arc, Mutex};
 
     fn seed_lab(seed: u64) -> Lab {
         Lab::from_toml(builtin("seed").unwrap(), seed).unwrap()
@@ -447,10 +452,10 @@ mod tests {
     }
 
     #[derive(Clone, Default)]
-    struct Shared(Rc<RefCell<Vec<u8>>>);
+    struct Shared(Arc<Mutex<Vec<u8>>>);
     impl Write for Shared {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
+            self.0.lock().unwrap().extend_from_slice(b);
             Ok(b.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -464,7 +469,7 @@ mod tests {
         let buf = Shared::default();
         lab.set_pcap_writer(0, Box::new(buf.clone())).unwrap();
         lab.run_for(Duration::from_secs(2));
-        let bytes = buf.0.borrow();
+        let bytes = buf.0.lock().unwrap();
         assert_eq!(&bytes[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
         let epbs = count_epbs(&bytes);
         assert_eq!(epbs as u64, lab.links()[0].stats.delivered);
@@ -587,7 +592,7 @@ mod tests {
             for seq in 0..20 {
                 ping(&mut lab, "h1", "203.0.113.2", seq);
             }
-            let bytes = buf.0.borrow().clone();
+            let bytes = buf.0.lock().unwrap().clone();
             (bytes, lab.links()[1].stats)
         };
         let (a, sa) = run(3);

@@ -1,11 +1,13 @@
 //! `via6 up`: the node of a config file on real TAP/TUN devices, driven by a
 //! real clock, with a control socket. One tokio current-thread runtime: a
 //! reader task per device, an accept task for the control socket, and the
-//! main loop that owns the `Stack` (so the core stays single-threaded and
-//! deterministic in its own terms).
+//! main loop that drives the `Stack`. The stack sits behind a mutex in a
+//! [`DaemonHost`] so the socket APIs of [`crate::net`] can use it from other
+//! threads; the core itself stays single-threaded (one caller at a time).
 
 use crate::clock::Clock;
 use crate::device::{self, DeviceKind};
+use crate::net::daemon_host::DaemonHost;
 use std::collections::HashMap;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 use tun_rs::AsyncDevice;
-use via6_core::{IfIndex, Instant, Stack};
+use via6_core::{IfIndex, Instant, Stack, TxFrame};
 use via6_lab::config::{InterfaceKind, NodeSpec};
 use via6_lab::pcapng::{PcapngWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW};
 use via6_lab::probe::Probe;
@@ -38,13 +40,36 @@ struct Capture {
     dirty: bool,
 }
 
+/// How the main loop runs: `via6 up` (signals, a control socket) or an
+/// embedded [`crate::Node`] (no signals, control socket optional).
+pub(crate) struct LoopConfig {
+    pub(crate) pcap: Option<PathBuf>,
+    pub(crate) control: Option<PathBuf>,
+    pub(crate) signals: bool,
+}
+
 /// Runs the node until SIGINT or SIGTERM.
 pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
+    run_loop(spec, LoopConfig { pcap: opts.pcap, control: Some(opts.control), signals: true }, None).await
+}
+
+type Started = std::sync::mpsc::Sender<Result<Arc<DaemonHost>, String>>;
+
+/// The main loop. The `Stack` lives in a [`DaemonHost`] shared with socket
+/// API users: each iteration locks it once (poll, services, output, route
+/// events, waking ready API waiters), then sends the frames and waits for a
+/// device frame, a control request, a kick from an API call or a timer.
+pub(crate) async fn run_loop(
+    spec: NodeSpec,
+    cfg: LoopConfig,
+    started: Option<Started>,
+) -> Result<(), String> {
     let clock = Clock::new();
     let seed =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
     let built = via6_lab::node::build_stack(&spec, seed, clock.now()).map_err(|e| e.to_string())?;
-    let mut stack = built.stack;
+    let host = Arc::new(DaemonHost::new(built.stack, clock));
+    host.set_driver();
     let (frame_tx, mut frame_rx) = mpsc::channel::<(IfIndex, Vec<u8>)>(4096);
     let mut devices: HashMap<IfIndex, Arc<AsyncDevice>> = HashMap::new();
     let mut captures: HashMap<IfIndex, Capture> = HashMap::new();
@@ -62,7 +87,7 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
         let dev = Arc::new(
             device::open(&name, kind).map_err(|e| format!("interface {}: device {name}: {e}", iface.name))?,
         );
-        if let Some(dir) = &opts.pcap {
+        if let Some(dir) = &cfg.pcap {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             let path = dir.join(format!("{}-{}.pcapng", spec.name, iface.name));
             let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -93,13 +118,27 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
     }
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Vec<String>, Reply)>(64);
     let (mon_tx, mut mon_rx) = mpsc::channel::<mpsc::Sender<String>>(16);
-    let listener = bind_control(&opts.control)?;
-    tokio::spawn(accept_loop(listener, ctl_tx, mon_tx));
+    if let Some(control) = &cfg.control {
+        let listener = bind_control(control)?;
+        tokio::spawn(accept_loop(listener, ctl_tx, mon_tx));
+    }
     let mut monitors: Vec<mpsc::Sender<String>> = Vec::new();
-    let mut routes_seen = (stack.routes().generation(), via6_lab::control::route_snapshot(&stack));
-    eprintln!("via6: node {} up; control socket {}", spec.name, opts.control.display());
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| e.to_string())?;
+    let mut routes_seen = {
+        let stack = host.lock();
+        (stack.routes().generation(), via6_lab::control::route_snapshot(&stack))
+    };
+    match &cfg.control {
+        Some(c) => eprintln!("via6: node {} up; control socket {}", spec.name, c.display()),
+        None => eprintln!("via6: node {} up", spec.name),
+    }
+    let mut sigterm = if cfg.signals {
+        Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
     let mut probes: Vec<(Box<dyn Probe + Send>, Reply)> = Vec::new();
     let mut sinks = crate::sink::Sinks::default();
     let mut relay = crate::socks_server::Relay::default();
@@ -124,51 +163,77 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
         eprintln!("via6: SOCKS5 on {addr}");
         tokio::spawn(crate::socks_server::serve(l, socks_tx, socks_wake.clone(), !spec.dns.is_empty()));
     }
+    if let Some(s) = started {
+        let _ = s.send(Ok(host.clone()));
+    }
+    let mut frames = Vec::new();
     loop {
         let now = clock.now();
-        let mut next = stack.poll(now);
-        sinks.service(&mut stack, now);
-        relay.service(&mut stack, now);
-        if !relay.is_empty() {
-            // Sessions may be waiting on window space or timers: look again soon.
-            next = via6_core::time::earliest(next, Some(now + Duration::from_millis(10)));
-        }
-        let mut i = 0;
-        while i < probes.len() {
-            match probes[i].0.step(&mut stack, now) {
-                Some(t) => {
-                    next = via6_core::time::earliest(next, Some(t));
-                    i += 1;
-                }
-                None => {
-                    let (p, reply) = probes.swap_remove(i);
-                    let _ = reply.send(Ok(p.finish(&mut stack)));
+        let wake = {
+            let mut guard = host.lock();
+            let stack = &mut *guard;
+            let mut next = stack.poll(now);
+            sinks.service(stack, now);
+            relay.service(stack, now);
+            if !relay.is_empty() {
+                // Sessions may be waiting on window space or timers: look again soon.
+                next = via6_core::time::earliest(next, Some(now + Duration::from_millis(10)));
+            }
+            let mut i = 0;
+            while i < probes.len() {
+                match probes[i].0.step(stack, now) {
+                    Some(t) => {
+                        next = via6_core::time::earliest(next, Some(t));
+                        i += 1;
+                    }
+                    None => {
+                        let (p, reply) = probes.swap_remove(i);
+                        let _ = reply.send(Ok(p.finish(stack)));
+                    }
                 }
             }
-        }
-        flush(&mut stack, &devices, &mut captures, &clock).await;
-        if stack.routes().generation() != routes_seen.0 {
-            let now_routes = via6_lab::control::route_snapshot(&stack);
-            let changes = via6_lab::control::route_changes(&routes_seen.1, &now_routes);
-            routes_seen = (stack.routes().generation(), now_routes);
-            monitors.retain(|m| changes.iter().all(|c| m.try_send(c.clone()).is_ok()));
+            while let Some(frame) = stack.transmit() {
+                frames.push(frame);
+            }
+            if stack.routes().generation() != routes_seen.0 {
+                let now_routes = via6_lab::control::route_snapshot(stack);
+                let changes = via6_lab::control::route_changes(&routes_seen.1, &now_routes);
+                routes_seen = (stack.routes().generation(), now_routes);
+                monitors.retain(|m| changes.iter().all(|c| m.try_send(c.clone()).is_ok()));
+            }
+            for l in stack.take_logs() {
+                eprintln!("via6: {}: {}", spec.name, l.text);
+            }
+            host.wake_ready(stack);
+            next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
+                clock.to_std(t).max(std::time::Instant::now())
+            })
+        };
+        if !frames.is_empty() {
+            // A device that never becomes writable must not keep the node
+            // from shutting down.
+            tokio::select! {
+                _ = flush(&mut frames, &devices, &mut captures, &clock) => {}
+                _ = host.shutdown.notified() => break,
+            }
+            let mut stack = host.lock();
+            for f in frames.drain(..) {
+                stack.recycle(f);
+            }
         }
         // Keep the captures readable while the daemon runs.
         for c in captures.values_mut().filter(|c| c.dirty) {
             let _ = c.writer.flush();
             c.dirty = false;
         }
-        for l in stack.take_logs() {
-            eprintln!("via6: {}: {}", spec.name, l.text);
-        }
-        let wake = next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
-            clock.to_std(t).max(std::time::Instant::now())
-        });
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = sigterm.recv() => break,
+            _ = tokio::signal::ctrl_c(), if cfg.signals => break,
+            _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
+            _ = host.shutdown.notified() => break,
+            _ = host.kick.notified() => {}
             Some((ifindex, frame)) = frame_rx.recv() => {
                 let now = clock.now();
+                let mut stack = host.lock();
                 capture(&mut captures, ifindex, now, &frame, true);
                 stack.receive(ifindex, &frame, now);
                 // Batch: take what else is already waiting.
@@ -179,9 +244,10 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
                 }
             }
             Some(m) = mon_rx.recv() => monitors.push(m),
-            Some(o) = socks_rx.recv() => relay.open(&mut stack, o, clock.now()),
+            Some(o) = socks_rx.recv() => relay.open(&mut host.lock(), o, clock.now()),
             _ = socks_wake.notified() => {}
             Some((words, reply)) = ctl_rx.recv() => {
+                let mut stack = host.lock();
                 match words.first().map(String::as_str) {
                     Some("sink") => {
                         let _ = reply.send(sinks.start(&mut stack, &words[1..]));
@@ -199,10 +265,13 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
         }
     }
+    host.stop();
     for c in captures.values_mut() {
         let _ = c.writer.flush();
     }
-    let _ = std::fs::remove_file(&opts.control);
+    if let Some(c) = &cfg.control {
+        let _ = std::fs::remove_file(c);
+    }
     eprintln!("via6: node {} down", spec.name);
     Ok(())
 }
@@ -221,19 +290,18 @@ fn capture(
 }
 
 async fn flush(
-    stack: &mut Stack,
+    frames: &mut [TxFrame],
     devices: &HashMap<IfIndex, Arc<AsyncDevice>>,
     captures: &mut HashMap<IfIndex, Capture>,
     clock: &Clock,
 ) {
-    while let Some(frame) = stack.transmit() {
+    for frame in frames.iter() {
         if let Some(dev) = devices.get(&frame.ifindex) {
             capture(captures, frame.ifindex, clock.now(), frame.data(), false);
             if let Err(e) = dev.send(frame.data()).await {
                 eprintln!("via6: device write on interface {}: {e}", frame.ifindex);
             }
         }
-        stack.recycle(frame);
     }
 }
 

@@ -1,6 +1,8 @@
 //! via6-rt: the real world. A monotonic clock, TAP/TUN devices (through
 //! tun-rs), the daemon's event loop on tokio (edges only), pcapng captures,
-//! and the control socket (line-delimited JSON) with its client.
+//! the control socket (line-delimited JSON) with its client, and the socket
+//! APIs for embedders ([`net`]: blocking `std::net`-shaped and tokio-shaped,
+//! on a daemon [`Node`] or a lab node).
 //!
 //! This crate has no `unsafe` of its own: the device ioctls live in tun-rs.
 #![forbid(unsafe_code)]
@@ -11,9 +13,12 @@ pub mod control;
 pub mod daemon;
 pub mod device;
 pub mod dns;
+pub mod net;
 pub mod sink;
 pub mod socks;
 pub mod socks_server;
+
+pub use net::daemon_host::{Node, NodeOptions};
 
 /// The default control socket of a node: `/run/via6/NAME.sock`.
 pub fn default_control_path(node: &str) -> std::path::PathBuf {

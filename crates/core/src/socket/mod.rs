@@ -9,12 +9,14 @@
 mod bind;
 mod calls;
 pub mod raw;
+mod ready;
 mod tcp;
 mod udp;
 
 pub(crate) use bind::map_for;
 pub use bind::{overlaps, Coverage};
 pub use calls::wildcard;
+pub use ready::Ready;
 pub use tcp::TcpInfo;
 pub(crate) use udp::errno_for;
 pub use udp::Datagram;
