@@ -83,7 +83,11 @@ struct Pair {
 }
 
 fn eth(s: &mut Stack, mac: u8) -> IfIndex {
-    let cfg = InterfaceConfig { name: "eth0".into(), kind: LinkKind::Ethernet(MacAddr([2, 0, 0, 0, 0, mac])), mtu: None };
+    let cfg = InterfaceConfig {
+        name: "eth0".into(),
+        kind: LinkKind::Ethernet(MacAddr([2, 0, 0, 0, 0, mac])),
+        mtu: None,
+    };
     s.add_interface(cfg, Instant::ZERO).expect("interface")
 }
 
@@ -246,7 +250,9 @@ fn main() {
     println!();
     println!("| case | server B/conn | client B/conn | wall s |");
     println!("|---|---:|---:|---:|");
-    for (name, data) in [("established, no data ever", false), ("established, after 1 KiB each way, read", true)] {
+    for (name, data) in
+        [("established, no data ever", false), ("established, after 1 KiB each way, read", true)]
+    {
         let (s, c, secs) = measure(n, data);
         println!("| {name} | {s:.0} | {c:.0} | {secs:.1} |");
     }

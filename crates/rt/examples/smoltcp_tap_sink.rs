@@ -49,12 +49,12 @@ fn run() -> Result<(), String> {
         Some(p) => p.parse().map_err(|_| format!("`{p}` is not a pool size"))?,
         None => 64,
     };
-    let mut device = TunTapInterface::new(&args[1], Medium::Ethernet).map_err(|e| format!("{}: {e}", args[1]))?;
+    let mut device =
+        TunTapInterface::new(&args[1], Medium::Ethernet).map_err(|e| format!("{}: {e}", args[1]))?;
     let fd = device.as_raw_fd();
     let mut config = Config::new(EthernetAddress([0x02, 0x00, 0x00, 0x5e, 0x00, 0x01]).into());
-    config.random_seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
+    config.random_seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
     let mut iface = Interface::new(config, &mut device, Instant::now());
     iface.update_ip_addrs(|a| {
         let _ = a.push(cidr);
@@ -62,7 +62,8 @@ fn run() -> Result<(), String> {
     let mut sockets = SocketSet::new(vec![]);
     let mut slots = Vec::with_capacity(pool);
     for _ in 0..pool {
-        let mut s = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; BUF]), tcp::SocketBuffer::new(vec![0; BUF]));
+        let mut s =
+            tcp::Socket::new(tcp::SocketBuffer::new(vec![0; BUF]), tcp::SocketBuffer::new(vec![0; BUF]));
         s.set_congestion_control(tcp::CongestionControl::Cubic);
         s.listen(port).map_err(|e| format!("listen {port}: {e}"))?;
         slots.push(Slot { handle: sockets.add(s), bytes: 0, peer: None });
