@@ -36,6 +36,10 @@ VIA6=$PWD/target/release/via6
 SMOL=$PWD/target/release/examples/smoltcp_tap_sink
 ID=$$
 DIR=$PWD/target/bench-tap
+# One run at a time: the scratch directory is shared.
+mkdir -p target
+exec 9> target/bench-tap.lock
+flock -n 9 || { echo "bench-tap: another run holds target/bench-tap.lock" >&2; exit 1; }
 rm -rf "$DIR"; mkdir -p "$DIR"
 NSES=(); TAPS=(); PIDS=()
 cleanup() {
