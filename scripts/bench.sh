@@ -6,7 +6,10 @@
 # 1. the Internet checksum, via6-wire vs smoltcp (criterion);
 # 2. the FIB on the full RIPE RIS tables, via6 vs prefix-trie (fib);
 # 3. forwarding in memory through Stack::receive with the full tables (forward);
-# 4. TCP bulk throughput in memory, via6 vs smoltcp 0.14 (tcp_bulk).
+# 4. TCP bulk throughput in memory, via6 vs smoltcp 0.14 (tcp_bulk);
+# 5. TCP over TAP against Linux: via6 vs smoltcp vs veth, connections/s
+#    (scripts/bench-tap.sh, root only: skipped with a note otherwise), and
+#    memory per idle TCP connection at 100 000 connections (tcp_memory).
 #
 # --native adds a second FIB run built with RUSTFLAGS="-C target-cpu=native"
 # (hardware popcount) in target/native, so the default build is unaffected.
@@ -53,6 +56,18 @@ OUT=target/bench-results.md
     echo
     echo "## forward"
     cargo bench -q -p via6-core --bench forward -- --runs "$RUNS" 2>&1 | grep -v '^ *\(Compiling\|Finished\|Running\)'
+    # --- issue 10, item 4: TCP over TAP, connections/s, memory per idle connection
+    echo
+    echo "## TCP over TAP (scripts/bench-tap.sh)"
+    if [[ $(id -u) -eq 0 ]]; then
+        bash scripts/bench-tap.sh --runs "$RUNS" 2>&1
+    else
+        echo "skipped: the TAP figures need root (network namespaces, TAP devices): sudo bash scripts/bench-tap.sh"
+    fi
+    echo
+    echo "## TCP memory per idle connection (tcp_memory), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    nice -n 10 cargo bench -q -p via6-lab --bench tcp_memory 2>&1 | grep -v '^ *\(Compiling\|Finished\|Running\)'
+    # --- end of item 4
     echo
     echo "## tcp_bulk"
     cargo bench -q -p via6-lab --bench tcp_bulk -- --runs "$RUNS" 2>&1 | grep -v '^ *\(Compiling\|Finished\|Running\)'
