@@ -217,6 +217,7 @@ fn measure(n: usize, with_data: bool) -> (f64, f64, f64) {
     let t = std::time::Instant::now();
     let mut p = Pair::new(n);
     let (clients, accepted) = p.connect(n);
+    println!("opened {n} connections in {:.2} s of wall time", t.elapsed().as_secs_f64());
     assert_eq!(accepted.len(), n, "every connection accepted");
     if with_data {
         p.exchange_data(&clients, &accepted);

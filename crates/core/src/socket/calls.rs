@@ -163,7 +163,7 @@ impl Stack {
         };
         let port = if sa.port() == 0 { self.ephemeral_port(h, family, v6only, addr)? } else { sa.port() };
         self.check_conflict(h, family, v6only, addr, port)?;
-        self.sock_mut(h)?.local = Some(LocalAddr { addr, zone, port });
+        self.sockets.set_local(h, Some(LocalAddr { addr, zone, port }));
         Ok(())
     }
 
@@ -177,7 +177,10 @@ impl Stack {
     ) -> StackResult<()> {
         let me = self.sock(h)?;
         let mine = Coverage::of(family, v6only, addr);
-        for (oh, o) in self.sockets.iter() {
+        // Only the sockets on this port can conflict (the port index); the
+        // one reported is the lowest handle, as a scan of the table found.
+        let mut conflict: Option<(SocketHandle, IpAddr)> = None;
+        for (oh, o) in self.sockets.on_port(me.proto, port) {
             if oh == h || o.proto != me.proto {
                 continue;
             }
@@ -185,19 +188,23 @@ impl Stack {
             if ol.port != port {
                 continue;
             }
-            match overlaps(mine, oc) {
-                None => {}
-                Some(_) if me.reuseport && o.reuseport => {}
-                Some(true) if me.reuseaddr => {}
-                Some(_) => {
-                    return Err(bad(
-                        Errno::EADDRINUSE,
-                        format!("port {port} is in use by another socket bound to {}", ol.addr),
-                    ))
-                }
+            let refused = match overlaps(mine, oc) {
+                None => false,
+                Some(_) if me.reuseport && o.reuseport => false,
+                Some(true) if me.reuseaddr => false,
+                Some(_) => true,
+            };
+            if refused && conflict.is_none_or(|(c, _)| oh < c) {
+                conflict = Some((oh, ol.addr));
             }
         }
-        Ok(())
+        match conflict {
+            Some((_, other)) => Err(bad(
+                Errno::EADDRINUSE,
+                format!("port {port} is in use by another socket bound to {other}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// An ephemeral port (RFC 6056 §3.3.2: random start, then next free).
@@ -250,9 +257,9 @@ impl Stack {
                 IpAddr::V6(v6) if addr::needs_zone(&v6) => zone,
                 _ => None,
             };
-            self.sock_mut(h)?.local = Some(LocalAddr { addr: bind_addr, zone, port });
+            self.sockets.set_local(h, Some(LocalAddr { addr: bind_addr, zone, port }));
         }
-        self.sock_mut(h)?.remote = Some(sa);
+        self.sockets.set_remote(h, Some(sa));
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 
 mod bind;
 mod calls;
+mod ports;
 pub mod raw;
 mod ready;
 mod tcp;
@@ -140,6 +141,9 @@ pub struct SocketTable {
     pub(crate) tcp: crate::tcp::TcpShared,
     /// The raw sockets, for a cheap delivery check.
     pub(crate) raw: Vec<SocketHandle>,
+    /// Bound UDP/TCP sockets by local port (bind conflicts, ephemeral
+    /// search, demux).
+    ports: ports::PortIndex,
 }
 
 /// The IANA ephemeral range (RFC 6335 §6), FreeBSD's
@@ -150,15 +154,15 @@ impl SocketTable {
     pub(crate) fn insert(&mut self, s: Socket) -> SocketHandle {
         let raw = s.raw.is_some();
         let h = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = Some(s);
-                SocketHandle(i)
-            }
+            Some(i) => SocketHandle(i),
             None => {
-                self.slots.push(Some(s));
+                self.slots.push(None);
                 SocketHandle(self.slots.len() as u32 - 1)
             }
         };
+        // An accepted TCP child arrives bound to its listener's port.
+        self.ports.add(h, &s);
+        self.slots[h.0 as usize] = Some(s);
         if raw {
             self.raw.push(h);
         }
@@ -168,10 +172,51 @@ impl SocketTable {
     pub(crate) fn remove(&mut self, h: SocketHandle) -> Option<Socket> {
         let s = self.slots.get_mut(h.0 as usize)?.take()?;
         self.free.push(h.0);
+        self.ports.remove(h, &s);
         if s.raw.is_some() {
             self.raw.retain(|r| *r != h);
         }
         Some(s)
+    }
+
+    /// Binds socket `h` (explicitly or implicitly at connect/send), keeping
+    /// the port index in step.
+    pub(crate) fn set_local(&mut self, h: SocketHandle, local: Option<LocalAddr>) {
+        self.update(h, |s| s.local = local);
+    }
+
+    /// Sets or clears socket `h`'s peer, keeping the port index in step.
+    pub(crate) fn set_remote(&mut self, h: SocketHandle, remote: Option<SocketAddr>) {
+        self.update(h, |s| s.remote = remote);
+    }
+
+    fn update(&mut self, h: SocketHandle, f: impl FnOnce(&mut Socket)) {
+        let Some(s) = self.slots.get_mut(h.0 as usize).and_then(Option::as_mut) else { return };
+        self.ports.remove(h, s);
+        f(s);
+        self.ports.add(h, s);
+    }
+
+    /// Every UDP/TCP socket bound to `port` (with or without a peer).
+    pub(crate) fn on_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = (SocketHandle, &Socket)> {
+        self.ports.on_port(proto, port).filter_map(|h| self.get(h).map(|s| (h, s)))
+    }
+
+    /// UDP/TCP sockets bound to `port` and connected to `peer`:`peer_port`.
+    pub(crate) fn connected_to(
+        &self,
+        proto: Proto,
+        port: u16,
+        peer: IpAddr,
+        peer_port: u16,
+    ) -> impl Iterator<Item = (SocketHandle, &Socket)> {
+        self.ports.peers(proto, port, peer, peer_port).filter_map(|h| self.get(h).map(|s| (h, s)))
+    }
+
+    /// Whether the port index agrees with the table (for tests).
+    #[cfg(test)]
+    pub(crate) fn index_consistent(&self) -> bool {
+        self.ports.matches(self.iter())
     }
 
     /// A socket.
@@ -201,19 +246,36 @@ impl SocketTable {
         sport: u16,
         ifindex: IfIndex,
     ) -> Option<SocketHandle> {
+        let accepts = |s: &Socket| {
+            let l = s.local?;
+            if s.proto != proto || l.port != dport || l.zone.is_some_and(|z| z != ifindex) {
+                return None;
+            }
+            bind::accepts(s.family, s.v6only, l.addr, dst)
+        };
+        if ports::indexed(proto) {
+            // A connected socket matching both ends wins; the index yields
+            // them lowest handle first, as the table scan did.
+            let connected = self.connected_to(proto, dport, src, sport).find(|(_, s)| {
+                s.remote.is_some_and(|r| bind::same_ip(r.ip(), src) && r.port() == sport)
+                    && accepts(s).is_some()
+            });
+            if let Some((h, _)) = connected {
+                return Some(h);
+            }
+            let mut best: Option<(u8, SocketHandle)> = None;
+            for h in self.ports.open(proto, dport) {
+                let Some(s) = self.get(h) else { continue };
+                let Some(score) = accepts(s).filter(|_| s.remote.is_none()) else { continue };
+                if best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, h));
+                }
+            }
+            return best.map(|(_, h)| h);
+        }
         let mut best: Option<(u8, SocketHandle)> = None;
         for (h, s) in self.iter() {
-            if s.proto != proto {
-                continue;
-            }
-            let Some(l) = s.local else { continue };
-            if l.port != dport {
-                continue;
-            }
-            if l.zone.is_some_and(|z| z != ifindex) {
-                continue;
-            }
-            let Some(addr_score) = bind::accepts(s.family, s.v6only, l.addr, dst) else { continue };
+            let Some(addr_score) = accepts(s) else { continue };
             let score = match s.remote {
                 Some(r) => {
                     if bind::same_ip(r.ip(), src) && r.port() == sport {

@@ -116,9 +116,7 @@ impl Stack {
         };
         let key = (lip, l.port, rip, sa.port());
         if self.sockets.tcp.conns.contains_key(&key) {
-            if let Some(s) = self.sockets.get_mut(h) {
-                s.remote = None;
-            }
+            self.sockets.set_remote(h, None);
             return Err(bad(Errno::EADDRINUSE, format!("a connection {lip}:{} -> {sa} exists", l.port)));
         }
         let mut tcb = self.new_tcb((lip, l.port), (rip, sa.port()), zone, now);

@@ -173,9 +173,11 @@ impl Stack {
         }
         let sport = u16::from_be_bytes([udp_header[0], udp_header[1]]);
         let dport = u16::from_be_bytes([udp_header[2], udp_header[3]]);
+        // Only sockets connected to the quoted destination can match (the
+        // port index finds them without walking the table).
         let handles: Vec<SocketHandle> = self
             .sockets
-            .iter()
+            .connected_to(Proto::Udp, sport, quoted_dst, dport)
             .filter(|(_, s)| {
                 s.proto == Proto::Udp
                     && s.local
