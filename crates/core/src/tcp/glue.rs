@@ -52,6 +52,12 @@ impl Stack {
         if let Some(&h) = self.sockets.tcp.conns.get(&key) {
             if let Some(t) = self.tcb_mut(h) {
                 t.on_segment(&repr, now);
+                if t.ack_owed && !t.ack_listed {
+                    t.ack_listed = true;
+                    let shared = &mut self.sockets.tcp;
+                    shared.acks_owed.push(h);
+                    shared.acks_owed_since.get_or_insert(now);
+                }
             }
             self.tcp_after(h, now);
             return;
@@ -315,8 +321,31 @@ impl Stack {
         Ok(())
     }
 
-    /// Runs the TCP timers due at `now`.
+    /// The end of a receive burst: every connection that owes an ACK for
+    /// in-order data sends one now (`Tcb::ack_decision`).
+    pub(crate) fn tcp_flush_acks(&mut self, now: Instant) {
+        self.sockets.tcp.acks_owed_since = None;
+        let owed = std::mem::take(&mut self.sockets.tcp.acks_owed);
+        for &h in &owed {
+            let Some(t) = self.tcb_mut(h) else { continue };
+            t.ack_listed = false;
+            if t.ack_owed {
+                t.end_of_burst(now);
+                self.tcp_after(h, now);
+            }
+        }
+        // Keep the list's allocation for the next burst.
+        let mut owed = owed;
+        owed.clear();
+        if self.sockets.tcp.acks_owed.is_empty() {
+            self.sockets.tcp.acks_owed = owed;
+        }
+    }
+
+    /// Runs the TCP timers due at `now`, after the ACKs the last receive
+    /// burst owes (`poll` is the driver's end-of-burst call).
     pub(crate) fn tcp_timers(&mut self, now: Instant) {
+        self.tcp_flush_acks(now);
         while let Some(&Reverse((at, id))) = self.sockets.tcp.timers.peek() {
             if at > now {
                 break;
@@ -336,7 +365,8 @@ impl Stack {
     /// The earliest TCP timer (possibly early: stale entries only cause a
     /// spurious poll).
     pub(crate) fn tcp_deadline(&self) -> Option<Instant> {
-        self.sockets.tcp.timers.peek().map(|Reverse((at, _))| *at)
+        let t = self.sockets.tcp.timers.peek().map(|Reverse((at, _))| *at);
+        crate::time::earliest(t, self.sockets.tcp.acks_owed_since)
     }
 
     /// An ICMP or ICMPv6 error quoting a TCP segment we sent.

@@ -373,7 +373,7 @@ impl Tcb {
         } else {
             self.dupacks = 0;
             self.limited_transmit = 0;
-            self.cc.on_ack(acked, now, self.rto.srtt());
+            self.cc.on_ack_bytes(acked, now, self.rto.srtt());
         }
         self.rto_at = if self.snd_una == self.snd_max { None } else { Some(now + self.rto.timeout()) };
     }
@@ -441,6 +441,40 @@ impl Tcb {
         self.scoreboard.rexmit_next = at.wrapping_add(n.max(1));
     }
 
+    /// In-order data has reached two full-sized segments since the last ACK
+    /// (RFC 5681 §4.2, RFC 9293 §3.8.6.3: "at least every second
+    /// full-sized segment"). Like Linux, whose GRO hands TCP a whole receive
+    /// burst as one segment, the ACK is *owed* rather than sent: the stack
+    /// sends one ACK for everything that arrived in the burst when its
+    /// driver next calls `poll` (`Stack::tcp_flush_acks`), which every
+    /// driver does right after a batch of `receive` calls. The delay is
+    /// therefore zero in the driver's time, far below the delayed-ACK bound
+    /// (§3.8.6.3: less than 0.5 s). Bounds kept:
+    /// - an ACK goes at once when [`Tcb::stretch_limit`] bytes are
+    ///   unacknowledged, so a long burst still clocks the sender;
+    /// - every immediate ACK of RFC 5681 §4.2 stays immediate: out-of-order
+    ///   data, a segment filling a hole, a duplicate, FIN, the quick-ack
+    ///   segments after the handshake — those set `ack_now` in
+    ///   [`Tcb::process_data`], not this;
+    /// - the sender counts a stretch ACK by bytes (RFC 3465;
+    ///   `Congestion::on_ack_bytes`), so fewer ACKs do not slow its growth.
+    fn ack_decision(&mut self) {
+        if self.unacked_bytes >= self.stretch_limit() {
+            self.ack_now = true;
+        } else {
+            self.ack_owed = true;
+        }
+    }
+
+    /// The most in-order bytes held unacknowledged within one receive
+    /// burst: a quarter of the receive buffer (so the peer always has
+    /// three quarters of the window to keep sending into), at most 64 KiB
+    /// (what one Linux GRO segment carries), at least two full segments.
+    pub(crate) fn stretch_limit(&self) -> u32 {
+        let quarter = (self.rcvbuf.cap() / 4).min(64 * 1024) as u32;
+        quarter.max(2 * self.full_payload())
+    }
+
     /// Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth), with
     /// delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2; quick ACKs at start).
     fn process_data(&mut self, seg: &TcpRepr<'_>, now: Instant) {
@@ -480,7 +514,7 @@ impl Tcb {
                     self.quickack -= 1;
                     self.ack_now = true;
                 } else if self.unacked_bytes >= 2 * self.full_payload() {
-                    self.ack_now = true;
+                    self.ack_decision();
                 } else if self.delack_at.is_none() {
                     self.delack_at = Some(now + self.cfg.delack);
                 }

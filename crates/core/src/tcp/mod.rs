@@ -183,6 +183,10 @@ pub struct TcpShared {
     pub(crate) config: TcpConfig,
     pub(crate) conns: HashMap<ConnKey, SocketHandle>,
     pub(crate) timers: BinaryHeap<Reverse<(Instant, u32)>>,
+    /// Connections owing an ACK at the end of the receive burst
+    /// (`Tcb::ack_decision`), and when the first of them began owing.
+    pub(crate) acks_owed: Vec<SocketHandle>,
+    pub(crate) acks_owed_since: Option<Instant>,
     pub(crate) challenge_window: (u64, u32),
     /// Segments refused for a full backlog.
     pub listen_drops: u64,

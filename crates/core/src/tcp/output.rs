@@ -91,6 +91,7 @@ impl Tcb {
         if let Some(a) = ack {
             self.last_ack_sent = a;
             self.ack_now = false;
+            self.ack_owed = false;
             self.delack_at = None;
             self.unacked_bytes = 0;
         }

@@ -123,6 +123,11 @@ pub struct Tcb {
     pub(crate) syn_sent_at: Option<Instant>,
     pub(crate) delack_at: Option<Instant>,
     pub(crate) ack_now: bool,
+    /// In-order data owes an ACK at the end of the receive batch
+    /// ([`Tcb::ack_decision`]).
+    pub(crate) ack_owed: bool,
+    /// This TCB is on the stack's list of owed ACKs.
+    pub(crate) ack_listed: bool,
     pub(crate) unacked_bytes: u32,
     pub(crate) quickack: u32,
     pub(crate) persist_at: Option<Instant>,
@@ -239,6 +244,8 @@ impl Tcb {
             syn_sent_at: None,
             delack_at: None,
             ack_now: false,
+            ack_owed: false,
+            ack_listed: false,
             unacked_bytes: 0,
             quickack: cfg.quickack,
             persist_at: None,
