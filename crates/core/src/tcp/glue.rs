@@ -6,7 +6,8 @@
 //! RFC 8201 path MTU, RFC 1122 §4.2.3.9 soft and hard errors), the timer
 //! queue and the RFC 5961 §7 challenge-ACK limit.
 
-use super::tcb::{OutSeg, Tcb};
+use super::emit::EmitError;
+use super::tcb::Tcb;
 use super::{seq, ConnKey, State};
 use crate::addr::{self, IfIndex};
 use crate::buf::PacketBuf;
@@ -19,16 +20,7 @@ use crate::time::Instant;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
-use via6_wire::ip::protocol;
 use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
-
-/// Why a segment was not emitted.
-pub(crate) enum EmitError {
-    /// Larger than the path MTU (with DF): the MTU.
-    TooBig(u32),
-    /// Anything else (no route, no source).
-    Other,
-}
 
 impl Stack {
     /// A TCP segment for us (IPv4 and IPv6 local delivery call this).
@@ -204,16 +196,22 @@ impl Stack {
             if t.out.is_empty() {
                 break;
             }
-            let segs = std::mem::take(&mut t.out);
-            let (local, remote, zone) = (t.local, t.remote, t.zone);
+            let mut segs = std::mem::take(&mut t.out);
+            let (local, remote, zone, mut ip_id) = (t.local, t.remote, t.zone, t.ip_id);
             let mut shrink = None;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
-                if let Err(EmitError::TooBig(mtu)) = self.tcp_emit(local, remote, zone, seg, now) {
+                if let Err(EmitError::TooBig(mtu)) =
+                    self.tcp_emit_id(local, remote, zone, seg, Some(&mut ip_id), now)
+                {
                     shrink = Some(mtu);
                 }
+            }
+            if let Some(t) = self.tcb_mut(h) {
+                t.ip_id = ip_id;
+                t.recycle_out(&mut segs);
             }
             let Some(mtu) = shrink else { break };
             if let Some(t) = self.tcb_mut(h) {
@@ -273,52 +271,6 @@ impl Stack {
         }
         w.1 += 1;
         true
-    }
-
-    /// Emits one segment from `local` to `remote`.
-    pub(crate) fn tcp_emit(
-        &mut self,
-        local: (IpAddr, u16),
-        remote: (IpAddr, u16),
-        zone: Option<IfIndex>,
-        seg: &OutSeg,
-        now: Instant,
-    ) -> Result<(), EmitError> {
-        let repr = TcpRepr {
-            src_port: local.1,
-            dst_port: remote.1,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            window: seg.window,
-            urgent: 0,
-            options: seg.options,
-            payload: &seg.payload,
-        };
-        let mut bytes = vec![0u8; repr.buffer_len()];
-        repr.emit_with_checksum(local.0, remote.0, &mut bytes).map_err(|_| EmitError::Other)?;
-        let lookup = self.route_lookup(remote.0, zone).map_err(|_| EmitError::Other)?;
-        match (local.0, remote.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                if bytes.len() + 20 > lookup.mtu as usize {
-                    return Err(EmitError::TooBig(lookup.mtu));
-                }
-                let ttl = self.sysctl.get(Knob::InetTtl) as u8;
-                let p =
-                    crate::ipv4::Ipv4Send { src: s, dst: d, protocol: protocol::TCP, ttl, dont_frag: true };
-                self.ipv4_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                if bytes.len() + 40 > lookup.mtu as usize {
-                    return Err(EmitError::TooBig(lookup.mtu));
-                }
-                let hop_limit = self.sysctl.get(Knob::Ip6Hlim) as u8;
-                let p = crate::ipv6::Ipv6Send { src: s, dst: d, next_header: protocol::TCP, hop_limit };
-                self.ipv6_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
-            }
-            _ => return Err(EmitError::Other),
-        }
-        Ok(())
     }
 
     /// The end of a receive burst: every connection that owes an ACK for

@@ -12,12 +12,14 @@
 //! | `congestion` | RFC 5681 slow start / avoidance with NewReno or CUBIC (RFC 9438) growth |
 //! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
 //! | `syncookie` | RFC 4987 §3.6 SYN cookies: the codec and the stateless SYN-ACK / returning ACK |
+//! | `emit` | one segment built straight into a pooled buffer behind its IP header; reused payload buffers |
 //! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
 //!
 //! Closed ports are answered by `crate::closed`.
 
 mod buffer;
 pub mod congestion;
+mod emit;
 mod glue;
 mod input;
 pub mod isn;

@@ -143,7 +143,7 @@ impl Tcb {
         if len == 0 && !fin {
             return 0;
         }
-        let mut payload = Vec::with_capacity(len);
+        let mut payload = self.payload_buf(len);
         self.sndbuf.copy_out(off, len, &mut payload);
         let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
         if len > 0 && off + len == self.sndbuf.len() {
@@ -219,7 +219,7 @@ impl Tcb {
                 }
             }
             let retrans = seq::lt(self.snd_nxt, self.snd_max);
-            let mut payload = Vec::with_capacity(len);
+            let mut payload = self.payload_buf(len);
             self.sndbuf.copy_out(off, len, &mut payload);
             let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
             if len > 0 && off + len == self.sndbuf.len() {

@@ -153,6 +153,10 @@ pub struct Tcb {
     /// Became ESTABLISHED since the stack last looked (for the listener).
     pub(crate) just_established: bool,
     pub(crate) out: Vec<OutSeg>,
+    /// Payload buffers of emitted segments, for the next ones (`emit`).
+    pub(crate) spare: Vec<Vec<u8>>,
+    /// The IPv4 identification of the last segment sent (`emit`).
+    pub(crate) ip_id: Option<u16>,
     /// The earliest entry this TCB has in the stack's timer queue.
     pub(crate) timer_queued: Option<Instant>,
     pub(crate) counters: TcbCounters,
@@ -266,6 +270,8 @@ impl Tcb {
             orphan: false,
             just_established: false,
             out: Vec::new(),
+            spare: Vec::new(),
+            ip_id: None,
             timer_queued: None,
             counters: TcbCounters::default(),
         }
