@@ -24,6 +24,26 @@ pub(crate) enum EmitError {
     Other,
 }
 
+/// What a connection remembers between segments so that emitting one
+/// needs neither a keyed hash nor a route lookup.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EmitCache {
+    /// The IPv4 identification of the last segment sent.
+    pub(crate) ip_id: Option<u16>,
+    /// The output decision, valid while the route table's generation and
+    /// the egress interface's state and MTU are those recorded.
+    route: Option<CachedRoute>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedRoute {
+    generation: u64,
+    ifindex: IfIndex,
+    neighbour: IpAddr,
+    mtu: u32,
+    link_mtu: u32,
+}
+
 /// Payload buffers a TCB keeps for its next segments.
 const SPARE_PAYLOADS: usize = 64;
 
@@ -63,19 +83,59 @@ impl Stack {
         self.tcp_emit_id(local, remote, zone, seg, None, now)
     }
 
-    /// [`Stack::tcp_emit`] for a connection that keeps its IPv4
-    /// identification in `ip_id`: the first comes from the RFC 7739 keyed
-    /// counter, the next ones count up from it. Every segment is an atomic
-    /// datagram (DF set, never fragmented), whose ID RFC 6864 §4.1 lets the
-    /// source set to any value; counting per connection keeps them distinct
-    /// without a keyed hash per segment.
+    /// The MTU an interface offers packets of `remote`'s family, if it is up.
+    fn link_mtu(&self, ifindex: IfIndex, remote: IpAddr) -> Option<u32> {
+        let i = self.interface(ifindex).filter(|i| i.up)?;
+        Some(if remote.is_ipv4() { i.mtu } else { i.mtu6() })
+    }
+
+    /// The output decision towards `remote` (interface, on-link neighbour,
+    /// MTU), from `cache` while the route table has not changed (its
+    /// generation) and the egress interface is still up with the same MTU;
+    /// otherwise a fresh `route_lookup`, remembered unless the destination
+    /// is local (loopback delivery follows the address list, which has no
+    /// generation).
+    fn tcp_route(
+        &self,
+        remote: IpAddr,
+        zone: Option<IfIndex>,
+        cache: Option<&mut EmitCache>,
+    ) -> Result<(IfIndex, IpAddr, u32), EmitError> {
+        let generation = self.routes().generation();
+        if let Some(c) = cache.as_ref().and_then(|c| c.route) {
+            if c.generation == generation && self.link_mtu(c.ifindex, remote) == Some(c.link_mtu) {
+                return Ok((c.ifindex, c.neighbour, c.mtu));
+            }
+        }
+        let l = self.route_lookup(remote, zone).map_err(|_| EmitError::Other)?;
+        if let Some(c) = cache {
+            c.route = match (l.local, self.link_mtu(l.ifindex, remote)) {
+                (false, Some(link_mtu)) => Some(CachedRoute {
+                    generation,
+                    ifindex: l.ifindex,
+                    neighbour: l.neighbour,
+                    mtu: l.mtu,
+                    link_mtu,
+                }),
+                _ => None,
+            };
+        }
+        Ok((l.ifindex, l.neighbour, l.mtu))
+    }
+
+    /// [`Stack::tcp_emit`] for a connection with an [`EmitCache`]: its route
+    /// (see [`Stack::tcp_route`]) and its IPv4 identification — the first
+    /// from the RFC 7739 keyed counter, the next ones counting up from it.
+    /// Every segment is an atomic datagram (DF set, never fragmented), whose
+    /// ID RFC 6864 §4.1 lets the source set to any value; counting per
+    /// connection keeps them distinct without a keyed hash per segment.
     pub(crate) fn tcp_emit_id(
         &mut self,
         local: (IpAddr, u16),
         remote: (IpAddr, u16),
         zone: Option<IfIndex>,
         seg: &OutSeg,
-        ip_id: Option<&mut Option<u16>>,
+        mut cache: Option<&mut EmitCache>,
         now: Instant,
     ) -> Result<(), EmitError> {
         let repr = TcpRepr {
@@ -89,22 +149,22 @@ impl Stack {
             options: seg.options,
             payload: &seg.payload,
         };
-        let lookup = self.route_lookup(remote.0, zone).map_err(|_| EmitError::Other)?;
+        let (ifindex, neighbour, mtu) = self.tcp_route(remote.0, zone, cache.as_deref_mut())?;
         let tcp_len = repr.buffer_len();
         let ip_len = if remote.0.is_ipv4() { 20 } else { 40 };
         let total = ip_len + tcp_len;
-        if total > lookup.mtu as usize {
-            return Err(EmitError::TooBig(lookup.mtu));
+        if total > mtu as usize {
+            return Err(EmitError::TooBig(mtu));
         }
         let (ip_header, counter) = match (local.0, remote.0) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let ident = match ip_id {
-                    Some(slot) => {
-                        let id = match *slot {
+                let ident = match cache {
+                    Some(c) => {
+                        let id = match c.ip_id {
                             Some(prev) => prev.wrapping_add(1),
                             None => self.ipv4_ident_for(local.0, remote.0, protocol::TCP),
                         };
-                        *slot = Some(id);
+                        c.ip_id = Some(id);
                         id
                     }
                     None => self.ipv4_ident_for(local.0, remote.0, protocol::TCP),
@@ -151,7 +211,7 @@ impl Stack {
             return Err(EmitError::Other);
         }
         self.stats.inc(counter);
-        self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+        self.link_output(ifindex, neighbour, buf, now);
         Ok(())
     }
 }

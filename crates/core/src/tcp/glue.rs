@@ -197,20 +197,21 @@ impl Stack {
                 break;
             }
             let mut segs = std::mem::take(&mut t.out);
-            let (local, remote, zone, mut ip_id) = (t.local, t.remote, t.zone, t.ip_id);
+            let (local, remote, zone) = (t.local, t.remote, t.zone);
+            let mut cache = std::mem::take(&mut t.emit);
             let mut shrink = None;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
                 if let Err(EmitError::TooBig(mtu)) =
-                    self.tcp_emit_id(local, remote, zone, seg, Some(&mut ip_id), now)
+                    self.tcp_emit_id(local, remote, zone, seg, Some(&mut cache), now)
                 {
                     shrink = Some(mtu);
                 }
             }
             if let Some(t) = self.tcb_mut(h) {
-                t.ip_id = ip_id;
+                t.emit = cache;
                 t.recycle_out(&mut segs);
             }
             let Some(mtu) = shrink else { break };

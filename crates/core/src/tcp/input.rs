@@ -75,6 +75,9 @@ impl Tcb {
     /// One arriving segment for this connection.
     pub(crate) fn on_segment(&mut self, seg: &TcpRepr<'_>, now: Instant) {
         self.counters.segs_in += 1;
+        // RFC 7323 §3.2: parse the timestamps once per segment; PAWS, the
+        // TS.Recent update and RTTM below read them from here.
+        self.seg_ts = if self.ts_ok { seg.options.timestamps() } else { None };
         self.last_rcv = now;
         self.keep_probes = 0;
         match self.state {
@@ -156,7 +159,7 @@ impl Tcb {
         }
         // RFC 7323 §5.3 PAWS.
         if self.ts_ok && !rst {
-            if let Some((tsval, _)) = seg.options.timestamps() {
+            if let Some((tsval, _)) = self.seg_ts {
                 if seq::lt(tsval, self.ts_recent) {
                     self.ack_now = true;
                     return;
@@ -231,7 +234,7 @@ impl Tcb {
         // RFC 7323 §4.3: TS.Recent from the segment that covers
         // Last.ACK.sent.
         if self.ts_ok {
-            if let Some((tsval, _)) = seg.options.timestamps() {
+            if let Some((tsval, _)) = self.seg_ts {
                 if seq::le(seg.seq, self.last_ack_sent) && seq::ge(tsval, self.ts_recent) {
                     self.ts_recent = tsval;
                 }
@@ -265,7 +268,7 @@ impl Tcb {
             }
         }
         if seq::gt(ack, self.snd_una) {
-            self.new_ack(seg, ack, now);
+            self.new_ack(ack, now);
         } else if ack == self.snd_una
             && seg.payload.is_empty()
             && !seg.flags.contains(TcpFlags::FIN)
@@ -319,11 +322,11 @@ impl Tcb {
     }
 
     /// New data acknowledged.
-    fn new_ack(&mut self, seg: &TcpRepr<'_>, ack: u32, now: Instant) {
+    fn new_ack(&mut self, ack: u32, now: Instant) {
         // RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing).
         let mut sample = None;
         if self.ts_ok {
-            if let Some((_, tsecr)) = seg.options.timestamps() {
+            if let Some((_, tsecr)) = self.seg_ts {
                 let d = self.ts_now(now).wrapping_sub(tsecr);
                 if tsecr != 0 && d < 60_000 {
                     sample = Some(Duration::from_millis(u64::from(d.max(1))));

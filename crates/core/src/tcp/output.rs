@@ -180,6 +180,9 @@ impl Tcb {
             }
             _ => {}
         }
+        // One option block for the whole run: the timestamp clock, TS.Recent
+        // and the SACK blocks do not change while sending.
+        let opts = self.data_options(now, true);
         let mut budget = 1024;
         while budget > 0 {
             budget -= 1;
@@ -203,7 +206,6 @@ impl Tcb {
             // first duplicate ACKs.
             let wnd = self.snd_wnd.min(self.cc.cwnd.saturating_add(self.limited_transmit));
             let usable = seq::dist(self.snd_nxt, self.snd_una.wrapping_add(wnd));
-            let opts = self.data_options(now, true);
             let maxp = self.mss.saturating_sub(opts.len() as u32).max(1) as usize;
             let len = unsent.min(maxp).min(usable as usize).min(span.map_or(usize::MAX, |s| s as usize));
             let fin = fin_pending && off + len == self.sndbuf.len();

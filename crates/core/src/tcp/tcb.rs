@@ -110,6 +110,8 @@ pub struct Tcb {
     pub(crate) peer_mss: u32,
     pub(crate) ts_ok: bool,
     pub(crate) ts_recent: u32,
+    /// The timestamps of the segment being processed (when `ts_ok`).
+    pub(crate) seg_ts: Option<(u32, u32)>,
     pub(crate) ts_offset: u32,
     pub(crate) last_ack_sent: u32,
     pub(crate) sack_ok: bool,
@@ -155,8 +157,8 @@ pub struct Tcb {
     pub(crate) out: Vec<OutSeg>,
     /// Payload buffers of emitted segments, for the next ones (`emit`).
     pub(crate) spare: Vec<Vec<u8>>,
-    /// The IPv4 identification of the last segment sent (`emit`).
-    pub(crate) ip_id: Option<u16>,
+    /// IPv4 identification and cached route (`emit`).
+    pub(crate) emit: super::emit::EmitCache,
     /// The earliest entry this TCB has in the stack's timer queue.
     pub(crate) timer_queued: Option<Instant>,
     pub(crate) counters: TcbCounters,
@@ -237,6 +239,7 @@ impl Tcb {
             peer_mss: default_mss(v6),
             ts_ok: false,
             ts_recent: 0,
+            seg_ts: None,
             ts_offset,
             last_ack_sent: 0,
             sack_ok: false,
@@ -271,7 +274,7 @@ impl Tcb {
             just_established: false,
             out: Vec::new(),
             spare: Vec::new(),
-            ip_id: None,
+            emit: Default::default(),
             timer_queued: None,
             counters: TcbCounters::default(),
         }
