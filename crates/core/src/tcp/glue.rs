@@ -41,7 +41,7 @@ impl Stack {
             return;
         }
         let key: ConnKey = (dst, repr.dst_port, src, repr.src_port);
-        if let Some(&h) = self.sockets.tcp.conns.get(&key) {
+        if let Some(h) = self.sockets.tcp.conn(&key) {
             if let Some(t) = self.tcb_mut(h) {
                 t.on_segment(&repr, now);
                 if t.ack_owed && !t.ack_listed {
@@ -181,7 +181,7 @@ impl Stack {
             raw: None,
         };
         let h = self.sockets.insert(child);
-        self.sockets.tcp.conns.insert((dst, lport, src, rport), h);
+        self.sockets.tcp.conn_insert((dst, lport, src, rport), h);
         if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
             l.embryonic += 1;
         }
@@ -245,7 +245,7 @@ impl Stack {
         }
         if state == State::Closed {
             if self.sockets.tcp.conns.get(&key) == Some(&h) {
-                self.sockets.tcp.conns.remove(&key);
+                self.sockets.tcp.conn_remove(&key);
             }
             let embryonic = matches!(parent, Some((_, false)));
             if let (true, Some((lh, _))) = (embryonic, parent) {

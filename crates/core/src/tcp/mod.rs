@@ -184,6 +184,10 @@ pub struct Listen {
 pub struct TcpShared {
     pub(crate) config: TcpConfig,
     pub(crate) conns: HashMap<ConnKey, SocketHandle>,
+    /// The last `conns` hit (a bulk flow hits the same entry segment after
+    /// segment); cleared by every insert and removal so it never disagrees
+    /// with the map.
+    pub(crate) last_conn: Option<(ConnKey, SocketHandle)>,
     pub(crate) timers: BinaryHeap<Reverse<(Instant, u32)>>,
     /// Connections owing an ACK at the end of the receive burst
     /// (`Tcb::ack_decision`), and when the first of them began owing.
@@ -194,4 +198,31 @@ pub struct TcpShared {
     pub listen_drops: u64,
     /// Resets sent for segments to closed ports.
     pub resets_sent: u64,
+}
+
+impl TcpShared {
+    /// The connection with this 4-tuple (local addr, port, remote addr,
+    /// port), through the one-entry `last_conn` cache.
+    pub(crate) fn conn(&mut self, key: &ConnKey) -> Option<SocketHandle> {
+        if let Some((k, h)) = self.last_conn {
+            if k == *key {
+                return Some(h);
+            }
+        }
+        let h = *self.conns.get(key)?;
+        self.last_conn = Some((*key, h));
+        Some(h)
+    }
+
+    /// Indexes a connection.
+    pub(crate) fn conn_insert(&mut self, key: ConnKey, h: SocketHandle) {
+        self.last_conn = None;
+        self.conns.insert(key, h);
+    }
+
+    /// Drops a connection's index entry.
+    pub(crate) fn conn_remove(&mut self, key: &ConnKey) {
+        self.last_conn = None;
+        self.conns.remove(key);
+    }
 }
