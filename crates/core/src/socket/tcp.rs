@@ -126,7 +126,7 @@ impl Stack {
             tcb.connect(now);
             s.tcb = Some(Box::new(tcb));
         }
-        self.sockets.tcp.conns.insert(key, h);
+        self.sockets.tcp.conn_insert(key, h);
         self.tcp_after(h, now);
         self.drain_looped(now);
         Ok(())

@@ -76,13 +76,42 @@ impl Congestion {
         self.mss = mss;
     }
 
-    /// New data acknowledged outside recovery.
+    /// New data acknowledged outside recovery, counted as RFC 5681 §3.1
+    /// equation (2) does: slow start grows by at most one SMSS per ACK.
     pub fn on_ack(&mut self, acked: u32, now: Instant, srtt: Option<Duration>) {
         if self.cwnd < self.ssthresh {
             // RFC 5681 §3.1 equation (2): cwnd += min(N, SMSS).
             self.cwnd = self.cwnd.saturating_add(acked.min(self.mss));
             return;
         }
+        self.avoid(acked, now, srtt);
+    }
+
+    /// New data acknowledged outside recovery, counted by bytes (RFC 3465
+    /// appropriate byte counting without the per-ACK limit L, as Linux
+    /// does since its 2015 stretch-ACK fixes, `tcp_slow_start` returning the
+    /// bytes left over):
+    /// a stretch ACK from a receiver that coalesces its ACKs (GRO, or
+    /// via6's end-of-burst ACK) stands for the ACKs every second segment
+    /// would have had, so it grows cwnd as much as they would. Slow start
+    /// stops at ssthresh and the rest of the bytes go to congestion
+    /// avoidance (RFC 5681 §3.1). RFC 3465 §2.3's burst concern does not
+    /// grow: every byte counted left the network.
+    pub fn on_ack_bytes(&mut self, acked: u32, now: Instant, srtt: Option<Duration>) {
+        let mut acked = acked;
+        if self.cwnd < self.ssthresh {
+            let room = self.ssthresh - self.cwnd;
+            let grow = acked.min(room);
+            self.cwnd = self.cwnd.saturating_add(grow);
+            acked -= grow;
+            if acked == 0 || self.cwnd < self.ssthresh {
+                return;
+            }
+        }
+        self.avoid(acked, now, srtt);
+    }
+
+    fn avoid(&mut self, acked: u32, now: Instant, srtt: Option<Duration>) {
         match self.alg {
             Algorithm::NewReno => self.reno_avoid(acked),
             Algorithm::Cubic => self.cubic_avoid(acked, now, srtt.unwrap_or(Duration::from_millis(100))),
@@ -202,6 +231,23 @@ mod tests {
         assert_eq!(c.ssthresh, 2000);
         c.on_rto(8000);
         assert_eq!((c.cwnd, c.ssthresh), (1000, 4000));
+    }
+
+    /// RFC 3465 byte counting: one stretch ACK for ten segments grows slow
+    /// start by ten segments (not one), stops at ssthresh, and gives the
+    /// rest to congestion avoidance.
+    #[test]
+    fn rfc3465_stretch_ack_counts_bytes() {
+        let mut c = Congestion::new(Algorithm::NewReno, 1000);
+        c.on_ack_bytes(10_000, Instant::ZERO, None);
+        assert_eq!(c.cwnd, 14_000);
+        c.ssthresh = 20_000;
+        c.on_ack_bytes(10_000, Instant::ZERO, None);
+        assert_eq!(c.cwnd, 20_000, "slow start stops at ssthresh");
+        for _ in 0..6 {
+            c.on_ack_bytes(8_000, Instant::ZERO, None);
+        }
+        assert_eq!(c.cwnd, 22_000, "then one SMSS per cwnd acknowledged");
     }
 
     /// RFC 9438 §4.6: CUBIC reduces to beta_cubic = 0.7 of cwnd and grows

@@ -6,7 +6,8 @@
 //! RFC 8201 path MTU, RFC 1122 §4.2.3.9 soft and hard errors), the timer
 //! queue and the RFC 5961 §7 challenge-ACK limit.
 
-use super::tcb::{OutSeg, Tcb};
+use super::emit::EmitError;
+use super::tcb::Tcb;
 use super::{seq, ConnKey, State};
 use crate::addr::{self, IfIndex};
 use crate::buf::PacketBuf;
@@ -19,16 +20,7 @@ use crate::time::Instant;
 use std::cmp::Reverse;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
-use via6_wire::ip::protocol;
 use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
-
-/// Why a segment was not emitted.
-pub(crate) enum EmitError {
-    /// Larger than the path MTU (with DF): the MTU.
-    TooBig(u32),
-    /// Anything else (no route, no source).
-    Other,
-}
 
 impl Stack {
     /// A TCP segment for us (IPv4 and IPv6 local delivery call this).
@@ -49,9 +41,15 @@ impl Stack {
             return;
         }
         let key: ConnKey = (dst, repr.dst_port, src, repr.src_port);
-        if let Some(&h) = self.sockets.tcp.conns.get(&key) {
+        if let Some(h) = self.sockets.tcp.conn(&key) {
             if let Some(t) = self.tcb_mut(h) {
                 t.on_segment(&repr, now);
+                if t.ack_owed && !t.ack_listed {
+                    t.ack_listed = true;
+                    let shared = &mut self.sockets.tcp;
+                    shared.acks_owed.push(h);
+                    shared.acks_owed_since.get_or_insert(now);
+                }
             }
             self.tcp_after(h, now);
             return;
@@ -183,7 +181,7 @@ impl Stack {
             raw: None,
         };
         let h = self.sockets.insert(child);
-        self.sockets.tcp.conns.insert((dst, lport, src, rport), h);
+        self.sockets.tcp.conn_insert((dst, lport, src, rport), h);
         if let Some(l) = self.sockets.get_mut(lh).and_then(|s| s.listen.as_mut()) {
             l.embryonic += 1;
         }
@@ -198,16 +196,23 @@ impl Stack {
             if t.out.is_empty() {
                 break;
             }
-            let segs = std::mem::take(&mut t.out);
+            let mut segs = std::mem::take(&mut t.out);
             let (local, remote, zone) = (t.local, t.remote, t.zone);
+            let mut cache = std::mem::take(&mut t.emit);
             let mut shrink = None;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
-                if let Err(EmitError::TooBig(mtu)) = self.tcp_emit(local, remote, zone, seg, now) {
+                if let Err(EmitError::TooBig(mtu)) =
+                    self.tcp_emit_id(local, remote, zone, seg, Some(&mut cache), now)
+                {
                     shrink = Some(mtu);
                 }
+            }
+            if let Some(t) = self.tcb_mut(h) {
+                t.emit = cache;
+                t.recycle_out(&mut segs);
             }
             let Some(mtu) = shrink else { break };
             if let Some(t) = self.tcb_mut(h) {
@@ -240,7 +245,7 @@ impl Stack {
         }
         if state == State::Closed {
             if self.sockets.tcp.conns.get(&key) == Some(&h) {
-                self.sockets.tcp.conns.remove(&key);
+                self.sockets.tcp.conn_remove(&key);
             }
             let embryonic = matches!(parent, Some((_, false)));
             if let (true, Some((lh, _))) = (embryonic, parent) {
@@ -269,54 +274,31 @@ impl Stack {
         true
     }
 
-    /// Emits one segment from `local` to `remote`.
-    pub(crate) fn tcp_emit(
-        &mut self,
-        local: (IpAddr, u16),
-        remote: (IpAddr, u16),
-        zone: Option<IfIndex>,
-        seg: &OutSeg,
-        now: Instant,
-    ) -> Result<(), EmitError> {
-        let repr = TcpRepr {
-            src_port: local.1,
-            dst_port: remote.1,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            window: seg.window,
-            urgent: 0,
-            options: seg.options,
-            payload: &seg.payload,
-        };
-        let mut bytes = vec![0u8; repr.buffer_len()];
-        repr.emit_with_checksum(local.0, remote.0, &mut bytes).map_err(|_| EmitError::Other)?;
-        let lookup = self.route_lookup(remote.0, zone).map_err(|_| EmitError::Other)?;
-        match (local.0, remote.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                if bytes.len() + 20 > lookup.mtu as usize {
-                    return Err(EmitError::TooBig(lookup.mtu));
-                }
-                let ttl = self.sysctl.get(Knob::InetTtl) as u8;
-                let p =
-                    crate::ipv4::Ipv4Send { src: s, dst: d, protocol: protocol::TCP, ttl, dont_frag: true };
-                self.ipv4_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
+    /// The end of a receive burst: every connection that owes an ACK for
+    /// in-order data sends one now (`Tcb::ack_decision`).
+    pub(crate) fn tcp_flush_acks(&mut self, now: Instant) {
+        self.sockets.tcp.acks_owed_since = None;
+        let owed = std::mem::take(&mut self.sockets.tcp.acks_owed);
+        for &h in &owed {
+            let Some(t) = self.tcb_mut(h) else { continue };
+            t.ack_listed = false;
+            if t.ack_owed {
+                t.end_of_burst(now);
+                self.tcp_after(h, now);
             }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                if bytes.len() + 40 > lookup.mtu as usize {
-                    return Err(EmitError::TooBig(lookup.mtu));
-                }
-                let hop_limit = self.sysctl.get(Knob::Ip6Hlim) as u8;
-                let p = crate::ipv6::Ipv6Send { src: s, dst: d, next_header: protocol::TCP, hop_limit };
-                self.ipv6_send(&lookup, p, &bytes, now).map_err(|_| EmitError::Other)?;
-            }
-            _ => return Err(EmitError::Other),
         }
-        Ok(())
+        // Keep the list's allocation for the next burst.
+        let mut owed = owed;
+        owed.clear();
+        if self.sockets.tcp.acks_owed.is_empty() {
+            self.sockets.tcp.acks_owed = owed;
+        }
     }
 
-    /// Runs the TCP timers due at `now`.
+    /// Runs the TCP timers due at `now`, after the ACKs the last receive
+    /// burst owes (`poll` is the driver's end-of-burst call).
     pub(crate) fn tcp_timers(&mut self, now: Instant) {
+        self.tcp_flush_acks(now);
         while let Some(&Reverse((at, id))) = self.sockets.tcp.timers.peek() {
             if at > now {
                 break;
@@ -336,7 +318,8 @@ impl Stack {
     /// The earliest TCP timer (possibly early: stale entries only cause a
     /// spurious poll).
     pub(crate) fn tcp_deadline(&self) -> Option<Instant> {
-        self.sockets.tcp.timers.peek().map(|Reverse((at, _))| *at)
+        let t = self.sockets.tcp.timers.peek().map(|Reverse((at, _))| *at);
+        crate::time::earliest(t, self.sockets.tcp.acks_owed_since)
     }
 
     /// An ICMP or ICMPv6 error quoting a TCP segment we sent.

@@ -75,6 +75,9 @@ impl Tcb {
     /// One arriving segment for this connection.
     pub(crate) fn on_segment(&mut self, seg: &TcpRepr<'_>, now: Instant) {
         self.counters.segs_in += 1;
+        // RFC 7323 §3.2: parse the timestamps once per segment; PAWS, the
+        // TS.Recent update and RTTM below read them from here.
+        self.seg_ts = if self.ts_ok { seg.options.timestamps() } else { None };
         self.last_rcv = now;
         self.keep_probes = 0;
         match self.state {
@@ -156,7 +159,7 @@ impl Tcb {
         }
         // RFC 7323 §5.3 PAWS.
         if self.ts_ok && !rst {
-            if let Some((tsval, _)) = seg.options.timestamps() {
+            if let Some((tsval, _)) = self.seg_ts {
                 if seq::lt(tsval, self.ts_recent) {
                     self.ack_now = true;
                     return;
@@ -231,7 +234,7 @@ impl Tcb {
         // RFC 7323 §4.3: TS.Recent from the segment that covers
         // Last.ACK.sent.
         if self.ts_ok {
-            if let Some((tsval, _)) = seg.options.timestamps() {
+            if let Some((tsval, _)) = self.seg_ts {
                 if seq::le(seg.seq, self.last_ack_sent) && seq::ge(tsval, self.ts_recent) {
                     self.ts_recent = tsval;
                 }
@@ -265,7 +268,7 @@ impl Tcb {
             }
         }
         if seq::gt(ack, self.snd_una) {
-            self.new_ack(seg, ack, now);
+            self.new_ack(ack, now);
         } else if ack == self.snd_una
             && seg.payload.is_empty()
             && !seg.flags.contains(TcpFlags::FIN)
@@ -319,11 +322,11 @@ impl Tcb {
     }
 
     /// New data acknowledged.
-    fn new_ack(&mut self, seg: &TcpRepr<'_>, ack: u32, now: Instant) {
+    fn new_ack(&mut self, ack: u32, now: Instant) {
         // RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing).
         let mut sample = None;
         if self.ts_ok {
-            if let Some((_, tsecr)) = seg.options.timestamps() {
+            if let Some((_, tsecr)) = self.seg_ts {
                 let d = self.ts_now(now).wrapping_sub(tsecr);
                 if tsecr != 0 && d < 60_000 {
                     sample = Some(Duration::from_millis(u64::from(d.max(1))));
@@ -373,7 +376,7 @@ impl Tcb {
         } else {
             self.dupacks = 0;
             self.limited_transmit = 0;
-            self.cc.on_ack(acked, now, self.rto.srtt());
+            self.cc.on_ack_bytes(acked, now, self.rto.srtt());
         }
         self.rto_at = if self.snd_una == self.snd_max { None } else { Some(now + self.rto.timeout()) };
     }
@@ -441,6 +444,40 @@ impl Tcb {
         self.scoreboard.rexmit_next = at.wrapping_add(n.max(1));
     }
 
+    /// In-order data has reached two full-sized segments since the last ACK
+    /// (RFC 5681 §4.2, RFC 9293 §3.8.6.3: "at least every second
+    /// full-sized segment"). Like Linux, whose GRO hands TCP a whole receive
+    /// burst as one segment, the ACK is *owed* rather than sent: the stack
+    /// sends one ACK for everything that arrived in the burst when its
+    /// driver next calls `poll` (`Stack::tcp_flush_acks`), which every
+    /// driver does right after a batch of `receive` calls. The delay is
+    /// therefore zero in the driver's time, far below the delayed-ACK bound
+    /// (§3.8.6.3: less than 0.5 s). Bounds kept:
+    /// - an ACK goes at once when [`Tcb::stretch_limit`] bytes are
+    ///   unacknowledged, so a long burst still clocks the sender;
+    /// - every immediate ACK of RFC 5681 §4.2 stays immediate: out-of-order
+    ///   data, a segment filling a hole, a duplicate, FIN, the quick-ack
+    ///   segments after the handshake — those set `ack_now` in
+    ///   [`Tcb::process_data`], not this;
+    /// - the sender counts a stretch ACK by bytes (RFC 3465;
+    ///   `Congestion::on_ack_bytes`), so fewer ACKs do not slow its growth.
+    fn ack_decision(&mut self) {
+        if self.unacked_bytes >= self.stretch_limit() {
+            self.ack_now = true;
+        } else {
+            self.ack_owed = true;
+        }
+    }
+
+    /// The most in-order bytes held unacknowledged within one receive
+    /// burst: a quarter of the receive buffer (so the peer always has
+    /// three quarters of the window to keep sending into), at most 64 KiB
+    /// (what one Linux GRO segment carries), at least two full segments.
+    pub(crate) fn stretch_limit(&self) -> u32 {
+        let quarter = (self.rcvbuf.cap() / 4).min(64 * 1024) as u32;
+        quarter.max(2 * self.full_payload())
+    }
+
     /// Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth), with
     /// delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2; quick ACKs at start).
     fn process_data(&mut self, seg: &TcpRepr<'_>, now: Instant) {
@@ -480,7 +517,7 @@ impl Tcb {
                     self.quickack -= 1;
                     self.ack_now = true;
                 } else if self.unacked_bytes >= 2 * self.full_payload() {
-                    self.ack_now = true;
+                    self.ack_decision();
                 } else if self.delack_at.is_none() {
                     self.delack_at = Some(now + self.cfg.delack);
                 }

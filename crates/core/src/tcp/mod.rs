@@ -12,12 +12,14 @@
 //! | `congestion` | RFC 5681 slow start / avoidance with NewReno or CUBIC (RFC 9438) growth |
 //! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
 //! | `syncookie` | RFC 4987 §3.6 SYN cookies: the codec and the stateless SYN-ACK / returning ACK |
+//! | `emit` | one segment built straight into a pooled buffer behind its IP header; reused payload buffers |
 //! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
 //!
 //! Closed ports are answered by `crate::closed`.
 
 mod buffer;
 pub mod congestion;
+mod emit;
 mod glue;
 mod input;
 pub mod isn;
@@ -182,10 +184,45 @@ pub struct Listen {
 pub struct TcpShared {
     pub(crate) config: TcpConfig,
     pub(crate) conns: HashMap<ConnKey, SocketHandle>,
+    /// The last `conns` hit (a bulk flow hits the same entry segment after
+    /// segment); cleared by every insert and removal so it never disagrees
+    /// with the map.
+    pub(crate) last_conn: Option<(ConnKey, SocketHandle)>,
     pub(crate) timers: BinaryHeap<Reverse<(Instant, u32)>>,
+    /// Connections owing an ACK at the end of the receive burst
+    /// (`Tcb::ack_decision`), and when the first of them began owing.
+    pub(crate) acks_owed: Vec<SocketHandle>,
+    pub(crate) acks_owed_since: Option<Instant>,
     pub(crate) challenge_window: (u64, u32),
     /// Segments refused for a full backlog.
     pub listen_drops: u64,
     /// Resets sent for segments to closed ports.
     pub resets_sent: u64,
+}
+
+impl TcpShared {
+    /// The connection with this 4-tuple (local addr, port, remote addr,
+    /// port), through the one-entry `last_conn` cache.
+    pub(crate) fn conn(&mut self, key: &ConnKey) -> Option<SocketHandle> {
+        if let Some((k, h)) = self.last_conn {
+            if k == *key {
+                return Some(h);
+            }
+        }
+        let h = *self.conns.get(key)?;
+        self.last_conn = Some((*key, h));
+        Some(h)
+    }
+
+    /// Indexes a connection.
+    pub(crate) fn conn_insert(&mut self, key: ConnKey, h: SocketHandle) {
+        self.last_conn = None;
+        self.conns.insert(key, h);
+    }
+
+    /// Drops a connection's index entry.
+    pub(crate) fn conn_remove(&mut self, key: &ConnKey) {
+        self.last_conn = None;
+        self.conns.remove(key);
+    }
 }

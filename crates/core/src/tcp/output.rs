@@ -91,6 +91,7 @@ impl Tcb {
         if let Some(a) = ack {
             self.last_ack_sent = a;
             self.ack_now = false;
+            self.ack_owed = false;
             self.delack_at = None;
             self.unacked_bytes = 0;
         }
@@ -142,7 +143,7 @@ impl Tcb {
         if len == 0 && !fin {
             return 0;
         }
-        let mut payload = Vec::with_capacity(len);
+        let mut payload = self.payload_buf(len);
         self.sndbuf.copy_out(off, len, &mut payload);
         let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
         if len > 0 && off + len == self.sndbuf.len() {
@@ -179,6 +180,9 @@ impl Tcb {
             }
             _ => {}
         }
+        // One option block for the whole run: the timestamp clock, TS.Recent
+        // and the SACK blocks do not change while sending.
+        let opts = self.data_options(now, true);
         let mut budget = 1024;
         while budget > 0 {
             budget -= 1;
@@ -202,7 +206,6 @@ impl Tcb {
             // first duplicate ACKs.
             let wnd = self.snd_wnd.min(self.cc.cwnd.saturating_add(self.limited_transmit));
             let usable = seq::dist(self.snd_nxt, self.snd_una.wrapping_add(wnd));
-            let opts = self.data_options(now, true);
             let maxp = self.mss.saturating_sub(opts.len() as u32).max(1) as usize;
             let len = unsent.min(maxp).min(usable as usize).min(span.map_or(usize::MAX, |s| s as usize));
             let fin = fin_pending && off + len == self.sndbuf.len();
@@ -218,7 +221,7 @@ impl Tcb {
                 }
             }
             let retrans = seq::lt(self.snd_nxt, self.snd_max);
-            let mut payload = Vec::with_capacity(len);
+            let mut payload = self.payload_buf(len);
             self.sndbuf.copy_out(off, len, &mut payload);
             let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
             if len > 0 && off + len == self.sndbuf.len() {

@@ -110,6 +110,8 @@ pub struct Tcb {
     pub(crate) peer_mss: u32,
     pub(crate) ts_ok: bool,
     pub(crate) ts_recent: u32,
+    /// The timestamps of the segment being processed (when `ts_ok`).
+    pub(crate) seg_ts: Option<(u32, u32)>,
     pub(crate) ts_offset: u32,
     pub(crate) last_ack_sent: u32,
     pub(crate) sack_ok: bool,
@@ -123,6 +125,11 @@ pub struct Tcb {
     pub(crate) syn_sent_at: Option<Instant>,
     pub(crate) delack_at: Option<Instant>,
     pub(crate) ack_now: bool,
+    /// In-order data owes an ACK at the end of the receive batch
+    /// ([`Tcb::ack_decision`]).
+    pub(crate) ack_owed: bool,
+    /// This TCB is on the stack's list of owed ACKs.
+    pub(crate) ack_listed: bool,
     pub(crate) unacked_bytes: u32,
     pub(crate) quickack: u32,
     pub(crate) persist_at: Option<Instant>,
@@ -148,6 +155,10 @@ pub struct Tcb {
     /// Became ESTABLISHED since the stack last looked (for the listener).
     pub(crate) just_established: bool,
     pub(crate) out: Vec<OutSeg>,
+    /// Payload buffers of emitted segments, for the next ones (`emit`).
+    pub(crate) spare: Vec<Vec<u8>>,
+    /// IPv4 identification and cached route (`emit`).
+    pub(crate) emit: super::emit::EmitCache,
     /// The earliest entry this TCB has in the stack's timer queue.
     pub(crate) timer_queued: Option<Instant>,
     pub(crate) counters: TcbCounters,
@@ -228,6 +239,7 @@ impl Tcb {
             peer_mss: default_mss(v6),
             ts_ok: false,
             ts_recent: 0,
+            seg_ts: None,
             ts_offset,
             last_ack_sent: 0,
             sack_ok: false,
@@ -239,6 +251,8 @@ impl Tcb {
             syn_sent_at: None,
             delack_at: None,
             ack_now: false,
+            ack_owed: false,
+            ack_listed: false,
             unacked_bytes: 0,
             quickack: cfg.quickack,
             persist_at: None,
@@ -259,6 +273,8 @@ impl Tcb {
             orphan: false,
             just_established: false,
             out: Vec::new(),
+            spare: Vec::new(),
+            emit: Default::default(),
             timer_queued: None,
             counters: TcbCounters::default(),
         }

@@ -46,6 +46,8 @@ fn deliver(from: &mut Tcb, to: &mut Tcb, now: Instant) -> usize {
     for s in &segs {
         to.on_segment(&repr(s), now);
     }
+    // The stack's `poll` after a receive burst sends the owed ACK.
+    to.end_of_burst(now);
     segs.len()
 }
 
@@ -413,4 +415,55 @@ fn rfc9293_3_8_6_2_2_window_never_shrinks() {
         deliver(&mut s, &mut c, T0);
     }
     assert_eq!(s.rcvbuf.len(), 6000);
+}
+
+/// RFC 5681 §4.2 with end-of-burst coalescing (`Tcb::ack_decision`): a
+/// burst of in-order full segments owes one ACK, sent at the end of the
+/// burst; a burst longer than the stretch limit gets an ACK at the limit;
+/// out-of-order data is still ACKed at once.
+#[test]
+fn rfc5681_4_2_one_ack_per_receive_burst() {
+    let (mut c, mut s) = handshake();
+    c.nodelay = true;
+    c.cc.cwnd = 1 << 20;
+    let mss = c.mss as usize - 12;
+    c.send(&vec![7u8; 10 * mss], T0).unwrap();
+    let segs = std::mem::take(&mut c.out);
+    assert_eq!(segs.len(), 10);
+    for seg in &segs {
+        s.on_segment(&repr(seg), T0);
+    }
+    assert!(s.out.is_empty(), "in-order data: the ACK waits for the end of the burst");
+    assert!(s.ack_owed);
+    s.end_of_burst(T0);
+    assert_eq!(s.out.len(), 1, "one ACK for the burst");
+    assert_eq!(s.out[0].ack, Some(s.rcv_nxt));
+    s.out.clear();
+
+    // A burst beyond the stretch limit is ACKed at the limit.
+    let limit = s.stretch_limit() as usize;
+    let n = limit.div_ceil(mss);
+    // Room for the whole burst (the SYN-ACK's unscaled window is smaller).
+    c.snd_wnd = 1 << 20;
+    c.send(&vec![8u8; (n + 3) * mss], T0).unwrap();
+    let segs = std::mem::take(&mut c.out);
+    assert_eq!(segs.len(), n + 3);
+    for (i, seg) in segs.iter().enumerate() {
+        s.on_segment(&repr(seg), T0);
+        let want = usize::from(i + 1 >= n);
+        assert_eq!(s.out.len(), want, "segment {}: ACK only at the stretch limit ({n} segments)", i + 1);
+    }
+    s.end_of_burst(T0);
+    assert_eq!(s.out.len(), 2, "and the rest of the burst at its end");
+
+    // Out of order: an immediate (duplicate) ACK, no waiting for the burst.
+    let (mut c, mut s) = handshake();
+    c.nodelay = true;
+    c.cc.cwnd = 1 << 20;
+    c.send(&vec![9u8; 3 * mss], T0).unwrap();
+    let segs = std::mem::take(&mut c.out);
+    s.on_segment(&repr(&segs[0]), T0);
+    s.on_segment(&repr(&segs[2]), T0);
+    assert_eq!(s.out.len(), 1, "the gap is reported at once");
+    assert!(s.out[0].options.sack().is_some());
 }

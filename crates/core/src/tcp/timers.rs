@@ -107,6 +107,15 @@ impl super::tcb::Tcb {
         self.output(now);
     }
 
+    /// The end of a receive burst: the ACK owed for in-order data goes now
+    /// (see `Tcb::ack_decision`), with whatever else output allows.
+    pub(crate) fn end_of_burst(&mut self, now: Instant) {
+        if std::mem::take(&mut self.ack_owed) {
+            self.ack_now = true;
+            self.output(now);
+        }
+    }
+
     /// RFC 6298 §5.4-§5.6 and RFC 5681 §3.1: retransmit the earliest
     /// unacknowledged segment, back off, collapse cwnd; give up after the
     /// retry limit with ETIMEDOUT (or the soft error an ICMP message left).

@@ -1,0 +1,222 @@
+//! Segment emission: one TCP segment built straight into a pooled packet
+//! buffer behind its IP header (RFC 9293 §3.1 header and checksum over the
+//! RFC 768-style pseudo-header; RFC 791 / RFC 8200 §3 fixed IP header; IPv4
+//! with DF set for path MTU discovery, RFC 1191 §3). One copy of the
+//! payload, no allocation; the link layer prepends its header into the
+//! buffer's headroom.
+
+use super::tcb::{OutSeg, Tcb};
+use crate::addr::IfIndex;
+use crate::stack::Stack;
+use crate::stats::Counter;
+use crate::sysctl::Knob;
+use crate::time::Instant;
+use std::net::IpAddr;
+use via6_wire::ip::protocol;
+use via6_wire::tcp::TcpRepr;
+use via6_wire::{Ipv4Repr, Ipv6Repr};
+
+/// Why a segment was not emitted.
+pub(crate) enum EmitError {
+    /// Larger than the path MTU (with DF): the MTU.
+    TooBig(u32),
+    /// Anything else (no route, no source).
+    Other,
+}
+
+/// What a connection remembers between segments so that emitting one
+/// needs neither a keyed hash nor a route lookup.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EmitCache {
+    /// The IPv4 identification of the last segment sent.
+    pub(crate) ip_id: Option<u16>,
+    /// The output decision, valid while the route table's generation and
+    /// the egress interface's state and MTU are those recorded.
+    route: Option<CachedRoute>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedRoute {
+    generation: u64,
+    ifindex: IfIndex,
+    neighbour: IpAddr,
+    mtu: u32,
+    link_mtu: u32,
+}
+
+/// Payload buffers a TCB keeps for its next segments.
+const SPARE_PAYLOADS: usize = 64;
+
+impl Tcb {
+    /// An empty payload buffer, reused when one is spare.
+    pub(crate) fn payload_buf(&mut self, len: usize) -> Vec<u8> {
+        let mut v = self.spare.pop().unwrap_or_default();
+        v.clear();
+        v.reserve(len);
+        v
+    }
+
+    /// Takes back the payload buffers of emitted segments, and the queue's
+    /// own allocation when nothing new was queued meanwhile.
+    pub(crate) fn recycle_out(&mut self, segs: &mut Vec<OutSeg>) {
+        for seg in segs.drain(..) {
+            if seg.payload.capacity() > 0 && self.spare.len() < SPARE_PAYLOADS {
+                self.spare.push(seg.payload);
+            }
+        }
+        if self.out.is_empty() {
+            std::mem::swap(&mut self.out, segs);
+        }
+    }
+}
+
+impl Stack {
+    /// Emits one segment from `local` to `remote`.
+    pub(crate) fn tcp_emit(
+        &mut self,
+        local: (IpAddr, u16),
+        remote: (IpAddr, u16),
+        zone: Option<IfIndex>,
+        seg: &OutSeg,
+        now: Instant,
+    ) -> Result<(), EmitError> {
+        self.tcp_emit_id(local, remote, zone, seg, None, now)
+    }
+
+    /// The MTU an interface offers packets of `remote`'s family, if it is up.
+    fn link_mtu(&self, ifindex: IfIndex, remote: IpAddr) -> Option<u32> {
+        let i = self.interface(ifindex).filter(|i| i.up)?;
+        Some(if remote.is_ipv4() { i.mtu } else { i.mtu6() })
+    }
+
+    /// The output decision towards `remote` (interface, on-link neighbour,
+    /// MTU), from `cache` while the route table has not changed (its
+    /// generation) and the egress interface is still up with the same MTU;
+    /// otherwise a fresh `route_lookup`, remembered unless the destination
+    /// is local (loopback delivery follows the address list, which has no
+    /// generation).
+    fn tcp_route(
+        &self,
+        remote: IpAddr,
+        zone: Option<IfIndex>,
+        cache: Option<&mut EmitCache>,
+    ) -> Result<(IfIndex, IpAddr, u32), EmitError> {
+        let generation = self.routes().generation();
+        if let Some(c) = cache.as_ref().and_then(|c| c.route) {
+            if c.generation == generation && self.link_mtu(c.ifindex, remote) == Some(c.link_mtu) {
+                return Ok((c.ifindex, c.neighbour, c.mtu));
+            }
+        }
+        let l = self.route_lookup(remote, zone).map_err(|_| EmitError::Other)?;
+        if let Some(c) = cache {
+            c.route = match (l.local, self.link_mtu(l.ifindex, remote)) {
+                (false, Some(link_mtu)) => Some(CachedRoute {
+                    generation,
+                    ifindex: l.ifindex,
+                    neighbour: l.neighbour,
+                    mtu: l.mtu,
+                    link_mtu,
+                }),
+                _ => None,
+            };
+        }
+        Ok((l.ifindex, l.neighbour, l.mtu))
+    }
+
+    /// [`Stack::tcp_emit`] for a connection with an [`EmitCache`]: its route
+    /// (see [`Stack::tcp_route`]) and its IPv4 identification — the first
+    /// from the RFC 7739 keyed counter, the next ones counting up from it.
+    /// Every segment is an atomic datagram (DF set, never fragmented), whose
+    /// ID RFC 6864 §4.1 lets the source set to any value; counting per
+    /// connection keeps them distinct without a keyed hash per segment.
+    pub(crate) fn tcp_emit_id(
+        &mut self,
+        local: (IpAddr, u16),
+        remote: (IpAddr, u16),
+        zone: Option<IfIndex>,
+        seg: &OutSeg,
+        mut cache: Option<&mut EmitCache>,
+        now: Instant,
+    ) -> Result<(), EmitError> {
+        let repr = TcpRepr {
+            src_port: local.1,
+            dst_port: remote.1,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            window: seg.window,
+            urgent: 0,
+            options: seg.options,
+            payload: &seg.payload,
+        };
+        let (ifindex, neighbour, mtu) = self.tcp_route(remote.0, zone, cache.as_deref_mut())?;
+        let tcp_len = repr.buffer_len();
+        let ip_len = if remote.0.is_ipv4() { 20 } else { 40 };
+        let total = ip_len + tcp_len;
+        if total > mtu as usize {
+            return Err(EmitError::TooBig(mtu));
+        }
+        let (ip_header, counter) = match (local.0, remote.0) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let ident = match cache {
+                    Some(c) => {
+                        let id = match c.ip_id {
+                            Some(prev) => prev.wrapping_add(1),
+                            None => self.ipv4_ident_for(local.0, remote.0, protocol::TCP),
+                        };
+                        c.ip_id = Some(id);
+                        id
+                    }
+                    None => self.ipv4_ident_for(local.0, remote.0, protocol::TCP),
+                };
+                let ip = Ipv4Repr {
+                    src: s,
+                    dst: d,
+                    protocol: protocol::TCP,
+                    payload_len: tcp_len,
+                    ttl: self.sysctl.get(Knob::InetTtl) as u8,
+                    dscp: 0,
+                    ecn: 0,
+                    ident,
+                    dont_frag: true,
+                    more_frags: false,
+                    frag_offset: 0,
+                    options: &[],
+                };
+                (IpHeader::V4(ip), Counter::IpsLocalout)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let ip = Ipv6Repr {
+                    src: s,
+                    dst: d,
+                    next_header: protocol::TCP,
+                    payload_len: u16::try_from(tcp_len).map_err(|_| EmitError::Other)?,
+                    hop_limit: self.sysctl.get(Knob::Ip6Hlim) as u8,
+                    traffic_class: 0,
+                    flow_label: 0,
+                };
+                (IpHeader::V6(ip), Counter::Ip6sLocalout)
+            }
+            _ => return Err(EmitError::Other),
+        };
+        let mut buf = self.pool.get(total);
+        let bytes = buf.bytes_mut();
+        let (head, tail) = bytes.split_at_mut(ip_len);
+        let built = match ip_header {
+            IpHeader::V4(ip) => ip.emit(head).is_ok(),
+            IpHeader::V6(ip) => ip.emit(head).is_ok(),
+        } && repr.emit_with_checksum(local.0, remote.0, tail).is_ok();
+        if !built {
+            self.pool.put(buf);
+            return Err(EmitError::Other);
+        }
+        self.stats.inc(counter);
+        self.link_output(ifindex, neighbour, buf, now);
+        Ok(())
+    }
+}
+
+enum IpHeader<'a> {
+    V4(Ipv4Repr<'a>),
+    V6(Ipv6Repr),
+}
