@@ -344,6 +344,9 @@ fn capture(
     data: &[u8],
     inbound: bool,
 ) {
+    if captures.is_empty() {
+        return;
+    }
     if let Some(c) = captures.get_mut(&ifindex) {
         let _ = c.writer.write_packet_dir(c.id, at, data, Some(inbound));
         c.dirty = true;
@@ -358,7 +361,9 @@ async fn flush(
 ) {
     for frame in frames.iter() {
         if let Some(port) = ports.iter().find(|p| p.ifindex == frame.ifindex) {
-            capture(captures, frame.ifindex, clock.now(), frame.data(), false);
+            if !captures.is_empty() {
+                capture(captures, frame.ifindex, clock.now(), frame.data(), false);
+            }
             if let Err(e) = port.dev.send(frame.data()).await {
                 eprintln!("via6: device write on interface {}: {e}", frame.ifindex);
             }
