@@ -270,18 +270,31 @@ const RX_BATCH: usize = 256;
 /// How long a device whose read failed is left alone before it is tried again.
 const RX_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A device frames are read from without waiting (a TUN/TAP device; a
+/// scripted one in the tests).
+trait TryRecv {
+    /// One frame into `buf`, or `WouldBlock` when none is waiting.
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl TryRecv for AsyncDevice {
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        AsyncDevice::try_recv(self, buf)
+    }
+}
+
 /// An open device of the node.
-struct Port {
+struct Port<D = AsyncDevice> {
     ifindex: IfIndex,
-    dev: Arc<AsyncDevice>,
+    dev: Arc<D>,
     /// Reads failed: not read (nor waited on) until then.
     backoff: Cell<Option<std::time::Instant>>,
 }
 
 /// Reads what every device holds now (at most [`RX_BATCH`] frames each) into
 /// the stack, without waiting; returns the earliest end of a read backoff.
-fn drain(
-    ports: &[Port],
+fn drain<D: TryRecv>(
+    ports: &[Port<D>],
     stack: &mut Stack,
     buf: &mut [u8],
     captures: &mut HashMap<IfIndex, Capture>,
@@ -473,4 +486,106 @@ fn handle(stack: &mut Stack, words: Vec<String>, reply: Reply) -> Option<(Box<dy
 pub fn run_blocking(spec: NodeSpec, opts: Options) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(run(spec, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::io;
+    use std::sync::Mutex;
+
+    /// A device that hands out scripted reads, then `WouldBlock`.
+    struct Script(Mutex<VecDeque<io::Result<Vec<u8>>>>);
+
+    impl TryRecv for Script {
+        fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.lock().expect("script").pop_front() {
+                None => Err(io::ErrorKind::WouldBlock.into()),
+                Some(Err(e)) => Err(e),
+                Some(Ok(f)) => {
+                    buf[..f.len()].copy_from_slice(&f);
+                    Ok(f.len())
+                }
+            }
+        }
+    }
+
+    fn stack() -> (Stack, IfIndex, Clock) {
+        let text = "[node]\nname = \"t\"\n[[interface]]\nname = \"tap0\"\nkind = \"tap\"\n\
+                    mac = \"02:00:00:00:00:01\"\naddresses = [\"10.77.0.2/24\"]\n";
+        let spec = via6_lab::config::NodeConfig::from_toml(text).and_then(|c| c.validate()).expect("config");
+        let clock = Clock::new();
+        let built = via6_lab::node::build_stack(&spec, 1, clock.now()).expect("stack");
+        (built.stack, built.ifindex[0], clock)
+    }
+
+    /// An ARP request (RFC 826) from 10.77.0.1 for 10.77.0.2, padded to 60 bytes.
+    fn arp_request() -> Vec<u8> {
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 10, 77, 0, 1, 0, 0, 0, 0, 0, 0, 10, 77, 0, 2]);
+        f.resize(60, 0);
+        f
+    }
+
+    /// ARP replies the stack queued.
+    fn arp_replies(stack: &mut Stack) -> usize {
+        let mut n = 0;
+        while let Some(f) = stack.transmit() {
+            let d = f.data();
+            if d.len() >= 22 && d[12..14] == [0x08, 0x06] && d[20..22] == [0, 2] {
+                n += 1;
+            }
+            stack.recycle(f);
+        }
+        n
+    }
+
+    fn port(ifindex: IfIndex, reads: Vec<io::Result<Vec<u8>>>) -> Port<Script> {
+        Port { ifindex, dev: Arc::new(Script(Mutex::new(reads.into()))), backoff: Cell::new(None) }
+    }
+
+    #[test]
+    fn drain_reads_at_most_a_batch_per_device_and_the_rest_next_time() {
+        let (mut stack, ifindex, clock) = stack();
+        let ports = [port(ifindex, (0..RX_BATCH + 10).map(|_| Ok(arp_request())).collect())];
+        let mut buf = vec![0u8; RX_BUF];
+        let mut captures = HashMap::new();
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), RX_BATCH);
+        assert_eq!(ports[0].dev.0.lock().expect("script").len(), 10);
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), 10);
+        assert!(ports[0].dev.0.lock().expect("script").is_empty());
+    }
+
+    #[test]
+    fn a_failing_device_is_left_alone_for_a_while_and_others_still_read() {
+        let (mut stack, ifindex, clock) = stack();
+        let failing = vec![
+            Ok(arp_request()),
+            Err(io::Error::from(io::ErrorKind::Interrupted)),
+            Ok(arp_request()),
+            Err(io::Error::other("device gone")),
+            Ok(arp_request()),
+        ];
+        let ports = [port(ifindex, failing), port(ifindex, vec![Ok(arp_request())])];
+        let mut buf = vec![0u8; RX_BUF];
+        let mut captures = HashMap::new();
+        let before = std::time::Instant::now();
+        let until = drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()).expect("a backoff");
+        assert!(until >= before + RX_BACKOFF);
+        assert_eq!(ports[0].backoff.get(), Some(until));
+        // Two from the failing device (EINTR is retried), one from the other.
+        assert_eq!(arp_replies(&mut stack), 3);
+        // Still in backoff: its last frame waits; the deadline is reported again.
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), Some(until));
+        assert_eq!(arp_replies(&mut stack), 0);
+        // Backoff over: read again.
+        ports[0].backoff.set(Some(std::time::Instant::now()));
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), 1);
+        assert_eq!(ports[0].backoff.get(), None);
+    }
 }
