@@ -1,17 +1,20 @@
 //! `via6 up`: the node of a config file on real TAP/TUN devices, driven by a
-//! real clock, with a control socket. One tokio current-thread runtime: a
-//! reader task per device, an accept task for the control socket, and the
-//! main loop that drives the `Stack`. The stack sits behind a mutex in a
+//! real clock, with a control socket. One tokio current-thread runtime: an
+//! accept task for the control socket and the main loop that drives the
+//! `Stack` and reads and writes the devices itself (no reader tasks, no
+//! channel, no buffer per frame). The stack sits behind a mutex in a
 //! [`DaemonHost`] so the socket APIs of [`crate::net`] can use it from other
 //! threads; the core itself stays single-threaded (one caller at a time).
 
 use crate::clock::Clock;
 use crate::device::{self, DeviceKind};
 use crate::net::daemon_host::DaemonHost;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
@@ -56,9 +59,10 @@ pub async fn run(spec: NodeSpec, opts: Options) -> Result<(), String> {
 type Started = std::sync::mpsc::Sender<Result<Arc<DaemonHost>, String>>;
 
 /// The main loop. The `Stack` lives in a [`DaemonHost`] shared with socket
-/// API users: each iteration locks it once (poll, services, output, route
-/// events, waking ready API waiters), then sends the frames and waits for a
-/// device frame, a control request, a kick from an API call or a timer.
+/// API users: each iteration locks it once (every frame the devices hold, as
+/// one batch; then poll, services, output, route events, waking ready API
+/// waiters), then sends the frames and waits for a readable device, a
+/// control request, a kick from an API call or a timer.
 pub(crate) async fn run_loop(
     spec: NodeSpec,
     cfg: LoopConfig,
@@ -70,8 +74,7 @@ pub(crate) async fn run_loop(
     let built = via6_lab::node::build_stack(&spec, seed, clock.now()).map_err(|e| e.to_string())?;
     let host = Arc::new(DaemonHost::new(built.stack, clock));
     host.set_driver();
-    let (frame_tx, mut frame_rx) = mpsc::channel::<(IfIndex, Vec<u8>)>(4096);
-    let mut devices: HashMap<IfIndex, Arc<AsyncDevice>> = HashMap::new();
+    let mut ports: Vec<Port> = Vec::new();
     let mut captures: HashMap<IfIndex, Capture> = HashMap::new();
     for (i, iface) in spec.interfaces.iter().enumerate() {
         let kind = match iface.kind {
@@ -96,25 +99,7 @@ pub(crate) async fn run_loop(
             let id = writer.add_interface(lt, &iface.name).map_err(|e| e.to_string())?;
             captures.insert(ifindex, Capture { writer, id, dirty: false });
         }
-        let reader = dev.clone();
-        let tx = frame_tx.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 65536];
-            loop {
-                match reader.recv(&mut buf).await {
-                    Ok(n) => {
-                        if tx.send((ifindex, buf[..n].to_vec())).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("via6: device read on interface {ifindex}: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
-        });
-        devices.insert(ifindex, dev);
+        ports.push(Port { ifindex, dev, backoff: Cell::new(None) });
     }
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Vec<String>, Reply)>(64);
     let (mon_tx, mut mon_rx) = mpsc::channel::<mpsc::Sender<String>>(16);
@@ -167,11 +152,17 @@ pub(crate) async fn run_loop(
         let _ = s.send(Ok(host.clone()));
     }
     let mut frames = Vec::new();
+    // One receive buffer for every device: `Stack::receive` copies what it
+    // keeps, so a frame needs no allocation of its own.
+    let mut rx_buf = vec![0u8; RX_BUF];
     loop {
         let now = clock.now();
         let wake = {
             let mut guard = host.lock();
             let stack = &mut *guard;
+            // Everything the devices hold goes in as one batch before the
+            // stack is polled, so its timers and output see the batch whole.
+            let backoff = drain(&ports, stack, &mut rx_buf, &mut captures, now);
             let mut next = stack.poll(now);
             sinks.service(stack, now);
             relay.service(stack, now);
@@ -205,15 +196,16 @@ pub(crate) async fn run_loop(
                 eprintln!("via6: {}: {}", spec.name, l.text);
             }
             host.wake_ready(stack);
-            next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
+            let wake = next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
                 clock.to_std(t).max(std::time::Instant::now())
-            })
+            });
+            backoff.map_or(wake, |b| b.min(wake))
         };
         if !frames.is_empty() {
             // A device that never becomes writable must not keep the node
             // from shutting down.
             tokio::select! {
-                _ = flush(&mut frames, &devices, &mut captures, &clock) => {}
+                _ = flush(&mut frames, &ports, &mut captures, &clock) => {}
                 _ = host.shutdown.notified() => break,
             }
             let mut stack = host.lock();
@@ -231,18 +223,8 @@ pub(crate) async fn run_loop(
             _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
             _ = host.shutdown.notified() => break,
             _ = host.kick.notified() => {}
-            Some((ifindex, frame)) = frame_rx.recv() => {
-                let now = clock.now();
-                let mut stack = host.lock();
-                capture(&mut captures, ifindex, now, &frame, true);
-                stack.receive(ifindex, &frame, now);
-                // Batch: take what else is already waiting.
-                for _ in 0..64 {
-                    let Ok((ifindex, frame)) = frame_rx.try_recv() else { break };
-                    capture(&mut captures, ifindex, now, &frame, true);
-                    stack.receive(ifindex, &frame, now);
-                }
-            }
+            // Frames are read at the top of the next iteration.
+            _ = readable(&ports) => {}
             Some(m) = mon_rx.recv() => monitors.push(m),
             Some(o) = socks_rx.recv() => relay.open(&mut host.lock(), o, clock.now()),
             _ = socks_wake.notified() => {}
@@ -276,6 +258,98 @@ pub(crate) async fn run_loop(
     Ok(())
 }
 
+/// The largest frame read from a device (a TUN/TAP read never returns more
+/// than one frame; 64 KiB covers any MTU the kernel allows on them).
+const RX_BUF: usize = 65536;
+
+/// At most this many frames are read from one device per iteration: the
+/// stack's output (ACKs, window updates) must not wait behind an endless
+/// stream of input.
+const RX_BATCH: usize = 256;
+
+/// How long a device whose read failed is left alone before it is tried again.
+const RX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A device frames are read from without waiting (a TUN/TAP device; a
+/// scripted one in the tests).
+trait TryRecv {
+    /// One frame into `buf`, or `WouldBlock` when none is waiting.
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl TryRecv for AsyncDevice {
+    fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        AsyncDevice::try_recv(self, buf)
+    }
+}
+
+/// An open device of the node.
+struct Port<D = AsyncDevice> {
+    ifindex: IfIndex,
+    dev: Arc<D>,
+    /// Reads failed: not read (nor waited on) until then.
+    backoff: Cell<Option<std::time::Instant>>,
+}
+
+/// Reads what every device holds now (at most [`RX_BATCH`] frames each) into
+/// the stack, without waiting; returns the earliest end of a read backoff.
+fn drain<D: TryRecv>(
+    ports: &[Port<D>],
+    stack: &mut Stack,
+    buf: &mut [u8],
+    captures: &mut HashMap<IfIndex, Capture>,
+    now: Instant,
+) -> Option<std::time::Instant> {
+    let mut earliest: Option<std::time::Instant> = None;
+    for p in ports {
+        if let Some(until) = p.backoff.get() {
+            if std::time::Instant::now() < until {
+                earliest = Some(earliest.map_or(until, |e| e.min(until)));
+                continue;
+            }
+            p.backoff.set(None);
+        }
+        for _ in 0..RX_BATCH {
+            match p.dev.try_recv(buf) {
+                Ok(n) => {
+                    let frame = &buf[..n];
+                    capture(captures, p.ifindex, now, frame, true);
+                    stack.receive(p.ifindex, frame, now);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    eprintln!("via6: device read on interface {}: {e}", p.ifindex);
+                    let until = std::time::Instant::now() + RX_BACKOFF;
+                    p.backoff.set(Some(until));
+                    earliest = Some(earliest.map_or(until, |e| e.min(until)));
+                    break;
+                }
+            }
+        }
+    }
+    earliest
+}
+
+/// Resolves when any device not in backoff is readable (or reports an error,
+/// which puts it in backoff: the next [`drain`] skips it for a while).
+fn readable(ports: &[Port]) -> impl std::future::Future<Output = ()> + '_ {
+    std::future::poll_fn(move |cx| {
+        for p in ports.iter().filter(|p| p.backoff.get().is_none()) {
+            match p.dev.poll_readable(cx) {
+                Poll::Ready(Ok(())) => return Poll::Ready(()),
+                Poll::Ready(Err(e)) => {
+                    eprintln!("via6: device on interface {}: {e}", p.ifindex);
+                    p.backoff.set(Some(std::time::Instant::now() + RX_BACKOFF));
+                    return Poll::Ready(());
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+}
+
 fn capture(
     captures: &mut HashMap<IfIndex, Capture>,
     ifindex: IfIndex,
@@ -283,6 +357,9 @@ fn capture(
     data: &[u8],
     inbound: bool,
 ) {
+    if captures.is_empty() {
+        return;
+    }
     if let Some(c) = captures.get_mut(&ifindex) {
         let _ = c.writer.write_packet_dir(c.id, at, data, Some(inbound));
         c.dirty = true;
@@ -291,14 +368,16 @@ fn capture(
 
 async fn flush(
     frames: &mut [TxFrame],
-    devices: &HashMap<IfIndex, Arc<AsyncDevice>>,
+    ports: &[Port],
     captures: &mut HashMap<IfIndex, Capture>,
     clock: &Clock,
 ) {
     for frame in frames.iter() {
-        if let Some(dev) = devices.get(&frame.ifindex) {
-            capture(captures, frame.ifindex, clock.now(), frame.data(), false);
-            if let Err(e) = dev.send(frame.data()).await {
+        if let Some(port) = ports.iter().find(|p| p.ifindex == frame.ifindex) {
+            if !captures.is_empty() {
+                capture(captures, frame.ifindex, clock.now(), frame.data(), false);
+            }
+            if let Err(e) = port.dev.send(frame.data()).await {
                 eprintln!("via6: device write on interface {}: {e}", frame.ifindex);
             }
         }
@@ -407,4 +486,106 @@ fn handle(stack: &mut Stack, words: Vec<String>, reply: Reply) -> Option<(Box<dy
 pub fn run_blocking(spec: NodeSpec, opts: Options) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(run(spec, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::io;
+    use std::sync::Mutex;
+
+    /// A device that hands out scripted reads, then `WouldBlock`.
+    struct Script(Mutex<VecDeque<io::Result<Vec<u8>>>>);
+
+    impl TryRecv for Script {
+        fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.lock().expect("script").pop_front() {
+                None => Err(io::ErrorKind::WouldBlock.into()),
+                Some(Err(e)) => Err(e),
+                Some(Ok(f)) => {
+                    buf[..f.len()].copy_from_slice(&f);
+                    Ok(f.len())
+                }
+            }
+        }
+    }
+
+    fn stack() -> (Stack, IfIndex, Clock) {
+        let text = "[node]\nname = \"t\"\n[[interface]]\nname = \"tap0\"\nkind = \"tap\"\n\
+                    mac = \"02:00:00:00:00:01\"\naddresses = [\"10.77.0.2/24\"]\n";
+        let spec = via6_lab::config::NodeConfig::from_toml(text).and_then(|c| c.validate()).expect("config");
+        let clock = Clock::new();
+        let built = via6_lab::node::build_stack(&spec, 1, clock.now()).expect("stack");
+        (built.stack, built.ifindex[0], clock)
+    }
+
+    /// An ARP request (RFC 826) from 10.77.0.1 for 10.77.0.2, padded to 60 bytes.
+    fn arp_request() -> Vec<u8> {
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 10, 77, 0, 1, 0, 0, 0, 0, 0, 0, 10, 77, 0, 2]);
+        f.resize(60, 0);
+        f
+    }
+
+    /// ARP replies the stack queued.
+    fn arp_replies(stack: &mut Stack) -> usize {
+        let mut n = 0;
+        while let Some(f) = stack.transmit() {
+            let d = f.data();
+            if d.len() >= 22 && d[12..14] == [0x08, 0x06] && d[20..22] == [0, 2] {
+                n += 1;
+            }
+            stack.recycle(f);
+        }
+        n
+    }
+
+    fn port(ifindex: IfIndex, reads: Vec<io::Result<Vec<u8>>>) -> Port<Script> {
+        Port { ifindex, dev: Arc::new(Script(Mutex::new(reads.into()))), backoff: Cell::new(None) }
+    }
+
+    #[test]
+    fn drain_reads_at_most_a_batch_per_device_and_the_rest_next_time() {
+        let (mut stack, ifindex, clock) = stack();
+        let ports = [port(ifindex, (0..RX_BATCH + 10).map(|_| Ok(arp_request())).collect())];
+        let mut buf = vec![0u8; RX_BUF];
+        let mut captures = HashMap::new();
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), RX_BATCH);
+        assert_eq!(ports[0].dev.0.lock().expect("script").len(), 10);
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), 10);
+        assert!(ports[0].dev.0.lock().expect("script").is_empty());
+    }
+
+    #[test]
+    fn a_failing_device_is_left_alone_for_a_while_and_others_still_read() {
+        let (mut stack, ifindex, clock) = stack();
+        let failing = vec![
+            Ok(arp_request()),
+            Err(io::Error::from(io::ErrorKind::Interrupted)),
+            Ok(arp_request()),
+            Err(io::Error::other("device gone")),
+            Ok(arp_request()),
+        ];
+        let ports = [port(ifindex, failing), port(ifindex, vec![Ok(arp_request())])];
+        let mut buf = vec![0u8; RX_BUF];
+        let mut captures = HashMap::new();
+        let before = std::time::Instant::now();
+        let until = drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()).expect("a backoff");
+        assert!(until >= before + RX_BACKOFF);
+        assert_eq!(ports[0].backoff.get(), Some(until));
+        // Two from the failing device (EINTR is retried), one from the other.
+        assert_eq!(arp_replies(&mut stack), 3);
+        // Still in backoff: its last frame waits; the deadline is reported again.
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), Some(until));
+        assert_eq!(arp_replies(&mut stack), 0);
+        // Backoff over: read again.
+        ports[0].backoff.set(Some(std::time::Instant::now()));
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), 1);
+        assert_eq!(ports[0].backoff.get(), None);
+    }
 }
