@@ -18,9 +18,26 @@ impl Tcb {
     /// RFC 2018 §2).
     fn take_syn_options(&mut self, seg: &TcpRepr<'_>) {
         let v6 = self.remote.0.is_ipv6();
-        self.peer_mss = seg.options.mss().map_or(super::tcb::default_mss(v6), u32::from).max(64);
+        let mss = seg.options.mss().map_or(super::tcb::default_mss(v6), u32::from);
+        let tsval = seg.options.timestamps().map(|(tsval, _)| tsval);
+        self.adopt_peer_options(mss, seg.options.window_scale(), seg.options.sack_permitted(), tsval);
+    }
+
+    /// Adopts what the peer's SYN offered — from the SYN itself or, for a
+    /// SYN cookie, from the cookie and the returning ACK: its MSS (RFC 9293
+    /// §3.7.1), window scale (RFC 7323 §2.2/§2.3), timestamps (RFC 7323
+    /// §3.2) and SACK-permitted (RFC 2018 §2), each only where our
+    /// configuration enables it.
+    pub(crate) fn adopt_peer_options(
+        &mut self,
+        peer_mss: u32,
+        wscale: Option<u8>,
+        sack: bool,
+        tsval: Option<u32>,
+    ) {
+        self.peer_mss = peer_mss.max(64);
         self.mss = self.peer_mss.min(self.path_mss);
-        match seg.options.window_scale() {
+        match wscale {
             Some(s) if self.cfg.window_scaling => {
                 // RFC 7323 §2.3: a shift above 14 is used as 14.
                 self.snd_wscale = s.min(14);
@@ -31,11 +48,11 @@ impl Tcb {
                 self.rcv_wscale = 0;
             }
         }
-        if let Some((tsval, _)) = seg.options.timestamps().filter(|_| self.cfg.timestamps) {
+        if let Some(tsval) = tsval.filter(|_| self.cfg.timestamps) {
             self.ts_ok = true;
             self.ts_recent = tsval;
         }
-        self.sack_ok = self.cfg.sack && seg.options.sack_permitted();
+        self.sack_ok = self.cfg.sack && sack;
         self.cc = super::congestion::Congestion::new(self.cfg.congestion, self.mss);
     }
 

@@ -163,24 +163,8 @@ impl Tcb {
         self.passive = true;
         self.irs = irs;
         self.rcv_nxt = irs.wrapping_add(1);
-        self.peer_mss = u32::from(data.mss);
-        self.mss = self.peer_mss.min(self.path_mss);
-        match data.wscale {
-            Some(s) if self.cfg.window_scaling => {
-                self.snd_wscale = s;
-                self.snd_wscale_seen = true;
-            }
-            _ => {
-                self.snd_wscale = 0;
-                self.rcv_wscale = 0;
-            }
-        }
-        if let Some((tsval, _)) = seg.options.timestamps().filter(|_| self.cfg.timestamps) {
-            self.ts_ok = true;
-            self.ts_recent = tsval;
-        }
-        self.sack_ok = self.cfg.sack && data.sack;
-        self.cc = super::congestion::Congestion::new(self.cfg.congestion, self.mss);
+        let tsval = seg.options.timestamps().map(|(tsval, _)| tsval);
+        self.adopt_peer_options(u32::from(data.mss), data.wscale, data.sack, tsval);
         self.state = State::SynReceived;
         self.snd_una = self.iss;
         self.snd_nxt = self.iss.wrapping_add(1);
