@@ -169,7 +169,7 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, a)) => match self.forward_via(a, IpAddr::V4(dst)) {
+            Some((id, a)) => match self.forward_via(id, a, IpAddr::V4(dst)) {
                 Some(o) => o,
                 None => {
                     self.stats.inc(Counter::IpsCantforward);
@@ -204,7 +204,7 @@ impl Stack {
                 Err(_) => self.pool.put(buf),
             }
         } else {
-            self.link_output(out.ifindex, out.neighbour, buf, now);
+            self.link_output_nh(out.ifindex, out.neighbour, out.gateway_nh, buf, now);
         }
     }
 

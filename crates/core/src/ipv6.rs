@@ -333,7 +333,7 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, a)) => match self.forward_via(a, IpAddr::V6(dst)) {
+            Some((id, a)) => match self.forward_via(id, a, IpAddr::V6(dst)) {
                 Some(o) => o,
                 None => {
                     self.stats.inc(Counter::Ip6sCantforward);
@@ -367,7 +367,7 @@ impl Stack {
             p.set_hop_limit(hlim - 1);
         }
         self.stats.inc(Counter::Ip6sForward);
-        self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+        self.link_output_nh(lookup.ifindex, lookup.neighbour, lookup.gateway_nh, buf, now);
     }
 
     /// `ip6.log_cannot_forward`, rate-limited by `ip6.log_interval`.

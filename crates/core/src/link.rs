@@ -6,7 +6,8 @@
 use crate::addr::IfIndex;
 use crate::buf::{PacketBuf, HEADROOM};
 use crate::iface::LinkKind;
-use crate::neigh::{NeighKey, NudParams, Resolution};
+use crate::neigh::{NeighKey, NeighSlot, NudParams, Resolution};
+use crate::route::NextHopId;
 use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::sysctl::Knob;
@@ -132,6 +133,20 @@ impl Stack {
     /// on-link neighbour `neighbour` — the gateway, or the destination itself
     /// for on-link routes. The neighbour may be of the other family.
     pub(crate) fn link_output(&mut self, ifindex: IfIndex, neighbour: IpAddr, buf: PacketBuf, now: Instant) {
+        self.link_output_nh(ifindex, neighbour, None, buf, now);
+    }
+
+    /// [`Stack::link_output`] for forwarding over the shared next hop `nh`
+    /// (a gateway): the neighbour entry is found through the slot hint the
+    /// next-hop table keeps, so a resolved gateway sends without hashing.
+    pub(crate) fn link_output_nh(
+        &mut self,
+        ifindex: IfIndex,
+        neighbour: IpAddr,
+        nh: Option<NextHopId>,
+        buf: PacketBuf,
+        now: Instant,
+    ) {
         let Some(iface) = self.interface(ifindex) else {
             self.pool.put(buf);
             return;
@@ -145,6 +160,16 @@ impl Stack {
                     return;
                 }
                 let key = NeighKey { ifindex, addr: neighbour };
+                if let Some(id) = nh {
+                    let hint = NeighSlot(self.routes.nexthops().neigh_hint(id));
+                    if let Some(mac) = self.neigh.ready_at(hint, &key) {
+                        self.ethernet_send(ifindex, mac, buf);
+                        return;
+                    }
+                    if let Some(slot) = self.neigh.slot(&key) {
+                        self.routes.set_neigh_hint(id, slot.0);
+                    }
+                }
                 if let Some(mac) = self.neigh.ready(&key) {
                     // The common case: no NUD state change, no timers.
                     self.ethernet_send(ifindex, mac, buf);
