@@ -95,6 +95,11 @@ impl Stack {
         if dst.is_broadcast() || dst == Ipv4Addr::new(224, 0, 0, 1) {
             return true;
         }
+        // The index holds every address and directed broadcast we have: a
+        // miss (every forwarded packet) needs no walk over the interfaces.
+        if !self.local_index.may_hold_v4(dst) {
+            return false;
+        }
         if self.is_local_address(IpAddr::V4(dst)) {
             return true;
         }
