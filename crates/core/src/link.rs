@@ -154,16 +154,16 @@ impl Stack {
         match iface.kind {
             LinkKind::Loopback => self.looped.push_back((ifindex, buf)),
             LinkKind::Ip => self.enqueue_tx(ifindex, buf),
-            LinkKind::Ethernet(_) => {
+            LinkKind::Ethernet(src) => {
                 if let Some(mac) = multicast_mac(neighbour) {
-                    self.ethernet_send(ifindex, mac, buf);
+                    self.ethernet_send_from(ifindex, src, mac, buf);
                     return;
                 }
                 let key = NeighKey { ifindex, addr: neighbour };
                 if let Some(id) = nh {
                     let hint = NeighSlot(self.routes.nexthops().neigh_hint(id));
                     if let Some(mac) = self.neigh.ready_at(hint, &key) {
-                        self.ethernet_send(ifindex, mac, buf);
+                        self.ethernet_send_from(ifindex, src, mac, buf);
                         return;
                     }
                     if let Some(slot) = self.neigh.slot(&key) {
@@ -172,12 +172,12 @@ impl Stack {
                 }
                 if let Some(mac) = self.neigh.ready(&key) {
                     // The common case: no NUD state change, no timers.
-                    self.ethernet_send(ifindex, mac, buf);
+                    self.ethernet_send_from(ifindex, src, mac, buf);
                     return;
                 }
                 let params = self.nud_params(&key);
                 match self.neigh.resolve(key, buf, now, &params) {
-                    Resolution::Ready(mac, buf) => self.ethernet_send(ifindex, mac, buf),
+                    Resolution::Ready(mac, buf) => self.ethernet_send_from(ifindex, src, mac, buf),
                     Resolution::Held { dropped, solicit } => {
                         if let Some(old) = dropped {
                             self.stats.inc(if neighbour.is_ipv4() {
@@ -203,6 +203,12 @@ impl Stack {
             self.pool.put(buf);
             return;
         };
+        self.ethernet_send_from(ifindex, src, dst, buf);
+    }
+
+    /// [`Stack::ethernet_send`] with the interface's own MAC already known.
+    #[inline]
+    fn ethernet_send_from(&mut self, ifindex: IfIndex, src: MacAddr, dst: MacAddr, buf: PacketBuf) {
         let et = match ip_version(buf.bytes()) {
             Some(4) => ethertype::IPV4,
             Some(6) => ethertype::IPV6,
