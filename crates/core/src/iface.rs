@@ -298,3 +298,87 @@ impl Interface {
         self.groups6.contains(g) || (router && *g == crate::addr::ALL_ROUTERS)
     }
 }
+
+/// The local-address index: every unicast address configured on any
+/// interface (whatever its flags) and, for IPv4 subnets shorter than /31,
+/// the directed broadcast (RFC 919 §7, RFC 1812 §5.3.5.2). A sorted array per
+/// family, so "is this destination possibly ours?" costs one binary search
+/// instead of a walk over every interface's addresses per packet.
+///
+/// It is a *superset* filter: an address is added when it is configured and
+/// the index is rebuilt when one is removed, but flag changes (tentative,
+/// duplicated) and lifetime expiry leave it as is. A hit therefore still takes
+/// the exact check; a miss proves the destination is not ours.
+#[derive(Debug, Clone, Default)]
+pub struct LocalIndex {
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+}
+
+impl LocalIndex {
+    /// Adds an address and, for IPv4, its subnet's directed broadcast.
+    pub fn insert(&mut self, addr: IpAddr, prefix_len: u8) {
+        match addr {
+            IpAddr::V4(a) => {
+                insert_sorted(&mut self.v4, a.to_bits());
+                if prefix_len < 31 {
+                    let host = !via6_wire::Ipv4Prefix::mask_bits(prefix_len);
+                    insert_sorted(&mut self.v4, a.to_bits() | host);
+                }
+            }
+            IpAddr::V6(a) => insert_sorted(&mut self.v6, a.to_bits()),
+        }
+    }
+
+    /// Rebuilds the index from the interfaces' address lists.
+    pub fn rebuild(&mut self, ifaces: &[Interface]) {
+        self.v4.clear();
+        self.v6.clear();
+        for a in ifaces.iter().flat_map(|i| i.addrs.iter()) {
+            self.insert(a.addr, a.prefix_len);
+        }
+    }
+
+    /// Whether `dst` may be one of our IPv4 addresses or directed broadcasts.
+    #[inline]
+    pub fn may_hold_v4(&self, dst: std::net::Ipv4Addr) -> bool {
+        self.v4.binary_search(&dst.to_bits()).is_ok()
+    }
+
+    /// Whether `dst` may be one of our IPv6 unicast addresses.
+    #[inline]
+    pub fn may_hold_v6(&self, dst: &Ipv6Addr) -> bool {
+        self.v6.binary_search(&dst.to_bits()).is_ok()
+    }
+}
+
+fn insert_sorted<T: Ord>(v: &mut Vec<T>, x: T) {
+    if let Err(i) = v.binary_search(&x) {
+        v.insert(i, x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_index_holds_addresses_and_directed_broadcasts() {
+        let mut x = LocalIndex::default();
+        x.insert("10.1.2.3".parse().unwrap(), 16);
+        x.insert("192.0.2.1".parse().unwrap(), 31);
+        x.insert("2001:db8::1".parse().unwrap(), 64);
+        x.insert("10.1.2.3".parse().unwrap(), 16);
+        assert!(x.may_hold_v4("10.1.2.3".parse().unwrap()));
+        assert!(x.may_hold_v4("10.1.255.255".parse().unwrap()), "directed broadcast of a /16");
+        assert!(!x.may_hold_v4("10.1.2.4".parse().unwrap()));
+        assert!(x.may_hold_v4("192.0.2.1".parse().unwrap()));
+        assert!(!x.may_hold_v4("192.0.2.0".parse().unwrap()), "a /31 has no network or broadcast address");
+        assert!(x.may_hold_v6(&"2001:db8::1".parse().unwrap()));
+        assert!(!x.may_hold_v6(&"2001:db8::2".parse().unwrap()));
+        assert_eq!(x.v4.len(), 3, "no duplicates; a /31 has no broadcast");
+        x.rebuild(&[]);
+        assert!(!x.may_hold_v4("10.1.2.3".parse().unwrap()));
+        assert!(!x.may_hold_v6(&"2001:db8::1".parse().unwrap()));
+    }
+}

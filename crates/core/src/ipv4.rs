@@ -31,6 +31,15 @@ pub struct Ipv4Send {
     pub dont_frag: bool,
 }
 
+/// The header fields IPv4 forwarding reads, parsed once on input.
+#[derive(Debug, Clone, Copy)]
+struct Fwd4 {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    df: bool,
+}
+
 impl Stack {
     /// Dispatches an IP packet by version.
     pub(crate) fn ip_input(&mut self, ifindex: IfIndex, buf: PacketBuf, now: Instant) {
@@ -48,9 +57,9 @@ impl Stack {
         self.stats.inc(Counter::IpsTotal);
         let parsed = Ipv4Packet::new_checked(buf.bytes()).and_then(|p| {
             let r = Ipv4Repr::parse(&p)?;
-            Ok((usize::from(p.total_len()), r.src, r.dst))
+            Ok((usize::from(p.total_len()), r.src, r.dst, r.ttl, r.dont_frag))
         });
-        let (total, src, dst) = match parsed {
+        let (total, src, dst, ttl, df) = match parsed {
             Ok(x) => x,
             Err(e) => {
                 self.stats.inc(match e {
@@ -82,7 +91,7 @@ impl Stack {
         } else if dst.is_multicast() || dst.is_broadcast() || (dst.is_loopback() && !from_loopback) {
             self.pool.put(buf);
         } else if self.forwarding(true) {
-            self.ipv4_forward(ifindex, buf, now);
+            self.ipv4_forward(ifindex, buf, Fwd4 { src, dst, ttl, df }, now);
         } else {
             self.stats.inc(Counter::IpsCantforward);
             self.pool.put(buf);
@@ -94,6 +103,11 @@ impl Stack {
     pub(crate) fn is_for_us_v4(&self, ifindex: IfIndex, dst: Ipv4Addr) -> bool {
         if dst.is_broadcast() || dst == Ipv4Addr::new(224, 0, 0, 1) {
             return true;
+        }
+        // The index holds every address and directed broadcast we have: a
+        // miss (every forwarded packet) needs no walk over the interfaces.
+        if !self.local_index.may_hold_v4(dst) {
+            return false;
         }
         if self.is_local_address(IpAddr::V4(dst)) {
             return true;
@@ -133,12 +147,10 @@ impl Stack {
     }
 
     /// RFC 1812 §5.2: forward one packet.
-    fn ipv4_forward(&mut self, in_if: IfIndex, mut buf: PacketBuf, now: Instant) {
-        let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else {
-            self.pool.put(buf);
-            return;
-        };
-        let (src, dst, ttl, df) = (pkt.src(), pkt.dst(), pkt.ttl(), pkt.dont_frag());
+    /// The header was validated once by `ipv4_input`, which hands over the
+    /// fields forwarding needs.
+    fn ipv4_forward(&mut self, in_if: IfIndex, mut buf: PacketBuf, h: Fwd4, now: Instant) {
+        let Fwd4 { src, dst, ttl, df } = h;
         // RFC 3927 §7: link-local IPv4 never crosses a router.
         if src.is_link_local() || dst.is_link_local() {
             self.stats.inc(Counter::IpsCantforward);
@@ -169,7 +181,7 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, a)) => match self.forward_via(a, IpAddr::V4(dst)) {
+            Some((id, a)) => match self.forward_via(id, a, IpAddr::V4(dst)) {
                 Some(o) => o,
                 None => {
                     self.stats.inc(Counter::IpsCantforward);
@@ -204,7 +216,7 @@ impl Stack {
                 Err(_) => self.pool.put(buf),
             }
         } else {
-            self.link_output(out.ifindex, out.neighbour, buf, now);
+            self.link_output_nh(out.ifindex, out.neighbour, out.gateway_nh, buf, now);
         }
     }
 

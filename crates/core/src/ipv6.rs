@@ -44,8 +44,9 @@ enum Verdict {
 impl Stack {
     pub(crate) fn ipv6_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
         self.stats.inc(Counter::Ip6sTotal);
-        let parsed = Ipv6Packet::new_checked(buf.bytes()).map(|p| (p.total_len(), p.src(), p.dst()));
-        let (total, src, dst) = match parsed {
+        let parsed =
+            Ipv6Packet::new_checked(buf.bytes()).map(|p| (p.total_len(), p.src(), p.dst(), p.next_header()));
+        let (total, src, dst, next_header) = match parsed {
             Ok(x) => x,
             Err(e) => {
                 self.stats.inc(match e {
@@ -79,6 +80,14 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
+        if !for_us && ExtHeaderKind::from_protocol(next_header).is_none() {
+            // The forwarding fast path: an upper-layer protocol right after
+            // the fixed header leaves a router nothing to walk (RFC 8200 §4:
+            // routers process only Hop-by-Hop); the same decision as the
+            // `Deliver` arm below.
+            self.ipv6_not_for_us(ifindex, buf, &dst, now);
+            return;
+        }
         match self.ipv6_ext_headers(ifindex, &buf, for_us, now) {
             Verdict::Done => self.pool.put(buf),
             Verdict::Fragment if src.is_unspecified() => {
@@ -100,15 +109,24 @@ impl Stack {
             Verdict::Deliver { protocol, offset, named_at } => {
                 if for_us {
                     self.ipv6_deliver(ifindex, buf, protocol, offset, named_at, now);
-                } else if dst.is_multicast() {
-                    self.pool.put(buf);
-                } else if self.forwarding(false) {
-                    self.ipv6_forward(ifindex, buf, now);
                 } else {
-                    self.stats.inc(Counter::Ip6sCantforward);
-                    self.pool.put(buf);
+                    self.ipv6_not_for_us(ifindex, buf, &dst, now);
                 }
             }
+        }
+    }
+
+    /// A packet not addressed to us: forwarded when forwarding is on,
+    /// dropped when multicast (we never route multicast).
+    #[inline]
+    fn ipv6_not_for_us(&mut self, ifindex: IfIndex, buf: PacketBuf, dst: &Ipv6Addr, now: Instant) {
+        if dst.is_multicast() {
+            self.pool.put(buf);
+        } else if self.forwarding(false) {
+            self.ipv6_forward(ifindex, buf, now);
+        } else {
+            self.stats.inc(Counter::Ip6sCantforward);
+            self.pool.put(buf);
         }
     }
 
@@ -333,7 +351,7 @@ impl Stack {
                 self.pool.put(buf);
                 return;
             }
-            Some((_, a)) => match self.forward_via(a, IpAddr::V6(dst)) {
+            Some((id, a)) => match self.forward_via(id, a, IpAddr::V6(dst)) {
                 Some(o) => o,
                 None => {
                     self.stats.inc(Counter::Ip6sCantforward);
@@ -367,7 +385,7 @@ impl Stack {
             p.set_hop_limit(hlim - 1);
         }
         self.stats.inc(Counter::Ip6sForward);
-        self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
+        self.link_output_nh(lookup.ifindex, lookup.neighbour, lookup.gateway_nh, buf, now);
     }
 
     /// `ip6.log_cannot_forward`, rate-limited by `ip6.log_interval`.

@@ -6,7 +6,8 @@
 use crate::addr::IfIndex;
 use crate::buf::{PacketBuf, HEADROOM};
 use crate::iface::LinkKind;
-use crate::neigh::{NeighKey, NudParams, Resolution};
+use crate::neigh::{NeighKey, NeighSlot, NudParams, Resolution};
+use crate::route::NextHopId;
 use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::sysctl::Knob;
@@ -132,6 +133,20 @@ impl Stack {
     /// on-link neighbour `neighbour` — the gateway, or the destination itself
     /// for on-link routes. The neighbour may be of the other family.
     pub(crate) fn link_output(&mut self, ifindex: IfIndex, neighbour: IpAddr, buf: PacketBuf, now: Instant) {
+        self.link_output_nh(ifindex, neighbour, None, buf, now);
+    }
+
+    /// [`Stack::link_output`] for forwarding over the shared next hop `nh`
+    /// (a gateway): the neighbour entry is found through the slot hint the
+    /// next-hop table keeps, so a resolved gateway sends without hashing.
+    pub(crate) fn link_output_nh(
+        &mut self,
+        ifindex: IfIndex,
+        neighbour: IpAddr,
+        nh: Option<NextHopId>,
+        buf: PacketBuf,
+        now: Instant,
+    ) {
         let Some(iface) = self.interface(ifindex) else {
             self.pool.put(buf);
             return;
@@ -139,20 +154,30 @@ impl Stack {
         match iface.kind {
             LinkKind::Loopback => self.looped.push_back((ifindex, buf)),
             LinkKind::Ip => self.enqueue_tx(ifindex, buf),
-            LinkKind::Ethernet(_) => {
+            LinkKind::Ethernet(src) => {
                 if let Some(mac) = multicast_mac(neighbour) {
-                    self.ethernet_send(ifindex, mac, buf);
+                    self.ethernet_send_from(ifindex, src, mac, buf);
                     return;
                 }
                 let key = NeighKey { ifindex, addr: neighbour };
+                if let Some(id) = nh {
+                    let hint = NeighSlot(self.routes.nexthops().neigh_hint(id));
+                    if let Some(mac) = self.neigh.ready_at(hint, &key) {
+                        self.ethernet_send_from(ifindex, src, mac, buf);
+                        return;
+                    }
+                    if let Some(slot) = self.neigh.slot(&key) {
+                        self.routes.set_neigh_hint(id, slot.0);
+                    }
+                }
                 if let Some(mac) = self.neigh.ready(&key) {
                     // The common case: no NUD state change, no timers.
-                    self.ethernet_send(ifindex, mac, buf);
+                    self.ethernet_send_from(ifindex, src, mac, buf);
                     return;
                 }
                 let params = self.nud_params(&key);
                 match self.neigh.resolve(key, buf, now, &params) {
-                    Resolution::Ready(mac, buf) => self.ethernet_send(ifindex, mac, buf),
+                    Resolution::Ready(mac, buf) => self.ethernet_send_from(ifindex, src, mac, buf),
                     Resolution::Held { dropped, solicit } => {
                         if let Some(old) = dropped {
                             self.stats.inc(if neighbour.is_ipv4() {
@@ -178,6 +203,12 @@ impl Stack {
             self.pool.put(buf);
             return;
         };
+        self.ethernet_send_from(ifindex, src, dst, buf);
+    }
+
+    /// [`Stack::ethernet_send`] with the interface's own MAC already known.
+    #[inline]
+    fn ethernet_send_from(&mut self, ifindex: IfIndex, src: MacAddr, dst: MacAddr, buf: PacketBuf) {
         let et = match ip_version(buf.bytes()) {
             Some(4) => ethertype::IPV4,
             Some(6) => ethertype::IPV6,

@@ -137,15 +137,25 @@ pub enum Resolution<P> {
     },
 }
 
-/// The cache.
+/// Where an entry lives in the cache's slab: a hint the forwarding path
+/// keeps per next hop so that a resolved gateway sends without hashing its
+/// key. A hint is only ever trusted after the slot's key is compared, so a
+/// stale hint (entry removed, slot reused) simply misses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NeighSlot(pub u32);
+
+/// The cache: entries in a slab (stable slots while they live) and a map
+/// from key to slot.
 #[derive(Debug, Clone)]
 pub struct NeighCache<P> {
-    entries: HashMap<NeighKey, Neighbour<P>>,
+    slots: Vec<Option<(NeighKey, Neighbour<P>)>>,
+    index: HashMap<NeighKey, u32>,
+    free: Vec<u32>,
 }
 
 impl<P> Default for NeighCache<P> {
     fn default() -> Self {
-        NeighCache { entries: HashMap::new() }
+        NeighCache { slots: Vec::new(), index: HashMap::new(), free: Vec::new() }
     }
 }
 
@@ -157,19 +167,80 @@ impl<P> NeighCache<P> {
 
     /// An entry.
     pub fn get(&self, key: &NeighKey) -> Option<&Neighbour<P>> {
-        self.entries.get(key)
+        let i = *self.index.get(key)?;
+        self.slots.get(i as usize)?.as_ref().map(|(_, n)| n)
+    }
+
+    fn get_mut(&mut self, key: &NeighKey) -> Option<&mut Neighbour<P>> {
+        let i = *self.index.get(key)?;
+        self.slots.get_mut(i as usize)?.as_mut().map(|(_, n)| n)
+    }
+
+    /// The entry for `key`, created with `make` if absent.
+    fn get_or_insert(&mut self, key: NeighKey, make: impl FnOnce() -> Neighbour<P>) -> &mut Neighbour<P> {
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => self.alloc(key),
+        };
+        // A fresh slot is empty and is filled here; an indexed one is occupied.
+        &mut self.slots[i as usize].get_or_insert_with(|| (key, make())).1
+    }
+
+    /// Reserves an empty slot for `key` and indexes it.
+    fn alloc(&mut self, key: NeighKey) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, i);
+        i
+    }
+
+    fn take(&mut self, key: &NeighKey) -> Option<Neighbour<P>> {
+        let i = self.index.remove(key)?;
+        let (_, n) = self.slots.get_mut(i as usize)?.take()?;
+        self.free.push(i);
+        Some(n)
     }
 
     /// Every entry, in key order.
     pub fn entries(&self) -> Vec<(NeighKey, &Neighbour<P>)> {
-        let mut v: Vec<_> = self.entries.iter().map(|(k, n)| (*k, n)).collect();
+        let mut v: Vec<_> = self.slots.iter().flatten().map(|(k, n)| (*k, n)).collect();
         v.sort_by_key(|(k, _)| *k);
         v
     }
 
     /// Packets held across all entries (for memory bounds).
     pub fn held(&self) -> usize {
-        self.entries.values().map(|n| n.queue.len()).sum()
+        self.slots.iter().flatten().map(|(_, n)| n.queue.len()).sum()
+    }
+
+    /// The slot of `key`'s entry, to be kept as a hint for
+    /// [`NeighCache::ready_at`].
+    pub fn slot(&self, key: &NeighKey) -> Option<NeighSlot> {
+        self.index.get(key).map(|&i| NeighSlot(i))
+    }
+
+    /// [`NeighCache::ready`] through a slot hint, without hashing: `None`
+    /// when the slot no longer holds `key` or the entry needs the full path.
+    #[inline]
+    pub fn ready_at(&self, slot: NeighSlot, key: &NeighKey) -> Option<MacAddr> {
+        let (k, e) = self.slots.get(slot.0 as usize)?.as_ref()?;
+        if k != key {
+            return None;
+        }
+        Self::sends(e)
+    }
+
+    #[inline]
+    fn sends(e: &Neighbour<P>) -> Option<MacAddr> {
+        match e.state {
+            NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Permanent => e.lladdr,
+            NudState::Incomplete | NudState::Stale => None,
+        }
     }
 
     /// The fast path of [`NeighCache::resolve`]: the link-layer address of
@@ -177,17 +248,13 @@ impl<P> NeighCache<P> {
     /// PERMANENT — RFC 4861 §7.3.3); `None` means take the full path.
     #[inline]
     pub fn ready(&self, key: &NeighKey) -> Option<MacAddr> {
-        let e = self.entries.get(key)?;
-        match e.state {
-            NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Permanent => e.lladdr,
-            NudState::Incomplete | NudState::Stale => None,
-        }
+        Self::sends(self.get(key)?)
     }
 
     /// Finds the link-layer address for an outgoing packet, or holds it
     /// (RFC 4861 §7.2.2, §7.3.3: sending to a STALE entry moves it to DELAY).
     pub fn resolve(&mut self, key: NeighKey, pkt: P, now: Instant, p: &NudParams) -> Resolution<P> {
-        let e = self.entries.entry(key).or_insert_with(|| Neighbour {
+        let e = self.get_or_insert(key, || Neighbour {
             state: NudState::Incomplete,
             lladdr: None,
             is_router: false,
@@ -231,7 +298,7 @@ impl<P> NeighCache<P> {
         now: Instant,
         p: &NudParams,
     ) -> Option<(MacAddr, Vec<P>)> {
-        let e = self.entries.get_mut(&key)?;
+        let e = self.get_mut(&key)?;
         if e.state == NudState::Permanent {
             return None;
         }
@@ -280,7 +347,7 @@ impl<P> NeighCache<P> {
     /// create or update the entry as STALE. Returns held packets if it was
     /// INCOMPLETE.
     pub fn learned(&mut self, key: NeighKey, mac: MacAddr) -> Option<(MacAddr, Vec<P>)> {
-        let e = self.entries.entry(key).or_insert_with(|| Neighbour {
+        let e = self.get_or_insert(key, || Neighbour {
             state: NudState::Stale,
             lladdr: Some(mac),
             is_router: false,
@@ -307,7 +374,7 @@ impl<P> NeighCache<P> {
     /// Upper-layer reachability confirmation (RFC 4861 §7.3.1: e.g. TCP
     /// progress).
     pub fn confirm(&mut self, key: NeighKey, now: Instant, p: &NudParams) {
-        if let Some(e) = self.entries.get_mut(&key) {
+        if let Some(e) = self.get_mut(&key) {
             if e.lladdr.is_some() && e.state != NudState::Permanent {
                 e.state = NudState::Reachable;
                 e.probes = 0;
@@ -318,34 +385,39 @@ impl<P> NeighCache<P> {
 
     /// Installs a permanent entry.
     pub fn set_permanent(&mut self, key: NeighKey, mac: MacAddr) {
-        self.entries.insert(
-            key,
-            Neighbour {
-                state: NudState::Permanent,
-                lladdr: Some(mac),
-                is_router: false,
-                probes: 0,
-                deadline: None,
-                queue: VecDeque::new(),
-            },
-        );
+        let n = Neighbour {
+            state: NudState::Permanent,
+            lladdr: Some(mac),
+            is_router: false,
+            probes: 0,
+            deadline: None,
+            queue: VecDeque::new(),
+        };
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => self.alloc(key),
+        };
+        self.slots[i as usize] = Some((key, n));
     }
 
     /// Removes an entry; returns its held packets.
     pub fn remove(&mut self, key: &NeighKey) -> Option<Neighbour<P>> {
-        self.entries.remove(key)
+        self.take(key)
     }
 
     /// Removes every entry of an interface.
     pub fn flush_interface(&mut self, ifindex: IfIndex) {
-        self.entries.retain(|k, _| k.ifindex != ifindex);
+        let keys: Vec<NeighKey> = self.index.keys().filter(|k| k.ifindex == ifindex).copied().collect();
+        for k in keys {
+            self.take(&k);
+        }
     }
 
     /// Runs the timers (RFC 4861 §7.3.3). `params` gives the timers for a key.
     pub fn poll(&mut self, now: Instant, params: impl Fn(&NeighKey) -> NudParams) -> Vec<NeighAction<P>> {
         let mut actions = Vec::new();
         let mut dead = Vec::new();
-        for (key, e) in self.entries.iter_mut() {
+        for (key, e) in self.slots.iter_mut().flatten() {
             let Some(deadline) = e.deadline else { continue };
             if deadline > now {
                 continue;
@@ -385,7 +457,7 @@ impl<P> NeighCache<P> {
         }
         dead.sort_by_key(|(k, _)| *k);
         for (key, failed) in dead {
-            if let Some(e) = self.entries.remove(&key) {
+            if let Some(e) = self.take(&key) {
                 if failed || !e.queue.is_empty() {
                     actions.push(NeighAction::Failed { key, held: e.queue.into_iter().collect() });
                 }
@@ -399,7 +471,7 @@ impl<P> NeighCache<P> {
 
     /// The earliest timer.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries.values().filter_map(|e| e.deadline).min()
+        self.slots.iter().flatten().filter_map(|(_, e)| e.deadline).min()
     }
 }
 
@@ -515,5 +587,34 @@ mod tests {
         c.advertised(key(), Some(MacAddr([2, 0, 0, 0, 0, 9])), false, false, None, Instant::ZERO, &p);
         let e = c.get(&key()).unwrap();
         assert_eq!((e.state, e.lladdr), (NudState::Stale, Some(MAC)));
+    }
+
+    #[test]
+    fn slot_hint_is_checked_by_key_and_survives_reuse() {
+        let mut c = NeighCache::<u32>::new();
+        let p = params();
+        let other = NeighKey { ifindex: IfIndex(3), addr: "10.0.0.9".parse().unwrap() };
+        assert_eq!(c.slot(&key()), None);
+        c.learned(key(), MAC);
+        let s = c.slot(&key()).unwrap();
+        assert_eq!(c.ready_at(s, &key()), None, "STALE takes the full path");
+        c.confirm(key(), Instant::ZERO, &p);
+        assert_eq!(c.ready_at(s, &key()), Some(MAC));
+        assert_eq!(c.ready_at(NeighSlot(s.0 + 7), &key()), None, "out of range");
+        // The entry goes, another neighbour takes its slot: the old hint misses.
+        assert!(c.remove(&key()).is_some());
+        c.set_permanent(other, MacAddr([2, 0, 0, 0, 0, 7]));
+        assert_eq!(c.slot(&other), Some(s), "freed slot reused");
+        assert_eq!(c.ready_at(s, &key()), None, "hint for a removed key misses");
+        assert_eq!(c.ready_at(s, &other), Some(MacAddr([2, 0, 0, 0, 0, 7])));
+        // Re-learnt elsewhere: a new slot, found again by key.
+        c.learned(key(), MAC);
+        c.confirm(key(), Instant::ZERO, &p);
+        let s2 = c.slot(&key()).unwrap();
+        assert_ne!(s2, s);
+        assert_eq!(c.ready_at(s2, &key()), Some(MAC));
+        c.flush_interface(IfIndex(3));
+        assert_eq!(c.ready_at(s, &other), None, "flushed");
+        assert_eq!(c.entries().len(), 1);
     }
 }

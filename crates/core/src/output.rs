@@ -4,7 +4,7 @@
 
 use crate::addr::{self, GatewayAddr, IfIndex};
 use crate::errno::{Errno, StackError, StackResult};
-use crate::route::{Adjacency, NextHop, Route, RouteId, RouteProto};
+use crate::route::{Adjacency, NextHop, NextHopId, Route, RouteId, RouteProto};
 use crate::srcsel::{self, Decision};
 use crate::stack::Stack;
 use crate::sysctl::Knob;
@@ -40,6 +40,9 @@ pub(crate) struct Forward {
     pub neighbour: IpAddr,
     /// The MTU towards the destination.
     pub mtu: u32,
+    /// The shared next hop when it is a gateway (whose neighbour entry the
+    /// next-hop table caches a slot hint for).
+    pub gateway_nh: Option<NextHopId>,
 }
 
 /// A `route get` answer: the lookup and the source decision.
@@ -130,19 +133,19 @@ impl Stack {
     /// The forwarding decision over a shared next hop (same rules as
     /// [`Stack::lookup_via`]); `None` when its interface is gone or down.
     #[inline]
-    pub(crate) fn forward_via(&self, adj: &Adjacency, dst: IpAddr) -> Option<Forward> {
+    pub(crate) fn forward_via(&self, id: NextHopId, adj: &Adjacency, dst: IpAddr) -> Option<Forward> {
         let ifindex = adj.ifindex?;
         let iface = self.interface(ifindex)?;
         if !iface.up {
             return None;
         }
-        let neighbour = match adj.nexthop {
-            NextHop::Gateway(g) => g.ip(),
-            _ => dst,
+        let (neighbour, gateway_nh) = match adj.nexthop {
+            NextHop::Gateway(g) => (g.ip(), Some(id)),
+            _ => (dst, None),
         };
         let link_mtu = if dst.is_ipv4() { iface.mtu } else { iface.mtu6() };
         let mtu = if adj.mtu != 0 { adj.mtu.min(link_mtu) } else { link_mtu };
-        Some(Forward { ifindex, neighbour, mtu })
+        Some(Forward { ifindex, neighbour, mtu, gateway_nh })
     }
 
     /// Chooses the source for a locally originated packet to `dst` over

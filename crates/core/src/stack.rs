@@ -56,6 +56,8 @@ pub struct LogLine {
 pub struct Stack {
     pub(crate) name: String,
     pub(crate) ifaces: Vec<Interface>,
+    /// Every configured address (a superset filter for `is_local_address`).
+    pub(crate) local_index: crate::iface::LocalIndex,
     pub(crate) routes: RouteTable,
     pub(crate) neigh: NeighCache<PacketBuf>,
     pub(crate) sysctl: Sysctl,
@@ -91,6 +93,7 @@ impl Stack {
         Stack {
             name: name.to_string(),
             ifaces: Vec::new(),
+            local_index: Default::default(),
             routes: RouteTable::new(),
             neigh: NeighCache::new(),
             sysctl: Sysctl::new(),
@@ -308,6 +311,7 @@ impl Stack {
             }
         }
         iface.addrs.push(entry);
+        self.local_index.insert(addr, prefix_len);
         self.add_connected_route(ifindex, addr, prefix_len);
         Ok(())
     }
@@ -321,8 +325,11 @@ impl Stack {
             .position(|a| a.addr == addr)
             .ok_or_else(|| StackError::new(Errno::EADDRNOTAVAIL, format!("{addr} is not assigned")))?;
         let gone = iface.addrs.remove(pos);
-        if let Ok(dest) = connected_prefix(gone.addr, gone.prefix_len) {
-            let still_needed = iface.addrs.iter().any(|a| connected_prefix(a.addr, a.prefix_len) == Ok(dest));
+        let still_needed = connected_prefix(gone.addr, gone.prefix_len).ok().map(|dest| {
+            (dest, iface.addrs.iter().any(|a| connected_prefix(a.addr, a.prefix_len) == Ok(dest)))
+        });
+        self.local_index.rebuild(&self.ifaces);
+        if let Some((dest, still_needed)) = still_needed {
             if !still_needed {
                 let _ = self
                     .routes
@@ -421,6 +428,13 @@ impl Stack {
 
     /// The interface holding `addr` as a usable address.
     pub fn local_ifindex(&self, addr: IpAddr) -> Option<IfIndex> {
+        let maybe = match addr {
+            IpAddr::V4(a) => self.local_index.may_hold_v4(a),
+            IpAddr::V6(a) => self.local_index.may_hold_v6(&a),
+        };
+        if !maybe {
+            return None;
+        }
         self.ifaces.iter().find(|i| i.usable_addrs().any(|a| a.addr == addr)).map(|i| i.index)
     }
 

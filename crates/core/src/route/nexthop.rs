@@ -35,6 +35,9 @@ impl Adjacency {
 pub struct NextHopTable {
     entries: Vec<Adjacency>,
     refs: Vec<u32>,
+    /// Per entry: where the gateway's neighbour entry was last found
+    /// (a [`crate::neigh::NeighSlot`] hint, checked by key before use).
+    neigh_hints: Vec<u32>,
     index: HashMap<Adjacency, u32>,
     free: Vec<u32>,
 }
@@ -50,11 +53,13 @@ impl NextHopTable {
             Some(i) => {
                 self.entries[i as usize] = a;
                 self.refs[i as usize] = 1;
+                self.neigh_hints[i as usize] = 0;
                 i
             }
             None => {
                 self.entries.push(a);
                 self.refs.push(1);
+                self.neigh_hints.push(0);
                 (self.entries.len() - 1) as u32
             }
         };
@@ -79,6 +84,21 @@ impl NextHopTable {
     #[inline]
     pub fn get(&self, id: NextHopId) -> Option<&Adjacency> {
         self.entries.get(id.0 as usize)
+    }
+
+    /// The neighbour-slot hint of an entry (0 when never set; always
+    /// verified against the neighbour's key by the reader).
+    #[inline]
+    pub fn neigh_hint(&self, id: NextHopId) -> u32 {
+        self.neigh_hints.get(id.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// Records where the entry's neighbour was found.
+    #[inline]
+    pub fn set_neigh_hint(&mut self, id: NextHopId, slot: u32) {
+        if let Some(h) = self.neigh_hints.get_mut(id.0 as usize) {
+            *h = slot;
+        }
     }
 
     /// Entries in use.

@@ -170,6 +170,12 @@ impl RouteTable {
         &self.nexthops
     }
 
+    /// Records where a next hop's neighbour entry lives (a forwarding hint).
+    #[inline]
+    pub fn set_neigh_hint(&mut self, id: NextHopId, slot: u32) {
+        self.nexthops.set_neigh_hint(id, slot);
+    }
+
     /// A route by id.
     pub fn get(&self, id: RouteId) -> Option<&Route> {
         self.slots.get(id.0 as usize)?.as_ref()
