@@ -17,17 +17,11 @@
 //! Cases: IPv4 via an IPv4 gateway, IPv4 via an IPv6 (link-local) gateway,
 //! IPv6; 64- and 1500-byte frames... IP packets of 64 - 14 and 1500 bytes.
 
-// The counting allocator below is the only unsafe code: the GlobalAlloc
-// boundary (bench-only; the library forbids unsafe code).
-#![allow(unsafe_code)]
-
 mod common;
 
 use common::{median, next_hop, runs, Rng};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use via6_core::addr::{GatewayAddr, ZonedIpv6};
 use via6_core::iface::LinkKind;
@@ -35,45 +29,11 @@ use via6_core::route::{NextHop, Route};
 use via6_core::{IfIndex, Instant, InterfaceConfig, Stack};
 use via6_wire::{IpPrefix, MacAddr};
 
-/// Counts every allocation (and reallocation) made by the process.
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to the system allocator with the caller's
-// arguments unchanged, so `System`'s contract is upheld; the counter is a
-// relaxed atomic with no effect on memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same layout as the caller gave us (GlobalAlloc contract).
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` came from this allocator (hence from `System`) with
-        // `layout`, as the caller guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: via6_alloc_count::Counting = via6_alloc_count::Counting;
 
 fn allocs() -> u64 {
-    ALLOCS.load(Ordering::Relaxed)
+    via6_alloc_count::allocations()
 }
 
 fn flag(name: &str) -> bool {
