@@ -118,6 +118,15 @@ pub fn needs_zone(a: &Ipv6Addr) -> bool {
         || (a.is_multicast() && matches!(ipv6_scope(a), Scope::InterfaceLocal | Scope::LinkLocal))
 }
 
+/// The zone an address seen on interface `ifindex` carries: that interface
+/// when the address needs one (RFC 4007 §6), none otherwise.
+pub fn zone_of(a: IpAddr, ifindex: IfIndex) -> Option<IfIndex> {
+    match a {
+        IpAddr::V6(v6) if needs_zone(&v6) => Some(ifindex),
+        _ => None,
+    }
+}
+
 /// `::ffff:a.b.c.d` → `a.b.c.d` (RFC 4291 §2.5.5.2).
 pub fn ipv4_mapped(a: &Ipv6Addr) -> Option<Ipv4Addr> {
     let o = a.octets();

@@ -56,10 +56,7 @@ impl Stack {
         now: Instant,
     ) {
         let Some(rst) = reset_for(seg) else { return };
-        let zone = match src {
-            IpAddr::V6(s) if crate::addr::needs_zone(&s) => Some(ifindex),
-            _ => None,
-        };
+        let zone = crate::addr::zone_of(src, ifindex);
         self.sockets.tcp.resets_sent += 1;
         let _ = self.tcp_emit((dst, seg.dst_port), (src, seg.src_port), zone, &rst, now);
     }

@@ -132,21 +132,7 @@ impl Lab {
     /// a foreign port (at the virtual time it arrived), so the caller can
     /// drive the foreign endpoint. Returns the time reached.
     pub fn run_until_foreign(&mut self, t: Instant) -> Instant {
-        loop {
-            self.settle();
-            if self.foreign.has_pending() {
-                return self.now();
-            }
-            match self.next_event() {
-                Some(n) if n <= t => {
-                    self.clock.advance_to(n);
-                    self.process_due();
-                }
-                _ => break,
-            }
-        }
-        self.clock.advance_to(t);
-        self.settle();
+        self.run_until_or(t, |lab| lab.foreign.has_pending());
         self.now()
     }
 }

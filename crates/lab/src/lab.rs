@@ -268,10 +268,18 @@ impl Lab {
 
     /// Runs until virtual time `t` (everything due at `t` included).
     pub fn run_until(&mut self, t: Instant) {
+        self.run_until_or(t, |_| false);
+    }
+
+    /// Runs until virtual time `t`, or until `stop` holds after the lab has
+    /// settled (then at the time reached, and true is returned).
+    pub(crate) fn run_until_or(&mut self, t: Instant, stop: impl Fn(&Lab) -> bool) -> bool {
         loop {
             self.settle();
-            let next = self.next_event();
-            match next {
+            if stop(self) {
+                return true;
+            }
+            match self.next_event() {
                 Some(n) if n <= t => {
                     self.clock.advance_to(n);
                     self.process_due();
@@ -281,6 +289,7 @@ impl Lab {
         }
         self.clock.advance_to(t);
         self.settle();
+        false
     }
 
     /// Runs until nothing is in flight and no node has a timer due before

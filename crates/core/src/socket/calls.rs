@@ -87,6 +87,23 @@ impl Stack {
         Ok(())
     }
 
+    /// A bind's address must be the node's own — in its zone when it has
+    /// one — or unspecified; anything else is EADDRNOTAVAIL (bind(2)).
+    pub(crate) fn require_local(&self, ip: IpAddr, zone: Option<IfIndex>) -> StackResult<()> {
+        if ip.is_unspecified() {
+            return Ok(());
+        }
+        let local = match zone {
+            Some(z) => self.interface(z).is_some_and(|i| i.usable_addrs().any(|a| a.addr == ip)),
+            None => self.is_local_address(ip),
+        };
+        if local {
+            Ok(())
+        } else {
+            Err(bad(Errno::EADDRNOTAVAIL, format!("{ip} is not an address of this node")))
+        }
+    }
+
     /// Checks an address given to bind/connect/send against the socket's
     /// family and returns it with its zone (RFC 4007 §11: a scoped address
     /// needs a scope id naming an existing interface).
@@ -147,15 +164,7 @@ impl Stack {
         }
         let (family, v6only) = (s.family, s.v6only);
         let (ip, zone) = self.check_sockaddr(family, v6only, sa)?;
-        if !ip.is_unspecified() {
-            let local = match zone {
-                Some(z) => self.interface(z).is_some_and(|i| i.usable_addrs().any(|a| a.addr == ip)),
-                None => self.is_local_address(ip),
-            };
-            if !local {
-                return Err(bad(Errno::EADDRNOTAVAIL, format!("{ip} is not an address of this node")));
-            }
-        }
+        self.require_local(ip, zone)?;
         // Keep the caller's form (mapped stays mapped) for getsockname.
         let addr = match (family, sa) {
             (Family::Inet6, SocketAddr::V6(a)) => IpAddr::V6(*a.ip()),

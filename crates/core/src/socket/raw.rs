@@ -181,15 +181,7 @@ impl Stack {
         }
         // An AF_INET6 raw socket never carries IPv4 (rip6 has no mapped form).
         let (ip, zone) = self.check_sockaddr(s.family, true, sa)?;
-        if !ip.is_unspecified() {
-            let local = match zone {
-                Some(z) => self.interface(z).is_some_and(|i| i.usable_addrs().any(|a| a.addr == ip)),
-                None => self.is_local_address(ip),
-            };
-            if !local {
-                return Err(bad(Errno::EADDRNOTAVAIL, format!("{ip} is not an address of this node")));
-            }
-        }
+        self.require_local(ip, zone)?;
         if let Some(s) = self.sockets.get_mut(h) {
             s.local = Some(LocalAddr { addr: ip, zone, port: 0 });
         }

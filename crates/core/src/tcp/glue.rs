@@ -138,10 +138,7 @@ impl Stack {
             }
             return;
         }
-        let zone = match dst {
-            IpAddr::V6(d) if addr::needs_zone(&d) => Some(ifindex),
-            _ => None,
-        };
+        let zone = addr::zone_of(dst, ifindex);
         let mut tcb = self.new_tcb((dst, seg.dst_port), (src, seg.src_port), zone, now);
         tcb.accept_syn(seg, now);
         let h = self.tcp_adopt_child(lh, tcb);

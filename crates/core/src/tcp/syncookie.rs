@@ -175,13 +175,6 @@ impl Tcb {
 }
 
 impl Stack {
-    fn cookie_zone(dst: IpAddr, ifindex: IfIndex) -> Option<IfIndex> {
-        match dst {
-            IpAddr::V6(d) if addr::needs_zone(&d) => Some(ifindex),
-            _ => None,
-        }
-    }
-
     /// Answers a SYN (from `src` to our `dst`) with a cookie SYN-ACK and
     /// keeps nothing. The SYN-ACK is what a new passive TCB would send, with
     /// the cookie as its ISN.
@@ -194,7 +187,7 @@ impl Stack {
         now: Instant,
     ) {
         let (local, remote) = ((dst, seg.dst_port), (src, seg.src_port));
-        let zone = Self::cookie_zone(dst, ifindex);
+        let zone = addr::zone_of(dst, ifindex);
         let cfg = &self.sockets.tcp.config;
         let data = CookieData {
             mss: seg.options.mss().unwrap_or(default_mss(src.is_ipv6()) as u16),
@@ -243,7 +236,7 @@ impl Stack {
             self.stats.inc(Counter::TcpsListendrop);
             return true;
         }
-        let zone = Self::cookie_zone(dst, ifindex);
+        let zone = addr::zone_of(dst, ifindex);
         let ts = ts_offset(&self.secret, local, remote);
         let mtu = self.tcp_path_mtu(src, zone);
         let mut tcb = Tcb::new(&self.sockets.tcp.config, local, remote, zone, iss, mtu, ts, now);
