@@ -251,6 +251,17 @@ impl<K: PrefixKey> Lpm<K> {
         e.checked_sub(1)
     }
 
+    /// Looks up a burst of addresses at once: `out[i]` becomes
+    /// `self.lookup(addrs[i])` for every `i` below the shorter length.
+    /// Independent lookups proceed level by level so that their memory
+    /// reads overlap (the forwarding path's burst entry point).
+    #[inline]
+    pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
+        for (a, o) in addrs.iter().zip(out.iter_mut()) {
+            *o = self.lookup(*a);
+        }
+    }
+
     /// The value stored for exactly `key/len`.
     pub fn get_exact(&self, key: K, len: u8) -> Option<u32> {
         if len > K::BITS {
