@@ -65,6 +65,9 @@ impl Family for V6 {
     }
 }
 
+/// Addresses per `lookup_batch` call: a forwarding burst.
+const BURST: usize = 32;
+
 fn mps(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64() / 1e6
 }
@@ -133,12 +136,29 @@ fn bench<F: Family>(
             let want = pt.get_lpm(&F::host(*a)).map(|(_, v)| *v);
             assert_eq!(t.lookup(*a), want, "{} {name}: disagreement", F::NAME);
         }
-        let (mut dv, mut dp) = (Vec::new(), Vec::new());
+        let mut out = vec![None; BURST];
+        for a in addrs.chunks(BURST).take(100_000 / BURST) {
+            t.lookup_batch(a, &mut out);
+            for (x, y) in a.iter().zip(out.iter()) {
+                assert_eq!(t.lookup(*x), *y, "{} {name}: batched disagreement", F::NAME);
+            }
+        }
+        let (mut dv, mut db, mut dp) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             dv.push(median(1, || {
                 let mut acc = 0u32;
                 for a in addrs {
                     acc = acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7));
+                }
+                black_box(acc);
+            }));
+            db.push(median(1, || {
+                let mut acc = 0u32;
+                for a in addrs.chunks(BURST) {
+                    t.lookup_batch(black_box(a), &mut out);
+                    for v in &out[..a.len()] {
+                        acc = acc.wrapping_add(v.unwrap_or(7));
+                    }
                 }
                 black_box(acc);
             }));
@@ -150,12 +170,16 @@ fn bench<F: Family>(
                 black_box(acc);
             }));
         }
-        for d in [&mut dv, &mut dp] {
+        for d in [&mut dv, &mut db, &mut dp] {
             d.sort();
         }
         let med = |d: &[Duration]| mps(addrs.len(), d[runs / 2]);
-        let (v, p) = (med(&dv), med(&dp));
-        println!("| lookups, {name} (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |", v / p);
+        let (v, b, p) = (med(&dv), med(&db), med(&dp));
+        println!("| lookups, {name}, one at a time (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |", v / p);
+        println!(
+            "| lookups, {name}, bursts of {BURST} (`lookup_batch`; M/s, median of {runs}) | {b:.1} | {p:.2} (one at a time) | {:.1}× |",
+            b / p
+        );
     }
 
     // The day's updates.

@@ -116,8 +116,11 @@ fn check_against_scan<K: PrefixKey + Wrap>(ops: &[(K, u8, bool)], probes: &[K]) 
             let last = pk.last(pl);
             all.extend([pk, last, pk.wrapping_dec(), last.wrapping_inc()]);
         }
-        for p in all {
+        let mut batch = vec![Some(u32::MAX); all.len()];
+        t.lookup_batch(&all, &mut batch);
+        for (p, b) in all.into_iter().zip(batch) {
             prop_assert_eq!(t.lookup(p), scan(&list, p), "probe {:?} after op {}", p, i);
+            prop_assert_eq!(b, scan(&list, p), "batched probe {:?} after op {}", p, i);
         }
     }
     // The bulk build of the final set agrees with the incrementally built one.
@@ -319,9 +322,13 @@ fn full_ipv4_bgp_table_matches_prefix_trie() {
             | (rng() as u32 & !u32::MAX.checked_shl(32 - u32::from(n.prefix_len())).unwrap_or(0))
     }));
     let check = |t: &Lpm<u32>, pt: &PrefixMap<Ipv4Net, u32>, probes: &[u32], what: &str| {
-        for &p in probes {
+        let mut batch = vec![Some(u32::MAX); probes.len()];
+        t.lookup_batch(probes, &mut batch);
+        for (&p, b) in probes.iter().zip(batch) {
             let host = Ipv4Net::new(Ipv4Addr::from_bits(p), 32).unwrap();
-            assert_eq!(t.lookup(p), pt.get_lpm(&host).map(|(_, v)| *v), "{what}: {}", Ipv4Addr::from_bits(p));
+            let want = pt.get_lpm(&host).map(|(_, v)| *v);
+            assert_eq!(t.lookup(p), want, "{what}: {}", Ipv4Addr::from_bits(p));
+            assert_eq!(b, want, "{what}, batched: {}", Ipv4Addr::from_bits(p));
         }
     };
     check(&t, &pt, &probes, "bulk build");
@@ -392,9 +399,13 @@ fn full_ipv6_bgp_table_matches_prefix_trie() {
             | (r128() & !u128::MAX.checked_shl(128 - u32::from(n.prefix_len())).unwrap_or(0))
     }));
     let check = |t: &Lpm<u128>, pt: &PrefixMap<Ipv6Net, u32>, probes: &[u128], what: &str| {
-        for &p in probes {
+        let mut batch = vec![Some(u32::MAX); probes.len()];
+        t.lookup_batch(probes, &mut batch);
+        for (&p, b) in probes.iter().zip(batch) {
             let host = Ipv6Net::new(Ipv6Addr::from_bits(p), 128).unwrap();
-            assert_eq!(t.lookup(p), pt.get_lpm(&host).map(|(_, v)| *v), "{what}: {}", Ipv6Addr::from_bits(p));
+            let want = pt.get_lpm(&host).map(|(_, v)| *v);
+            assert_eq!(t.lookup(p), want, "{what}: {}", Ipv6Addr::from_bits(p));
+            assert_eq!(b, want, "{what}, batched: {}", Ipv6Addr::from_bits(p));
         }
     };
     check(&t, &pt, &probes, "bulk build");
