@@ -416,6 +416,22 @@ impl<'a> TcpOptions<'a> {
         Ok(TcpOptions { storage: Storage::Inline { buf, len: len as u8 }, at })
     }
 
+    /// NOP, NOP, Timestamps (RFC 7323 §3.2, the layout of RFC 7323
+    /// Appendix A): the option block of most data segments, written
+    /// directly instead of through [`TcpOptions::from_options`]. Equal to
+    /// `from_options(&[Nop, Nop, Timestamps { tsval, tsecr }])`.
+    pub fn timestamps_only(tsval: u32, tsecr: u32) -> TcpOptions<'static> {
+        let mut buf = [0u8; MAX_OPTIONS_LEN];
+        buf[0] = kind::NOP;
+        buf[1] = kind::NOP;
+        buf[2] = kind::TIMESTAMPS;
+        buf[3] = 10;
+        write_u32(&mut buf, 4, tsval);
+        write_u32(&mut buf, 8, tsecr);
+        // The Timestamps option starts at offset 2 (mark: offset plus one).
+        TcpOptions { storage: Storage::Inline { buf, len: 12 }, at: Found { timestamps: 3, ..Found::NONE } }
+    }
+
     /// The region's bytes, padding included.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.storage {
@@ -688,6 +704,17 @@ mod tests {
     }
 
     proptest! {
+        /// The directly written timestamps block is what `from_options`
+        /// builds, accessors included.
+        #[test]
+        fn timestamps_only_matches_from_options(tsval in any::<u32>(), tsecr in any::<u32>()) {
+            let direct = TcpOptions::timestamps_only(tsval, tsecr);
+            let built = TcpOptions::from_options(&[TcpOption::Nop, TcpOption::Nop, TcpOption::Timestamps { tsval, tsecr }]).unwrap();
+            prop_assert_eq!(direct, built);
+            check_accessors(&direct)?;
+            prop_assert_eq!(direct.timestamps(), Some((tsval, tsecr)));
+        }
+
         /// The one-walk accessors agree with a walk over the items, for
         /// built regions (any option mix, repeated kinds included) and for
         /// arbitrary bytes that parse.
