@@ -208,7 +208,13 @@ impl Stack {
 
     /// [`Stack::ethernet_send`] with the interface's own MAC already known.
     #[inline]
-    fn ethernet_send_from(&mut self, ifindex: IfIndex, src: MacAddr, dst: MacAddr, buf: PacketBuf) {
+    pub(crate) fn ethernet_send_from(
+        &mut self,
+        ifindex: IfIndex,
+        src: MacAddr,
+        dst: MacAddr,
+        buf: PacketBuf,
+    ) {
         let et = match ip_version(buf.bytes()) {
             Some(4) => ethertype::IPV4,
             Some(6) => ethertype::IPV6,

@@ -37,6 +37,15 @@ impl Checksum {
         self
     }
 
+    /// Adds a sum returned by [`copy_and_sum`] (or [`ones_sum`]) over a
+    /// piece of `len` bytes, as [`Checksum::add_bytes`] would have.
+    pub fn add_sum(&mut self, sum: u16, len: usize) -> &mut Self {
+        let s = if self.odd { sum.swap_bytes() } else { sum };
+        self.add_folded(s);
+        self.odd ^= len % 2 == 1;
+        self
+    }
+
     /// Adds one 16-bit word at an even offset.
     pub fn add_u16(&mut self, word: u16) -> &mut Self {
         debug_assert!(!self.odd, "add_u16 after an odd-length piece");
@@ -81,7 +90,49 @@ pub fn ones_sum(data: &[u8]) -> u16 {
         let w = u64::from_ne_bytes(c.try_into().expect("chunks_exact(8) yields 8 bytes"));
         acc += (w & 0xffff_ffff) + (w >> 32);
     }
-    let mut rest = chunks.remainder();
+    fold(acc, chunks.remainder())
+}
+
+/// The length from which [`copy_and_sum`] runs its fused loop.
+const FUSE_MIN: usize = 256;
+
+/// Copies `src` into `dst` (which must be exactly as long) and returns the
+/// one's-complement sum of the bytes copied, as [`ones_sum`] would: one pass
+/// over the data instead of a copy and a checksum pass (RFC 1071 §4.1 notes
+/// that the sum can be folded into a copy). `None`, with nothing copied, if
+/// the lengths differ.
+///
+/// Same shape as [`ones_sum`]: 64-bit native-endian words, their 32-bit
+/// halves added into a 64-bit accumulator (RFC 1071 §2(B), §2(C)), folded and
+/// byte-swapped once at the end.
+pub fn copy_and_sum(dst: &mut [u8], src: &[u8]) -> Option<u16> {
+    if dst.len() != src.len() {
+        return None;
+    }
+    if src.len() < FUSE_MIN {
+        // Below this a plain copy and a sum are cheaper than the fused
+        // loop's setup (BENCHMARKS.md, checksum: copy_and_sum).
+        dst.copy_from_slice(src);
+        return Some(ones_sum(dst));
+    }
+    let mut acc: u64 = 0;
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (o, i) in (&mut d).zip(&mut s) {
+        let i: [u8; 8] = i.try_into().unwrap_or([0; 8]);
+        o.copy_from_slice(&i);
+        let w = u64::from_ne_bytes(i);
+        acc += (w & 0xffff_ffff) + (w >> 32);
+    }
+    let rest = s.remainder();
+    d.into_remainder().copy_from_slice(rest);
+    Some(fold(acc, rest))
+}
+
+/// Adds a tail of fewer than 8 bytes to `acc` and folds to the big-endian
+/// 16-bit sum (shared by [`ones_sum`] and [`copy_and_sum`]).
+#[inline(always)]
+fn fold(mut acc: u64, mut rest: &[u8]) -> u16 {
     if let [a, b, c, d, tail @ ..] = rest {
         acc += u64::from(u32::from_ne_bytes([*a, *b, *c, *d]));
         rest = tail;
@@ -207,7 +258,47 @@ mod tests {
         assert_eq!(ones_sum(&ones[..70_000]), 0xffff);
     }
 
+    #[test]
+    fn copy_and_sum_every_tail_and_alignment() {
+        let data: Vec<u8> = (0..3001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        for start in 0..8 {
+            for len in (0..64).chain([1447, 1448, 1460, 2993]) {
+                let src = &data[start..start + len];
+                let mut dst = vec![0u8; len + 8];
+                let sum = copy_and_sum(&mut dst[start % 3..start % 3 + len], src);
+                assert_eq!(sum, Some(reference(src)), "start {start} len {len}");
+                assert_eq!(&dst[start % 3..start % 3 + len], src);
+            }
+        }
+        let ones = vec![0xffu8; 70_000];
+        let mut out = vec![0u8; 70_000];
+        assert_eq!(copy_and_sum(&mut out, &ones), Some(0xffff));
+        assert_eq!(out, ones);
+    }
+
+    #[test]
+    fn copy_and_sum_rejects_length_mismatch() {
+        let mut dst = [7u8; 4];
+        assert_eq!(copy_and_sum(&mut dst, &[1, 2, 3]), None);
+        assert_eq!(dst, [7; 4], "nothing copied on a mismatch");
+    }
+
     proptest! {
+        #[test]
+        fn copy_and_sum_matches_plain(data in proptest::collection::vec(any::<u8>(), 0..3000), head in proptest::collection::vec(any::<u8>(), 0..7)) {
+            let mut dst = vec![0u8; data.len()];
+            let s = copy_and_sum(&mut dst, &data);
+            prop_assert_eq!(s, Some(ones_sum(&data)));
+            prop_assert_eq!(&dst, &data);
+            // Fed after an odd or even head piece, as a segment's payload is
+            // after its header: the same as summing the concatenation.
+            let mut c = Checksum::new();
+            c.add_bytes(&head).add_sum(s.unwrap_or(0), data.len());
+            let mut all = head.clone();
+            all.extend_from_slice(&data);
+            prop_assert_eq!(c.sum(), reference(&all));
+        }
+
         #[test]
         fn matches_reference(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
             prop_assert_eq!(ones_sum(&data), reference(&data));

@@ -11,6 +11,7 @@
 //! segments"). The checksum is checked by [`TcpPacket::verify_checksum`], not by
 //! [`TcpRepr::parse`].
 
+use crate::checksum;
 use crate::error::{Error, Result};
 use crate::field::{read_u16, read_u32, write_u16, write_u32};
 use crate::ip::protocol;
@@ -447,10 +448,22 @@ impl<'a> TcpRepr<'a> {
         Ok(len)
     }
 
-    /// [`TcpRepr::emit`], then fills the checksum for `src`/`dst`.
+    /// [`TcpRepr::emit`] with the checksum filled for `src`/`dst` (RFC 9293
+    /// §3.1). The payload is summed while it is copied
+    /// ([`checksum::copy_and_sum`]): one pass over it, not two.
     pub fn emit_with_checksum(&self, src: IpAddr, dst: IpAddr, buf: &mut [u8]) -> Result<usize> {
-        let len = self.emit(buf)?;
-        TcpPacket::new_checked(&mut buf[..len])?.fill_checksum(src, dst)?;
+        let header_len = self.header_len();
+        let len = self.buffer_len();
+        let buf = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        let (head, body) = buf.split_at_mut(header_len);
+        // The header alone (no payload) with a zero checksum field.
+        TcpRepr { payload: &[], ..*self }.emit(head)?;
+        let body_sum = checksum::copy_and_sum(body, self.payload).ok_or(Error::BufferTooSmall)?;
+        let mut sum = pseudo_header(src, dst, protocol::TCP, len)?;
+        // The header is a multiple of 4 bytes long: the payload starts at an
+        // even offset.
+        let c = sum.add_bytes(head).add_sum(body_sum, body.len()).finish();
+        write_u16(head, offset::CHECKSUM, c);
         Ok(len)
     }
 }
@@ -681,6 +694,20 @@ mod tests {
             let p = TcpPacket::new_checked(&buf[..]).unwrap();
             prop_assert_eq!(p.verify_checksum(src, dst), Ok(()));
             prop_assert_eq!(TcpRepr::parse(&p).unwrap(), repr);
+        }
+
+        /// The fused copy-and-sum emit writes exactly what `emit` followed by
+        /// `fill_checksum` writes, for any payload length and alignment.
+        #[test]
+        fn fused_emit_matches_emit_then_fill(repr in arb_repr(&PAYLOAD), payload in proptest::collection::vec(any::<u8>(), 0..1600), v6 in any::<bool>()) {
+            let repr = TcpRepr { payload: &payload, ..repr };
+            let (src, dst) = if v6 { (V6_SRC, V6_DST) } else { (V4_SRC, V4_DST) };
+            let mut fused = vec![0u8; repr.buffer_len() + 3];
+            let mut plain = fused.clone();
+            prop_assert_eq!(repr.emit_with_checksum(src, dst, &mut fused[1..]).unwrap(), repr.buffer_len());
+            let n = repr.emit(&mut plain[1..]).unwrap();
+            TcpPacket::new_checked(&mut plain[1..1 + n]).unwrap().fill_checksum(src, dst).unwrap();
+            prop_assert_eq!(fused, plain);
         }
 
         #[test]

@@ -339,23 +339,70 @@ enum Storage<'a> {
 #[derive(Clone, Copy)]
 pub struct TcpOptions<'a> {
     storage: Storage<'a>,
+    /// Where the first option of each kind the stack reads starts, found by
+    /// the one validating walk, so that no accessor walks the region again.
+    at: Found,
+}
+
+/// Offsets (plus one; zero: absent) of the first MSS, Window Scale, SACK and
+/// Timestamps options in a validated region, and whether SACK-Permitted is
+/// present. Five bytes: the region is at most 40 bytes long.
+#[derive(Clone, Copy, Default)]
+struct Found {
+    mss: u8,
+    window_scale: u8,
+    sack: u8,
+    timestamps: u8,
+    sack_permitted: bool,
+}
+
+impl Found {
+    const NONE: Found = Found { mss: 0, window_scale: 0, sack: 0, timestamps: 0, sack_permitted: false };
+
+    /// Validates `region` (every option as [`TcpOption::parse`] requires, up
+    /// to End of Option List) in one walk, noting where the options are.
+    fn walk(region: &[u8]) -> Result<Found> {
+        let mut found = Found::NONE;
+        let mut at = 0;
+        while at < region.len() {
+            let (option, len) = TcpOption::parse(&region[at..])?;
+            // at < 40: the region is at most 40 bytes (checked by the caller).
+            let mark = at as u8 + 1;
+            let first = |slot: &mut u8| {
+                if *slot == 0 {
+                    *slot = mark;
+                }
+            };
+            match option {
+                TcpOption::EndOfList => break,
+                TcpOption::Mss(_) => first(&mut found.mss),
+                TcpOption::WindowScale(_) => first(&mut found.window_scale),
+                TcpOption::Sack(_) => first(&mut found.sack),
+                TcpOption::Timestamps { .. } => first(&mut found.timestamps),
+                TcpOption::SackPermitted => found.sack_permitted = true,
+                TcpOption::Nop | TcpOption::Unknown { .. } => {}
+            }
+            at += len;
+        }
+        Ok(found)
+    }
 }
 
 impl<'a> TcpOptions<'a> {
     /// No options.
-    pub const EMPTY: TcpOptions<'static> = TcpOptions { storage: Storage::Borrowed(&[]) };
+    pub const EMPTY: TcpOptions<'static> = TcpOptions { storage: Storage::Borrowed(&[]), at: Found::NONE };
 
     /// Validates an option region as found in a header: length a multiple of 4
     /// and at most 40 (`BadLength("options")`), each option as
-    /// [`TcpOption::parse`] requires.
+    /// [`TcpOption::parse`] requires. One walk validates the region and
+    /// notes where the options the accessors return are, so reading MSS,
+    /// window scale, SACK or timestamps afterwards walks nothing.
     pub fn parse(region: &'a [u8]) -> Result<Self> {
         if region.len() > MAX_OPTIONS_LEN || region.len() & 3 != 0 {
             return Err(Error::BadLength("options"));
         }
-        for option in TcpOptionsIter::new(region) {
-            option?;
-        }
-        Ok(TcpOptions { storage: Storage::Borrowed(region) })
+        let at = Found::walk(region)?;
+        Ok(TcpOptions { storage: Storage::Borrowed(region), at })
     }
 
     /// Builds a region from `options` without allocating, padded as
@@ -364,9 +411,25 @@ impl<'a> TcpOptions<'a> {
     pub fn from_options(options: &[TcpOption<'_>]) -> Result<TcpOptions<'static>> {
         let mut buf = [0u8; MAX_OPTIONS_LEN];
         let len = emit_options(options, &mut buf)?;
-        TcpOptions::parse(&buf[..len])?;
+        let at = TcpOptions::parse(&buf[..len])?.at;
         // len <= 40 (emit_options checked it).
-        Ok(TcpOptions { storage: Storage::Inline { buf, len: len as u8 } })
+        Ok(TcpOptions { storage: Storage::Inline { buf, len: len as u8 }, at })
+    }
+
+    /// NOP, NOP, Timestamps (RFC 7323 §3.2, the layout of RFC 7323
+    /// Appendix A): the option block of most data segments, written
+    /// directly instead of through [`TcpOptions::from_options`]. Equal to
+    /// `from_options(&[Nop, Nop, Timestamps { tsval, tsecr }])`.
+    pub fn timestamps_only(tsval: u32, tsecr: u32) -> TcpOptions<'static> {
+        let mut buf = [0u8; MAX_OPTIONS_LEN];
+        buf[0] = kind::NOP;
+        buf[1] = kind::NOP;
+        buf[2] = kind::TIMESTAMPS;
+        buf[3] = 10;
+        write_u32(&mut buf, 4, tsval);
+        write_u32(&mut buf, 8, tsecr);
+        // The Timestamps option starts at offset 2 (mark: offset plus one).
+        TcpOptions { storage: Storage::Inline { buf, len: 12 }, at: Found { timestamps: 3, ..Found::NONE } }
     }
 
     /// The region's bytes, padding included.
@@ -392,33 +455,53 @@ impl<'a> TcpOptions<'a> {
         TcpOptionsIter::new(self.as_bytes()).map_while(|o| o.ok())
     }
 
+    /// The option found at `mark` (offset plus one; zero: none), re-read
+    /// from the validated region.
+    fn option_at(&self, mark: u8) -> Option<TcpOption<'_>> {
+        let at = usize::from(mark.checked_sub(1)?);
+        TcpOption::parse(self.as_bytes().get(at..)?).ok().map(|(o, _)| o)
+    }
+
     /// The MSS (RFC 9293 §3.7.1), from the first MSS option.
     pub fn mss(&self) -> Option<u16> {
-        self.iter().find_map(|o| if let TcpOption::Mss(v) = o { Some(v) } else { None })
+        if let Some(TcpOption::Mss(v)) = self.option_at(self.at.mss) {
+            Some(v)
+        } else {
+            None
+        }
     }
 
     /// The raw window shift (RFC 7323 §2.2); the receiver clamps it to
     /// [`MAX_WINDOW_SHIFT`].
     pub fn window_scale(&self) -> Option<u8> {
-        self.iter().find_map(|o| if let TcpOption::WindowScale(v) = o { Some(v) } else { None })
+        if let Some(TcpOption::WindowScale(v)) = self.option_at(self.at.window_scale) {
+            Some(v)
+        } else {
+            None
+        }
     }
 
     /// Whether SACK-Permitted is present (RFC 2018 §2).
     pub fn sack_permitted(&self) -> bool {
-        self.iter().any(|o| o == TcpOption::SackPermitted)
+        self.at.sack_permitted
     }
 
     /// The SACK blocks of the first SACK option (RFC 2018 §3).
     pub fn sack(&self) -> Option<SackBlocks> {
-        self.iter().find_map(|o| if let TcpOption::Sack(b) = o { Some(b) } else { None })
+        if let Some(TcpOption::Sack(b)) = self.option_at(self.at.sack) {
+            Some(b)
+        } else {
+            None
+        }
     }
 
     /// `(TSval, TSecr)` of the first Timestamps option (RFC 7323 §3.2).
     pub fn timestamps(&self) -> Option<(u32, u32)> {
-        self.iter().find_map(|o| match o {
-            TcpOption::Timestamps { tsval, tsecr } => Some((tsval, tsecr)),
-            _ => None,
-        })
+        if let Some(TcpOption::Timestamps { tsval, tsecr }) = self.option_at(self.at.timestamps) {
+            Some((tsval, tsecr))
+        } else {
+            None
+        }
     }
 
     /// Copies the region into the start of `buf`; returns its length.
@@ -601,7 +684,51 @@ mod tests {
         ]
     }
 
+    /// The accessors as a walk over the items would answer (the first
+    /// option of each kind; SACK-Permitted anywhere before End of List).
+    fn check_accessors(opts: &TcpOptions<'_>) -> std::result::Result<(), TestCaseError> {
+        let items: Vec<_> = opts.iter().collect();
+        let mss = items.iter().find_map(|o| if let TcpOption::Mss(v) = o { Some(*v) } else { None });
+        let ws = items.iter().find_map(|o| if let TcpOption::WindowScale(v) = o { Some(*v) } else { None });
+        let sack = items.iter().find_map(|o| if let TcpOption::Sack(b) = o { Some(*b) } else { None });
+        let ts = items.iter().find_map(|o| match o {
+            TcpOption::Timestamps { tsval, tsecr } => Some((*tsval, *tsecr)),
+            _ => None,
+        });
+        prop_assert_eq!(opts.mss(), mss);
+        prop_assert_eq!(opts.window_scale(), ws);
+        prop_assert_eq!(opts.sack(), sack);
+        prop_assert_eq!(opts.timestamps(), ts);
+        prop_assert_eq!(opts.sack_permitted(), items.contains(&TcpOption::SackPermitted));
+        Ok(())
+    }
+
     proptest! {
+        /// The directly written timestamps block is what `from_options`
+        /// builds, accessors included.
+        #[test]
+        fn timestamps_only_matches_from_options(tsval in any::<u32>(), tsecr in any::<u32>()) {
+            let direct = TcpOptions::timestamps_only(tsval, tsecr);
+            let built = TcpOptions::from_options(&[TcpOption::Nop, TcpOption::Nop, TcpOption::Timestamps { tsval, tsecr }]).unwrap();
+            prop_assert_eq!(direct, built);
+            check_accessors(&direct)?;
+            prop_assert_eq!(direct.timestamps(), Some((tsval, tsecr)));
+        }
+
+        /// The one-walk accessors agree with a walk over the items, for
+        /// built regions (any option mix, repeated kinds included) and for
+        /// arbitrary bytes that parse.
+        #[test]
+        fn one_walk_accessors_match_items(list in proptest::collection::vec(arb_option(), 0..6), bytes in proptest::collection::vec(any::<u8>(), 40), words in 0usize..=10) {
+            if let Ok(opts) = TcpOptions::from_options(&list) {
+                check_accessors(&opts)?;
+                check_accessors(&TcpOptions::parse(opts.as_bytes()).unwrap())?;
+            }
+            if let Ok(opts) = TcpOptions::parse(&bytes[..words * 4]) {
+                check_accessors(&opts)?;
+            }
+        }
+
         #[test]
         fn options_round_trip(list in proptest::collection::vec(arb_option(), 0..6)) {
             match TcpOptions::from_options(&list) {

@@ -7,6 +7,8 @@
 
 use super::tcb::{OutSeg, Tcb};
 use crate::addr::IfIndex;
+use crate::iface::LinkKind;
+use crate::neigh::{NeighKey, NeighSlot};
 use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::sysctl::Knob;
@@ -33,6 +35,10 @@ pub(crate) struct EmitCache {
     /// The output decision, valid while the route table's generation and
     /// the egress interface's state and MTU are those recorded.
     route: Option<CachedRoute>,
+    /// The neighbour cache slot of the on-link neighbour, checked against
+    /// its key on use (as the forwarding path's next-hop hint is), so a
+    /// segment to a resolved neighbour is framed without hashing.
+    neigh: Option<NeighSlot>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +164,7 @@ impl Stack {
         }
         let (ip_header, counter) = match (local.0, remote.0) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let ident = match cache {
+                let ident = match cache.as_deref_mut() {
                     Some(c) => {
                         let id = match c.ip_id {
                             Some(prev) => prev.wrapping_add(1),
@@ -211,8 +217,37 @@ impl Stack {
             return Err(EmitError::Other);
         }
         self.stats.inc(counter);
-        self.link_output(ifindex, neighbour, buf, now);
+        match cache {
+            Some(c) => self.tcp_link_output(ifindex, neighbour, c, buf, now),
+            None => self.link_output(ifindex, neighbour, buf, now),
+        }
         Ok(())
+    }
+
+    /// [`Stack::link_output`] through the connection's neighbour slot hint:
+    /// an Ethernet neighbour that sends without a state change (RFC 4861
+    /// §7.3.3: REACHABLE, DELAY, PROBE, PERMANENT) is found without a hash
+    /// lookup; anything else takes the full path, after which the hint is
+    /// refreshed.
+    fn tcp_link_output(
+        &mut self,
+        ifindex: IfIndex,
+        neighbour: IpAddr,
+        cache: &mut EmitCache,
+        buf: crate::buf::PacketBuf,
+        now: Instant,
+    ) {
+        let key = NeighKey { ifindex, addr: neighbour };
+        let src = match self.interface(ifindex).map(|i| i.kind) {
+            Some(LinkKind::Ethernet(src)) => src,
+            _ => return self.link_output(ifindex, neighbour, buf, now),
+        };
+        if let Some(mac) = cache.neigh.and_then(|slot| self.neigh.ready_at(slot, &key)) {
+            self.ethernet_send_from(ifindex, src, mac, buf);
+            return;
+        }
+        self.link_output(ifindex, neighbour, buf, now);
+        cache.neigh = self.neigh.slot(&key);
     }
 }
 

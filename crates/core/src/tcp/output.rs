@@ -43,13 +43,18 @@ impl Tcb {
     /// Options of a non-SYN segment: timestamps when negotiated, SACK blocks
     /// on an ACK while holes exist (RFC 2018 §4: up to 3 with timestamps).
     fn data_options(&self, now: Instant, with_sack: bool) -> TcpOptions<'static> {
-        let mut o: Vec<TcpOption<'static>> = Vec::with_capacity(4);
+        let sack = with_sack && self.sack_ok && self.rcvbuf.has_holes();
+        if self.ts_ok && !sack {
+            // The common case, written directly (RFC 7323 Appendix A layout).
+            return TcpOptions::timestamps_only(self.ts_now(now), self.ts_recent);
+        }
+        let mut o: Vec<TcpOption<'static>> = Vec::with_capacity(6);
         if self.ts_ok {
             o.push(TcpOption::Nop);
             o.push(TcpOption::Nop);
             o.push(TcpOption::Timestamps { tsval: self.ts_now(now), tsecr: self.ts_recent });
         }
-        if with_sack && self.sack_ok && self.rcvbuf.has_holes() {
+        if sack {
             let max = if self.ts_ok { 3 } else { 4 };
             let blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, max);
             if let Ok(b) = via6_wire::tcp_option::SackBlocks::from_slice(&blocks) {
