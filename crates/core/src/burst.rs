@@ -32,6 +32,7 @@ pub(crate) struct FibHint {
 /// Where the IP packet starts in a frame on this link, and its destination
 /// if it is IPv4 or IPv6 (no validation: IP input does that; a wrong guess
 /// only costs a lookup, never a different result).
+#[inline]
 fn peek_dst(kind: LinkKind, frame: &[u8]) -> Option<IpAddr> {
     let ip = match kind {
         LinkKind::Ethernet(_) => match frame.get(12..14).map(|t| u16::from_be_bytes([t[0], t[1]])) {
