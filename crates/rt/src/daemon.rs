@@ -585,6 +585,21 @@ mod tests {
     }
 
     #[test]
+    fn drain_packs_bursts_into_the_daemons_buffer_and_loses_no_frame() {
+        // The daemon's 2 × RX_BUF buffer: frames go over in bursts of
+        // RX_BURST packed one after another; every one is answered, in order.
+        let (mut stack, ifindex, clock) = stack();
+        let ports = [port(ifindex, (0..RX_BATCH + 10).map(|_| Ok(arp_request())).collect())];
+        let mut buf = vec![0u8; 2 * RX_BUF];
+        let mut captures = HashMap::new();
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), RX_BATCH);
+        assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
+        assert_eq!(arp_replies(&mut stack), 10);
+        assert!(ports[0].dev.0.lock().expect("script").is_empty());
+    }
+
+    #[test]
     fn a_failing_device_is_left_alone_for_a_while_and_others_still_read() {
         let (mut stack, ifindex, clock) = stack();
         let failing = vec![
