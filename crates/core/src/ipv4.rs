@@ -163,7 +163,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let out = match self.routes.forward_lookup(IpAddr::V4(dst)) {
+        let out = match self.fwd_lookup(IpAddr::V4(dst)) {
             None => {
                 self.stats.inc(Counter::IpsNoroute);
                 self.stats.inc(Counter::IpsCantforward);

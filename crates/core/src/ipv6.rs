@@ -333,7 +333,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let lookup = match self.routes.forward_lookup(IpAddr::V6(dst)) {
+        let lookup = match self.fwd_lookup(IpAddr::V6(dst)) {
             None => {
                 self.stats.inc(Counter::Ip6sNoroute);
                 self.stats.inc(Counter::Ip6sCantforward);

@@ -5,6 +5,7 @@
 pub mod addr;
 mod arp;
 pub mod buf;
+mod burst;
 mod closed;
 pub mod echo;
 pub mod errno;

@@ -14,7 +14,7 @@ use crate::sysctl::Knob;
 use crate::time::Instant;
 use core::time::Duration;
 use std::net::IpAddr;
-use via6_wire::ethernet::{ethertype, EthernetFrame, EthernetRepr};
+use via6_wire::ethernet::{ethertype, EthernetFrame};
 use via6_wire::MacAddr;
 
 /// The family of the IP packet in `bytes` by its version nibble.
@@ -226,7 +226,10 @@ impl Stack {
         self.frame_and_send(ifindex, src, dst, et, buf);
     }
 
-    /// Prepends an Ethernet header and queues the frame.
+    /// Prepends an Ethernet header and queues the frame. The untagged
+    /// header (RFC 894: destination, source, EtherType) is written here in
+    /// place: the same 14 bytes as `via6_wire::ethernet::EthernetRepr::emit` with no VLAN tag,
+    /// without its call and tag branch on every forwarded packet.
     pub(crate) fn frame_and_send(
         &mut self,
         ifindex: IfIndex,
@@ -235,8 +238,16 @@ impl Stack {
         ethertype: u16,
         mut buf: PacketBuf,
     ) {
-        let repr = EthernetRepr { dst, src, vlan: None, ethertype };
-        let ok = buf.prepend(HEADROOM).is_some_and(|h| repr.emit(h).is_ok());
+        const _: () = assert!(HEADROOM == 14, "an untagged Ethernet header is 14 bytes");
+        let ok = match buf.prepend(HEADROOM) {
+            Some(h) => {
+                h[0..6].copy_from_slice(&dst.0);
+                h[6..12].copy_from_slice(&src.0);
+                h[12..14].copy_from_slice(&ethertype.to_be_bytes());
+                true
+            }
+            None => false,
+        };
         if ok {
             self.enqueue_tx(ifindex, buf);
         } else {

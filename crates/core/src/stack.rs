@@ -81,6 +81,8 @@ pub struct Stack {
     pub(crate) last_cannot_forward_log: Option<Instant>,
     pub(crate) frag: crate::frag::Reassembly,
     pub(crate) sockets: crate::socket::SocketTable,
+    /// The batched FIB result for the frame a burst is handling now.
+    pub(crate) burst_fib: Option<crate::burst::FibHint>,
 }
 
 impl Stack {
@@ -115,6 +117,7 @@ impl Stack {
             last_cannot_forward_log: None,
             frag: Default::default(),
             sockets: Default::default(),
+            burst_fib: None,
         }
     }
 

@@ -158,10 +158,33 @@ impl RouteTable {
     #[inline]
     pub fn forward_lookup(&self, addr: IpAddr) -> Option<(NextHopId, &Adjacency)> {
         let id = match addr {
-            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?,
-            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?,
+            IpAddr::V4(a) => self.fib4.lookup(a.to_bits()),
+            IpAddr::V6(a) => self.fib6.lookup(a.to_bits()),
         };
-        let nh = *self.nh.get(id as usize)?;
+        self.forward_entry(id)
+    }
+
+    /// The FIB step of [`RouteTable::forward_lookup`] for a burst of IPv4
+    /// destinations at once (RFC 1812 §5.2.4.3): `out[i]` is the FIB's
+    /// value for `addrs[i]`, to be finished by [`RouteTable::forward_entry`].
+    /// One call lets the LPM overlap the memory reads of independent
+    /// lookups.
+    #[inline]
+    pub fn forward_lookup_batch_v4(&self, addrs: &[u32], out: &mut [Option<u32>]) {
+        self.fib4.lookup_batch(addrs, out);
+    }
+
+    /// [`RouteTable::forward_lookup_batch_v4`] for IPv6 destinations.
+    #[inline]
+    pub fn forward_lookup_batch_v6(&self, addrs: &[u128], out: &mut [Option<u32>]) {
+        self.fib6.lookup_batch(addrs, out);
+    }
+
+    /// The rest of [`RouteTable::forward_lookup`] for a FIB value found by a
+    /// batched lookup: its shared next hop and adjacency.
+    #[inline]
+    pub fn forward_entry(&self, fib: Option<u32>) -> Option<(NextHopId, &Adjacency)> {
+        let nh = *self.nh.get(fib? as usize)?;
         self.nexthops.get(nh).map(|a| (nh, a))
     }
 

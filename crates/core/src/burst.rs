@@ -1,0 +1,120 @@
+//! Receiving frames in bursts, as VPP and DPDK do: the destinations of every
+//! frame in the burst that may be forwarded go through ONE batched FIB
+//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6), so the
+//! LPM can overlap the memory reads of independent lookups; then each frame
+//! takes exactly the per-frame path of [`Stack::receive`], whose forwarding
+//! step reads the batched result instead of walking the FIB again.
+//!
+//! The batched result is a pure cache: it is used only for the same
+//! destination and while the route table's generation is unchanged (an
+//! earlier frame of the burst — an RA, a redirect — may change routes), so a
+//! burst behaves exactly as feeding its frames one by one.
+
+use crate::addr::IfIndex;
+use crate::iface::LinkKind;
+use crate::route::{Adjacency, NextHopId};
+use crate::stack::Stack;
+use crate::time::Instant;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use via6_wire::ethernet::ethertype;
+
+/// Frames handled per batched lookup.
+pub const BURST: usize = 32;
+
+/// One frame's batched FIB result.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FibHint {
+    dst: IpAddr,
+    fib: Option<u32>,
+    generation: u64,
+}
+
+/// Where the IP packet starts in a frame on this link, and its destination
+/// if it is IPv4 or IPv6 (no validation: IP input does that; a wrong guess
+/// only costs a lookup, never a different result).
+#[inline]
+fn peek_dst(kind: LinkKind, frame: &[u8]) -> Option<IpAddr> {
+    let ip = match kind {
+        LinkKind::Ethernet(_) => match frame.get(12..14).map(|t| u16::from_be_bytes([t[0], t[1]])) {
+            Some(ethertype::IPV4 | ethertype::IPV6) => frame.get(14..)?,
+            _ => return None,
+        },
+        LinkKind::Ip => frame,
+        LinkKind::Loopback => return None,
+    };
+    match ip.first()? >> 4 {
+        4 => <[u8; 4]>::try_from(ip.get(16..20)?).ok().map(|d| IpAddr::V4(Ipv4Addr::from(d))),
+        6 => <[u8; 16]>::try_from(ip.get(24..40)?).ok().map(|d| IpAddr::V6(Ipv6Addr::from(d))),
+        _ => None,
+    }
+}
+
+impl Stack {
+    /// Hands several received frames from one interface to the stack: the
+    /// same result, frame for frame and counter for counter, as calling
+    /// [`Stack::receive`] on each in order, with one batched FIB lookup per
+    /// [`BURST`] frames.
+    pub fn receive_burst<F: AsRef<[u8]>>(&mut self, ifindex: IfIndex, frames: &[F], now: Instant) {
+        let Some(kind) = self.interface(ifindex).map(|i| i.kind) else {
+            for f in frames {
+                self.receive(ifindex, f.as_ref(), now);
+            }
+            return;
+        };
+        let (fwd4, fwd6) = (self.forwarding(true), self.forwarding(false));
+        for chunk in frames.chunks(BURST) {
+            // Stage 1: the destinations that may be forwarded.
+            let mut dsts: [Option<IpAddr>; BURST] = [None; BURST];
+            let (mut a4, mut a6) = ([0u32; BURST], [0u128; BURST]);
+            let (mut n4, mut n6) = (0, 0);
+            for (d, f) in dsts.iter_mut().zip(chunk) {
+                *d = match peek_dst(kind, f.as_ref()) {
+                    Some(IpAddr::V4(a)) if fwd4 && !a.is_multicast() && !a.is_broadcast() => {
+                        a4[n4] = a.to_bits();
+                        n4 += 1;
+                        Some(IpAddr::V4(a))
+                    }
+                    Some(IpAddr::V6(a)) if fwd6 && !a.is_multicast() => {
+                        a6[n6] = a.to_bits();
+                        n6 += 1;
+                        Some(IpAddr::V6(a))
+                    }
+                    _ => None,
+                };
+            }
+            // Stage 2: one batched lookup per family.
+            let (mut r4, mut r6) = ([None; BURST], [None; BURST]);
+            self.routes.forward_lookup_batch_v4(&a4[..n4], &mut r4[..n4]);
+            self.routes.forward_lookup_batch_v6(&a6[..n6], &mut r6[..n6]);
+            // Stage 3: the per-frame path, reading the batched result.
+            let generation = self.routes.generation();
+            let (mut i4, mut i6) = (0, 0);
+            for (d, f) in dsts.iter().zip(chunk) {
+                self.burst_fib = d.map(|dst| {
+                    let fib = if dst.is_ipv4() {
+                        i4 += 1;
+                        r4[i4 - 1]
+                    } else {
+                        i6 += 1;
+                        r6[i6 - 1]
+                    };
+                    FibHint { dst, fib, generation }
+                });
+                self.receive(ifindex, f.as_ref(), now);
+            }
+            self.burst_fib = None;
+        }
+    }
+
+    /// The forwarding lookup: the burst's batched result for `dst` when it
+    /// is still valid, else [`crate::route::RouteTable::forward_lookup`].
+    #[inline]
+    pub(crate) fn fwd_lookup(&self, dst: IpAddr) -> Option<(NextHopId, &Adjacency)> {
+        match self.burst_fib {
+            Some(h) if h.dst == dst && h.generation == self.routes.generation() => {
+                self.routes.forward_entry(h.fib)
+            }
+            _ => self.routes.forward_lookup(dst),
+        }
+    }
+}
