@@ -175,7 +175,10 @@ fn bench<F: Family>(
         }
         let med = |d: &[Duration]| mps(addrs.len(), d[runs / 2]);
         let (v, b, p) = (med(&dv), med(&db), med(&dp));
-        println!("| lookups, {name}, one at a time (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |", v / p);
+        println!(
+            "| lookups, {name}, one at a time (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |",
+            v / p
+        );
         println!(
             "| lookups, {name}, bursts of {BURST} (`lookup_batch`; M/s, median of {runs}) | {b:.1} | {p:.2} (one at a time) | {:.1}× |",
             b / p
