@@ -170,15 +170,6 @@ fn router(v4: &[(u32, u8)], v6: &[(u128, u8)]) -> (Lab, Duration) {
     (lab, t)
 }
 
-fn csum(b: &[u8]) -> u16 {
-    let mut s: u32 =
-        b.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum();
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
-
 /// An Ethernet frame of `size` bytes (IP packet of `size - 14`) carrying UDP
 /// to `dst`; returns the frame and the offset of the destination address.
 fn frame(dst: IpAddr, size: usize) -> Vec<u8> {
@@ -196,7 +187,7 @@ fn frame(dst: IpAddr, size: usize) -> Vec<u8> {
             h[9] = 17;
             h[12..16].copy_from_slice(&[198, 51, 100, 7]);
             h[16..20].copy_from_slice(&d.octets());
-            let c = csum(h);
+            let c = via6_wire::checksum::checksum(h);
             h[10..12].copy_from_slice(&c.to_be_bytes());
             f[34..36].copy_from_slice(&1234u16.to_be_bytes());
             f[36..38].copy_from_slice(&5678u16.to_be_bytes());

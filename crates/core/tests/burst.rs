@@ -106,15 +106,6 @@ fn router(resolve: bool) -> (Stack, Instant) {
     (r, now)
 }
 
-fn csum(b: &[u8]) -> u16 {
-    let mut s: u32 =
-        b.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))).sum();
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
-
 #[derive(Debug, Clone)]
 enum Kind {
     /// UDP to `dst` with TTL/hop limit 64.
@@ -179,11 +170,11 @@ fn frame(k: &Kind, size: usize) -> Vec<u8> {
             h[9] = proto;
             h[12..16].copy_from_slice(&[192, 0, 2, 9]);
             h[16..20].copy_from_slice(&d.octets());
-            let c = csum(h) ^ if bad { 1 } else { 0 };
+            let c = via6_wire::checksum::checksum(h) ^ if bad { 1 } else { 0 };
             h[10..12].copy_from_slice(&c.to_be_bytes());
             if proto == 1 {
                 f[34] = 8;
-                let c = csum(&f[34..]);
+                let c = via6_wire::checksum::checksum(&f[34..]);
                 f[36..38].copy_from_slice(&c.to_be_bytes());
             } else {
                 f[38..40].copy_from_slice(&((ip_len - 20) as u16).to_be_bytes());
@@ -207,7 +198,7 @@ fn frame(k: &Kind, size: usize) -> Vec<u8> {
                 pseudo.extend_from_slice(&((ip_len - 40) as u32).to_be_bytes());
                 pseudo.extend_from_slice(&[0, 0, 0, 58]);
                 pseudo.extend_from_slice(&f[54..]);
-                let c = csum(&pseudo);
+                let c = via6_wire::checksum::checksum(&pseudo);
                 f[56..58].copy_from_slice(&c.to_be_bytes());
             } else {
                 f[58..60].copy_from_slice(&((ip_len - 40) as u16).to_be_bytes());
