@@ -13,6 +13,11 @@ use via6_lab::lab::Lab;
 use via6_lab::scenario::{self, Runner};
 use via6_lab::{control, verbs};
 
+/// Large blocks (a full table's FIB arrays) on transparent huge pages: fewer
+/// TLB misses per lookup (see via6-hugealloc and BENCHMARKS.md).
+#[global_allocator]
+static ALLOC: via6_hugealloc::HugePageAlloc = via6_hugealloc::HugePageAlloc;
+
 #[derive(Parser)]
 #[command(
     name = "via6",

@@ -16,6 +16,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 use via6_core::route::{Lpm, PrefixKey};
 
+/// Large blocks (the FIBs, prefix-trie's arrays, the address lists) on
+/// transparent huge pages, as in the daemon; the bench also times copies of
+/// both tables on 4 KiB pages.
+#[global_allocator]
+static ALLOC: via6_hugealloc::HugePageAlloc = via6_hugealloc::HugePageAlloc;
+
 trait Family {
     type K: PrefixKey;
     type Net: Prefix + Copy;
@@ -70,6 +76,49 @@ const BURST: usize = 32;
 
 fn mps(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64() / 1e6
+}
+
+/// Lookups/s of via6 one at a time, via6 in bursts, and prefix-trie one at
+/// a time over `addrs`: medians of `runs` interleaved passes.
+fn time_lookups<F: Family>(
+    t: &Lpm<F::K>,
+    pt: &PrefixMap<F::Net, u32>,
+    addrs: &[F::K],
+    runs: usize,
+) -> (f64, f64, f64) {
+    let mut out = vec![None; BURST];
+    let (mut dv, mut db, mut dp) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        dv.push(median(1, || {
+            let mut acc = 0u32;
+            for a in addrs {
+                acc = acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7));
+            }
+            black_box(acc);
+        }));
+        db.push(median(1, || {
+            let mut acc = 0u32;
+            for a in addrs.chunks(BURST) {
+                t.lookup_batch(black_box(a), &mut out);
+                for v in &out[..a.len()] {
+                    acc = acc.wrapping_add(v.unwrap_or(7));
+                }
+            }
+            black_box(acc);
+        }));
+        dp.push(median(1, || {
+            let mut acc = 0u32;
+            for a in addrs {
+                acc = acc.wrapping_add(pt.get_lpm(&F::host(black_box(*a))).map_or(7, |(_, v)| *v));
+            }
+            black_box(acc);
+        }));
+    }
+    for d in [&mut dv, &mut db, &mut dp] {
+        d.sort();
+    }
+    let med = |d: &[Duration]| mps(addrs.len(), d[runs / 2]);
+    (med(&dv), med(&db), med(&dp))
 }
 
 fn bench<F: Family>(
@@ -129,6 +178,17 @@ fn bench<F: Family>(
         m.update_bytes as f64 / n as f64
     );
 
+    // The same tables copied onto 4 KiB pages, for the comparison row.
+    via6_hugealloc::set_advise(false);
+    let small = (t.clone(), pt.clone());
+    via6_hugealloc::set_advise(true);
+    if let Some(b) = via6_hugealloc::anon_huge_bytes() {
+        println!(
+            "| process memory on 2 MiB pages after the builds (`AnonHugePages`; MiB) | {:.0} | — | — |",
+            b as f64 / 1048576.0
+        );
+    }
+
     // Lookups.
     for (name, addrs) in &sets {
         // Both must agree before they are timed.
@@ -143,38 +203,7 @@ fn bench<F: Family>(
                 assert_eq!(t.lookup(*x), *y, "{} {name}: batched disagreement", F::NAME);
             }
         }
-        let (mut dv, mut db, mut dp) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..runs {
-            dv.push(median(1, || {
-                let mut acc = 0u32;
-                for a in addrs {
-                    acc = acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7));
-                }
-                black_box(acc);
-            }));
-            db.push(median(1, || {
-                let mut acc = 0u32;
-                for a in addrs.chunks(BURST) {
-                    t.lookup_batch(black_box(a), &mut out);
-                    for v in &out[..a.len()] {
-                        acc = acc.wrapping_add(v.unwrap_or(7));
-                    }
-                }
-                black_box(acc);
-            }));
-            dp.push(median(1, || {
-                let mut acc = 0u32;
-                for a in addrs {
-                    acc = acc.wrapping_add(pt.get_lpm(&F::host(black_box(*a))).map_or(7, |(_, v)| *v));
-                }
-                black_box(acc);
-            }));
-        }
-        for d in [&mut dv, &mut db, &mut dp] {
-            d.sort();
-        }
-        let med = |d: &[Duration]| mps(addrs.len(), d[runs / 2]);
-        let (v, b, p) = (med(&dv), med(&db), med(&dp));
+        let (v, b, p) = time_lookups::<F>(&t, &pt, addrs, runs);
         println!(
             "| lookups, {name}, one at a time (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |",
             v / p
@@ -183,6 +212,17 @@ fn bench<F: Family>(
             "| lookups, {name}, bursts of {BURST} (`lookup_batch`; M/s, median of {runs}) | {b:.1} | {p:.2} (one at a time) | {:.1}× |",
             b / p
         );
+        if *name == "in-table addresses" {
+            let (v, b, p) = time_lookups::<F>(&small.0, &small.1, addrs, runs);
+            println!(
+                "| lookups, {name}, tables on 4 KiB pages (copies made without `MADV_HUGEPAGE`), one at a time | {v:.1} | {p:.2} | {:.1}× |",
+                v / p
+            );
+            println!(
+                "| lookups, {name}, tables on 4 KiB pages, bursts of {BURST} | {b:.1} | {p:.2} (one at a time) | {:.1}× |",
+                b / p
+            );
+        }
     }
 
     // The day's updates.
