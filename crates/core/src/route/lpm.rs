@@ -4,9 +4,14 @@
 //!
 //! # Lookup side (what a forwarded packet touches)
 //!
-//! - `direct`: 2^D entries indexed by the address's top D bits (D = 18 for
-//!   IPv4, 16 for IPv6). An entry is either a leaf (the next-hop id + 1, or 0
-//!   for "no route") or, with bit 31 set, the index of a node.
+//! - `root`: 2^D 16-byte entries indexed by the address's top D bits (D = 18
+//!   for IPv4, 16 for IPv6). An entry is either a leaf (the next-hop id + 1,
+//!   or 0 for "no route"), or, with bit 31 set, the index of a node, or, with
+//!   bit 30 set, a copy of a leaf-only first-level node's `leafvec` and
+//!   `base0`: such a slot resolves with one read of its leaf, not a read of
+//!   the node and then of the leaf. On the full IPv4 table every first-level
+//!   node is leaf-only (no prefix is longer than /24), so an in-table lookup
+//!   is two dependent reads instead of three.
 //! - `nodes`: 64-ary nodes of 24 bytes. A node at offset `o` consumes the six
 //!   address bits `o..o+6` (zero-padded past the address's end). `vector`
 //!   marks the slots that are internal nodes, stored contiguously from
@@ -101,8 +106,24 @@ impl PrefixKey for u128 {
 
 /// Bits consumed by one node.
 const STRIDE: u32 = 6;
-/// A direct entry with this bit set holds a node index.
+/// A direct or root entry with this bit set holds a node index.
 const NODE: u32 = 1 << 31;
+/// A root entry with this bit set holds a leaf-only node's `leafvec` and
+/// `base0` inline.
+const LEAF_ONLY: u32 = 1 << 30;
+
+/// One first-level entry of the lookup side (16 bytes, never straddling a
+/// cache line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+struct Root {
+    /// For `LEAF_ONLY`: the node's run starts.
+    leafvec: u64,
+    /// A leaf, `NODE | index`, or `LEAF_ONLY`.
+    entry: u32,
+    /// For `LEAF_ONLY`: the node's first leaf run.
+    base0: u32,
+}
 
 /// One 64-ary node (24 bytes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -136,6 +157,10 @@ pub struct LpmMemory {
 /// [`Lpm::MAX_VALUE`]).
 #[derive(Clone)]
 pub struct Lpm<K: PrefixKey> {
+    /// What lookups read first (see the module documentation).
+    root: Vec<Root>,
+    /// The update side's first level: a leaf or `NODE | index` per slot;
+    /// `root` mirrors it, inlining leaf-only nodes.
     direct: Vec<u32>,
     nodes: Vec<Node>,
     leaves: Vec<u32>,
@@ -170,6 +195,7 @@ impl<K: PrefixKey> std::fmt::Debug for Lpm<K> {
 impl<K: PrefixKey> Default for Lpm<K> {
     fn default() -> Self {
         Lpm {
+            root: Vec::new(),
             direct: Vec::new(),
             nodes: Vec::new(),
             leaves: Vec::new(),
@@ -186,7 +212,7 @@ impl<K: PrefixKey> Default for Lpm<K> {
 
 impl<K: PrefixKey> Lpm<K> {
     /// The largest value a prefix may map to.
-    pub const MAX_VALUE: u32 = NODE - 2;
+    pub const MAX_VALUE: u32 = LEAF_ONLY - 2;
 
     /// An empty table (allocates nothing until the first insert).
     pub fn new() -> Self {
@@ -209,7 +235,7 @@ impl<K: PrefixKey> Lpm<K> {
 
     /// Inserts or replaces the value of `key/len`. Values above
     /// [`Lpm::MAX_VALUE`] are not representable and are ignored (route ids
-    /// never get there: that would be two billion routes).
+    /// never get there: that would be a billion routes).
     pub fn insert(&mut self, key: K, len: u8, value: u32) {
         debug_assert!(value <= Self::MAX_VALUE);
         if value > Self::MAX_VALUE {
@@ -235,7 +261,12 @@ impl<K: PrefixKey> Lpm<K> {
     /// The value of the longest prefix holding `addr`.
     #[inline]
     pub fn lookup(&self, addr: K) -> Option<u32> {
-        let mut e = *self.direct.get(addr.bits(0, K::DIRECT_BITS))?;
+        let r = self.root.get(addr.bits(0, K::DIRECT_BITS))?;
+        let mut e = r.entry;
+        if e & LEAF_ONLY != 0 {
+            let upto = (2u64 << addr.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
+            e = *self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize)?;
+        }
         let mut o = K::DIRECT_BITS;
         while e & NODE != 0 {
             let n = self.nodes.get((e & !NODE) as usize)?;
@@ -302,7 +333,7 @@ impl<K: PrefixKey> Lpm<K> {
     /// Sizes of the lookup and update structures.
     pub fn memory(&self) -> LpmMemory {
         use std::mem::size_of;
-        let lookup_bytes = self.direct.capacity() * 4
+        let lookup_bytes = self.root.capacity() * size_of::<Root>()
             + self.nodes.capacity() * size_of::<Node>()
             + self.leaves.capacity() * 4;
         // A B-tree leaf holds up to 11 entries and is about 2/3 full; count
@@ -312,6 +343,7 @@ impl<K: PrefixKey> Lpm<K> {
         let shadow = self.prefixes.len() * (entry + entry / 2 + 8);
         let free: usize = self.free_nodes.iter().chain(&self.free_leaves).map(|f| f.capacity() * 4).sum();
         let update_bytes = shadow
+            + self.direct.capacity() * 4
             + self.root_len.capacity()
             + self.root_val.capacity() * 4
             + self.node_default.capacity() * 4
@@ -331,6 +363,7 @@ impl<K: PrefixKey> Lpm<K> {
     fn ensure_init(&mut self) {
         if self.direct.is_empty() {
             let n = 1usize << K::DIRECT_BITS;
+            self.root = vec![Root::default(); n];
             self.direct = vec![0; n];
             self.root_len = vec![0; n];
             self.root_val = vec![0; n];
@@ -345,6 +378,8 @@ impl<K: PrefixKey> Lpm<K> {
         let d = K::DIRECT_BITS;
         if u32::from(len) <= d {
             self.update_short(key, len);
+            let first = key.bits(0, d);
+            (first..first + (1usize << (d - u32::from(len)))).for_each(|j| self.sync_root(j));
         } else {
             let j = key.bits(0, d);
             let e = self.direct[j];
@@ -365,11 +400,23 @@ impl<K: PrefixKey> Lpm<K> {
                 }
                 self.rebuild_slots(idx, o, key, len);
             }
+            self.sync_root(j);
         }
         let live = self.nodes.len() + self.leaves.len() - self.garbage;
         if self.garbage > 4096 && self.garbage > live / 2 {
             self.rebuild_all();
         }
+    }
+
+    /// Brings lookup-side `root[j]` in step with update-side `direct[j]`.
+    fn sync_root(&mut self, j: usize) {
+        let e = self.direct[j];
+        let n = if e & NODE != 0 { self.nodes[(e & !NODE) as usize] } else { Node::default() };
+        self.root[j] = if e & NODE != 0 && n.vector == 0 {
+            Root { leafvec: n.leafvec, entry: LEAF_ONLY, base0: n.base0 }
+        } else {
+            Root { leafvec: 0, entry: e, base0: 0 }
+        };
     }
 
     /// Re-derives the slots of node `idx` (at offset `o`) that `key/len`
@@ -569,6 +616,7 @@ impl<K: PrefixKey> Lpm<K> {
     /// Rebuilds everything from the shadow, compactly.
     fn rebuild_all(&mut self) {
         let d = K::DIRECT_BITS;
+        self.root = Vec::new();
         self.direct = Vec::new();
         self.nodes = Vec::new();
         self.leaves = Vec::new();
@@ -605,6 +653,7 @@ impl<K: PrefixKey> Lpm<K> {
             self.direct[j] = NODE | idx;
             a = b;
         }
+        (0..self.direct.len()).for_each(|j| self.sync_root(j));
         self.nodes.shrink_to_fit();
         self.leaves.shrink_to_fit();
         self.node_default.shrink_to_fit();
