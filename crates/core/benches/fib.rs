@@ -203,6 +203,11 @@ fn bench<F: Family>(
                 assert_eq!(t.lookup(*x), *y, "{} {name}: batched disagreement", F::NAME);
             }
         }
+        let reads: u64 = addrs.iter().map(|a| u64::from(t.reads(*a))).sum();
+        println!(
+            "| dependent memory reads per lookup, {name} (mean; load-independent) | {:.2} | — | — |",
+            reads as f64 / addrs.len() as f64
+        );
         let (v, b, p) = time_lookups::<F>(&t, &pt, addrs, runs);
         println!(
             "| lookups, {name}, one at a time (M/s, median of {runs}) | {v:.1} | {p:.2} | {:.1}× |",

@@ -282,6 +282,30 @@ impl<K: PrefixKey> Lpm<K> {
         e.checked_sub(1)
     }
 
+    /// How many dependent memory reads `lookup(addr)` makes (the root entry,
+    /// each node, the leaf): the figure that bounds a lookup's latency on a
+    /// table larger than the caches, whatever the machine's load.
+    pub fn reads(&self, addr: K) -> u32 {
+        let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return 1 };
+        if r.entry & LEAF_ONLY != 0 {
+            return 2;
+        }
+        let (mut e, mut o, mut n) = (r.entry, K::DIRECT_BITS, 1);
+        while e & NODE != 0 {
+            let Some(node) = self.nodes.get((e & !NODE) as usize) else { break };
+            n += 1;
+            let bit = 1u64 << addr.bits(o, STRIDE);
+            if node.vector & bit != 0 {
+                e = NODE | (node.base1 + (node.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1);
+                o += STRIDE;
+            } else {
+                n += 1;
+                break;
+            }
+        }
+        n
+    }
+
     /// Looks up a burst of addresses at once: `out[i]` becomes
     /// `self.lookup(addrs[i])` for every `i` below the shorter length.
     ///
