@@ -5,7 +5,7 @@
 //! reallocations) were made, and how many bytes are live. A bench binary
 //! installs it with
 //!
-//! ```ignore
+//! ```text
 //! #[global_allocator]
 //! static ALLOC: via6_alloc_count::Counting = via6_alloc_count::Counting;
 //! ```
