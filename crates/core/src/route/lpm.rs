@@ -177,6 +177,9 @@ pub struct Lpm<K: PrefixKey> {
     /// Free arrays by exact size (index = size, 1..=64).
     free_nodes: Vec<Vec<u32>>,
     free_leaves: Vec<Vec<u32>>,
+    /// Reused buffer for the prefixes an update re-derives (no allocation
+    /// per update).
+    scratch: Vec<(K, u8, u32)>,
     /// Elements sitting in free lists.
     garbage: usize,
 }
@@ -206,6 +209,7 @@ impl<K: PrefixKey> Default for Lpm<K> {
             free_nodes: Vec::new(),
             free_leaves: Vec::new(),
             garbage: 0,
+            scratch: Vec::new(),
         }
     }
 }
@@ -453,20 +457,26 @@ impl<K: PrefixKey> Lpm<K> {
         // Decode the node's 64 slots: a child (and the value it inherits) or a leaf.
         let mut value = [0u32; 64];
         let mut kids = [Node::default(); 64];
-        let (mut ci, mut li) = (0u32, 0u32);
-        for (s, v) in value.iter_mut().enumerate() {
-            let bit = 1u64 << s;
-            if old.vector & bit != 0 {
-                let c = (old.base1 + ci) as usize;
-                kids[s] = self.nodes[c];
-                *v = self.node_default[c];
-                ci += 1;
-            } else {
-                if old.leafvec & bit != 0 {
-                    li += 1;
-                }
-                *v = self.leaves[(old.base0 + li - 1) as usize];
-            }
+        // Each leaf run covers the slots up to the next run's start (child
+        // slots in between do not break a run); children then overwrite
+        // their own slots with the value they inherit.
+        let mut starts = old.leafvec;
+        let mut run = old.base0 as usize;
+        while starts != 0 {
+            let first = starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            let next = if starts == 0 { 64 } else { starts.trailing_zeros() as usize };
+            value[first..next].fill(self.leaves[run]);
+            run += 1;
+        }
+        let mut children = old.vector;
+        let mut c = old.base1 as usize;
+        while children != 0 {
+            let s = children.trailing_zeros() as usize;
+            children &= children - 1;
+            kids[s] = self.nodes[c];
+            value[s] = self.node_default[c];
+            c += 1;
         }
         // The covered slots, and the key range whose prefixes decide them.
         let (first, count, lo_len) = if u32::from(len) <= end {
@@ -482,11 +492,13 @@ impl<K: PrefixKey> Lpm<K> {
             .rev()
             .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| v + 1))
             .unwrap_or(default);
-        let ps: Vec<(K, u8, u32)> = self
-            .prefixes
-            .range((lo_key, lo_len)..=(lo_key.last(lo_len), u8::MAX))
-            .map(|(&(k, l), &v)| (k, l, v))
-            .collect();
+        let mut ps = std::mem::take(&mut self.scratch);
+        ps.clear();
+        ps.extend(
+            self.prefixes
+                .range((lo_key, lo_len)..=(lo_key.last(lo_len), u8::MAX))
+                .map(|(&(k, l), &v)| (k, l, v)),
+        );
         value[first..first + count].iter_mut().for_each(|x| *x = base);
         for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
             let f = k.bits(o, STRIDE);
@@ -527,6 +539,7 @@ impl<K: PrefixKey> Lpm<K> {
         }
         self.encode(&mut node, &value, &kids);
         self.nodes[idx as usize] = node;
+        self.scratch = ps;
     }
 
     /// Stores `node`'s children (`kids` at the slots of `node.vector`, each
@@ -535,10 +548,14 @@ impl<K: PrefixKey> Lpm<K> {
         let nkids = node.vector.count_ones() as usize;
         if nkids > 0 {
             let base = self.alloc_nodes(nkids);
-            let slots = (0..64).filter(|s| node.vector & (1 << s) != 0);
-            for (i, s) in (base as usize..).zip(slots) {
+            let mut children = node.vector;
+            let mut i = base as usize;
+            while children != 0 {
+                let s = children.trailing_zeros() as usize;
+                children &= children - 1;
                 self.nodes[i] = kids[s];
                 self.node_default[i] = value[s];
+                i += 1;
             }
             node.base1 = base;
         }
