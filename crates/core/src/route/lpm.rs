@@ -42,6 +42,9 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     const BITS: u8;
     /// Bits resolved by the first-level (direct) table.
     const DIRECT_BITS: u32;
+    /// Whether `Lpm::lookup_batch` advances its lookups in rounds (deep
+    /// tries) rather than one after another (shallow ones).
+    const ROUNDS: bool;
     /// The address with bits past `len` cleared.
     fn masked(self, len: u8) -> Self;
     /// The last address of `self/len` (bits past `len` set).
@@ -56,6 +59,10 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
 impl PrefixKey for u32 {
     const BITS: u8 = 32;
     const DIRECT_BITS: u32 = 18;
+    /// In rounds, a full-table IPv4 burst ran at 0.85–1.09× of one lookup
+    /// after another (two reads each: nothing to overlap that the
+    /// out-of-order core does not already overlap).
+    const ROUNDS: bool = false;
     #[inline]
     fn masked(self, len: u8) -> u32 {
         if len == 0 {
@@ -82,6 +89,9 @@ impl PrefixKey for u32 {
 impl PrefixKey for u128 {
     const BITS: u8 = 128;
     const DIRECT_BITS: u32 = 16;
+    /// In rounds, a full-table in-table IPv6 burst (about seven dependent
+    /// reads a lookup) ran at 1.55–1.88× of one lookup after another.
+    const ROUNDS: bool = true;
     #[inline]
     fn masked(self, len: u8) -> u128 {
         if len == 0 {
@@ -103,6 +113,9 @@ impl PrefixKey for u128 {
         (index as u128) << (128 - Self::DIRECT_BITS)
     }
 }
+
+/// Lanes of `Lpm::lookup_rounds`.
+const LANES: usize = 32;
 
 /// Bits consumed by one node.
 const STRIDE: u32 = 6;
@@ -314,15 +327,75 @@ impl<K: PrefixKey> Lpm<K> {
     /// `self.lookup(addrs[i])` for every `i` below the shorter length.
     ///
     /// The forwarding path's burst entry point. The lookups are independent
-    /// chains of reads, so the CPU overlaps their cache misses. A walk that
-    /// advanced up to 16 lanes one level per round with branch-free selects
-    /// (`std::hint::select_unpredictable`) and dropped finished lanes was
-    /// measured at 0.45–1.34× of this loop in the same runs (slower on IPv4,
-    /// faster only on deep IPv6 walks) and not kept: see BENCHMARKS.md.
+    /// chains of reads. For IPv6 (deep walks) they advance in rounds of up
+    /// to [`LANES`] lanes, one level per round, so the reads of every lane
+    /// are in flight together; for IPv4 (two reads on a full table) one
+    /// lookup after another lets the out-of-order core overlap them as well,
+    /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
     #[inline]
     pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
-        for (a, o) in addrs.iter().zip(out.iter_mut()) {
-            *o = self.lookup(*a);
+        if K::ROUNDS {
+            for (a, o) in addrs.chunks(LANES).zip(out.chunks_mut(LANES)) {
+                self.lookup_rounds(a, o);
+            }
+        } else {
+            for (a, o) in addrs.iter().zip(out.iter_mut()) {
+                *o = self.lookup(*a);
+            }
+        }
+    }
+
+    /// Up to [`LANES`] lookups advanced one level per round, so each round
+    /// issues the independent reads of every unfinished lane back to back.
+    fn lookup_rounds(&self, addrs: &[K], out: &mut [Option<u32>]) {
+        let n = addrs.len().min(out.len()).min(LANES);
+        let mut e = [0u32; LANES];
+        let mut off = [K::DIRECT_BITS; LANES];
+        let mut deeper = false;
+        for i in 0..n {
+            let a = addrs[i];
+            let Some(r) = self.root.get(a.bits(0, K::DIRECT_BITS)) else {
+                e[i] = 0;
+                continue;
+            };
+            e[i] = r.entry;
+            if r.entry & LEAF_ONLY != 0 {
+                let upto = (2u64 << a.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
+                e[i] = self
+                    .leaves
+                    .get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize)
+                    .copied()
+                    .unwrap_or(0);
+            }
+            deeper |= e[i] & NODE != 0;
+        }
+        while deeper {
+            deeper = false;
+            for i in 0..n {
+                if e[i] & NODE == 0 {
+                    continue;
+                }
+                let Some(node) = self.nodes.get((e[i] & !NODE) as usize) else {
+                    e[i] = 0;
+                    continue;
+                };
+                let bit = 1u64 << addrs[i].bits(off[i], STRIDE);
+                let upto = (bit << 1).wrapping_sub(1);
+                if node.vector & bit != 0 {
+                    e[i] = NODE | (node.base1 + (node.vector & upto).count_ones() - 1);
+                    off[i] += STRIDE;
+                    deeper = true;
+                } else {
+                    e[i] = self
+                        .leaves
+                        .get((node.base0 + (node.leafvec & upto).count_ones() - 1) as usize)
+                        .copied()
+                        .unwrap_or(0);
+                }
+            }
+        }
+        for (o, v) in out.iter_mut().zip(&e[..n]) {
+            *o = v.checked_sub(1);
         }
     }
 

@@ -118,9 +118,15 @@ fn check_against_scan<K: PrefixKey + Wrap>(ops: &[(K, u8, bool)], probes: &[K]) 
         }
         let mut batch = vec![Some(u32::MAX); all.len()];
         t.lookup_batch(&all, &mut batch);
-        for (p, b) in all.into_iter().zip(batch) {
+        // Rounds are what IPv6 bursts use; exercise them for both families.
+        let mut rounds = vec![Some(u32::MAX); all.len()];
+        for (a, o) in all.chunks(LANES).zip(rounds.chunks_mut(LANES)) {
+            t.lookup_rounds(a, o);
+        }
+        for ((p, b), r) in all.into_iter().zip(batch).zip(rounds) {
             prop_assert_eq!(t.lookup(p), scan(&list, p), "probe {:?} after op {}", p, i);
             prop_assert_eq!(b, scan(&list, p), "batched probe {:?} after op {}", p, i);
+            prop_assert_eq!(r, scan(&list, p), "probe {:?} in rounds after op {}", p, i);
         }
     }
     // The bulk build of the final set agrees with the incrementally built one.
