@@ -113,8 +113,9 @@ unsafe impl GlobalAlloc for HugePageAlloc {
         match (mapped_len(layout), mapped_len(new_layout)) {
             // SAFETY: both small: forwarded unchanged.
             (None, None) => unsafe { System.realloc(ptr, layout, new_size) },
-            // Growing within the same mapping: nothing to move.
-            (Some(old), Some(new)) if new <= old && new_size >= layout.size() => ptr,
+            // The same mapping fits both sizes: nothing to move (`dealloc`
+            // with the new layout unmaps the same length).
+            (Some(old), Some(new)) if new == old => ptr,
             _ => {
                 // SAFETY: `new_layout` is valid (see above) and non-zero.
                 let p = unsafe { self.alloc(new_layout) };
