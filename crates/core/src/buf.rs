@@ -109,6 +109,7 @@ impl BufPool {
     }
 
     /// Returns a buffer for reuse.
+    #[inline]
     pub fn put(&mut self, buf: PacketBuf) {
         if self.free.len() < self.keep {
             self.free.push(buf.data);

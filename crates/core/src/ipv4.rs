@@ -172,7 +172,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let out = match self.fwd_lookup(IpAddr::V4(dst)) {
+        let out = match self.fwd_lookup_v4(dst) {
             None => {
                 self.stats.inc(Counter::IpsNoroute);
                 self.stats.inc(Counter::IpsCantforward);

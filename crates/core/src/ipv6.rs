@@ -339,7 +339,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let lookup = match self.fwd_lookup(IpAddr::V6(dst)) {
+        let lookup = match self.fwd_lookup_v6(&dst) {
             None => {
                 self.stats.inc(Counter::Ip6sNoroute);
                 self.stats.inc(Counter::Ip6sCantforward);

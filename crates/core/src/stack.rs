@@ -446,7 +446,9 @@ impl Stack {
     pub fn receive(&mut self, ifindex: IfIndex, frame: &[u8], now: Instant) {
         self.last_now = now;
         self.link_input(ifindex, frame, now);
-        self.drain_looped(now);
+        if !self.looped.is_empty() {
+            self.drain_looped(now);
+        }
     }
 
     /// Runs timers due at `now`; returns when to call again.
@@ -461,15 +463,18 @@ impl Stack {
     }
 
     /// The next frame to send.
+    #[inline]
     pub fn transmit(&mut self) -> Option<TxFrame> {
         self.tx.pop_front()
     }
 
     /// Returns a sent frame's buffer to the pool.
+    #[inline]
     pub fn recycle(&mut self, frame: TxFrame) {
         self.pool.put(frame.buf);
     }
 
+    #[inline]
     pub(crate) fn enqueue_tx(&mut self, ifindex: IfIndex, buf: PacketBuf) {
         if self.tx.len() >= self.tx_limit {
             self.stats.inc(Counter::IfsTxqdrop);
