@@ -346,7 +346,7 @@ mod tests {
         pkt[..20].copy_from_slice(&h);
         let full = Stack::full_header(&pkt).unwrap();
         assert_eq!(plain_header(&pkt), Some(full));
-        assert_eq!(full.4, true);
+        assert!(full.4, "DF set");
         for i in 0..20 {
             for bit in [0x01u8, 0x80] {
                 let mut bad = pkt.clone();
