@@ -303,7 +303,7 @@ impl Stack {
 /// fields as the full parse; `None` for anything else, which then takes
 /// the full parse (and its exact error counter).
 #[inline]
-fn plain_header(b: &[u8]) -> Option<(usize, Ipv4Addr, Ipv4Addr, u8, bool)> {
+pub(crate) fn plain_header(b: &[u8]) -> Option<(usize, Ipv4Addr, Ipv4Addr, u8, bool)> {
     let h: &[u8; 20] = b.get(..20)?.try_into().ok()?;
     if h[0] != 0x45 {
         return None;

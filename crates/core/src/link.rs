@@ -37,6 +37,9 @@ impl Stack {
                 if let Some(h) = frame.get(..14) {
                     let et = u16::from_be_bytes([h[12], h[13]]);
                     if h[..6] == mac.0 && (et == ethertype::IPV4 || et == ethertype::IPV6) {
+                        if self.fast_forward(ifindex, &frame[14..]) {
+                            return;
+                        }
                         let buf = self.pool.copy_of(&frame[14..]);
                         self.ip_input(ifindex, buf, now);
                         return;
