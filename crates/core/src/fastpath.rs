@@ -41,6 +41,10 @@ impl Stack {
     /// applies; `false` (nothing done) when the general path must take it.
     #[inline]
     pub(crate) fn fast_forward(&mut self, in_if: IfIndex, ip: &[u8]) -> bool {
+        #[cfg(test)]
+        if self.no_fast_path {
+            return false;
+        }
         match ip.first().map(|b| b >> 4) {
             Some(4) => match self.fast_v4(in_if, ip) {
                 Some(out) => {
@@ -178,3 +182,7 @@ impl Stack {
         Some(Out { ifindex: out.ifindex, src_mac, dst_mac, total })
     }
 }
+
+#[cfg(test)]
+#[path = "fastpath_tests.rs"]
+mod tests;

@@ -83,6 +83,10 @@ pub struct Stack {
     pub(crate) sockets: crate::socket::SocketTable,
     /// The batched FIB result for the frame a burst is handling now.
     pub(crate) burst_fib: Option<crate::burst::FibHint>,
+    /// Tests only: send everything through the general path, to compare
+    /// the forwarding fast path with it.
+    #[cfg(test)]
+    pub(crate) no_fast_path: bool,
 }
 
 impl Stack {
@@ -118,6 +122,8 @@ impl Stack {
             frag: Default::default(),
             sockets: Default::default(),
             burst_fib: None,
+            #[cfg(test)]
+            no_fast_path: false,
         }
     }
 
