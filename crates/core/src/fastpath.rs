@@ -18,8 +18,7 @@ use crate::addr::{self, IfIndex};
 use crate::buf::HEADROOM;
 use crate::iface::LinkKind;
 use crate::neigh::{NeighKey, NeighSlot};
-use crate::output::Forward;
-use crate::route::NextHop;
+use crate::route::{Adjacency, NextHop, NextHopId};
 use crate::stack::Stack;
 use crate::stats::Counter;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -118,11 +117,7 @@ impl Stack {
             return None;
         }
         let (id, adj) = self.fwd_lookup_v4(dst)?;
-        if matches!(adj.nexthop, NextHop::Reject | NextHop::Blackhole) {
-            return None;
-        }
-        let out = self.forward_via(id, adj, IpAddr::V4(dst))?;
-        self.fast_out(in_if, &out, total)
+        self.fast_hop(in_if, id, adj, true, total)
     }
 
     /// The IPv6 decision: `ipv6_input` (RFC 8200 §3 length; RFC 4291
@@ -156,30 +151,44 @@ impl Stack {
             return None;
         }
         let (id, adj) = self.fwd_lookup_v6(&d)?;
-        if matches!(adj.nexthop, NextHop::Reject | NextHop::Blackhole) {
-            return None;
-        }
-        let out = self.forward_via(id, adj, IpAddr::V6(d))?;
-        self.fast_out(in_if, &out, total)
+        self.fast_hop(in_if, id, adj, false, total)
     }
 
-    /// The output half: the MTU and redirect conditions, and the neighbour
-    /// through the next hop's slot hint (a gateway on Ethernet that sends
-    /// without a state change: REACHABLE, DELAY, PROBE, PERMANENT).
+    /// The output half: [`Stack::forward_via`]'s decision for a gateway
+    /// (the same rules: the route's interface, up, the route MTU capped by
+    /// the link's, IPv6 using the RA-learnt link MTU), then the MTU and
+    /// redirect conditions of `ipv4_forward`/`ipv6_forward`, and the
+    /// neighbour through the next hop's slot hint (an Ethernet gateway that
+    /// sends without a state change: REACHABLE, DELAY, PROBE, PERMANENT —
+    /// RFC 4861 §7.3.3). Reject, blackhole and on-link routes decline.
     #[inline]
-    fn fast_out(&self, in_if: IfIndex, out: &Forward, total: usize) -> Option<Out> {
-        if total > out.mtu as usize || out.ifindex == in_if {
+    fn fast_hop(
+        &self,
+        in_if: IfIndex,
+        id: NextHopId,
+        adj: &Adjacency,
+        v4: bool,
+        total: usize,
+    ) -> Option<Out> {
+        let NextHop::Gateway(g) = adj.nexthop else { return None };
+        let ifindex = adj.ifindex?;
+        if ifindex == in_if {
             return None;
         }
-        let id = out.gateway_nh?;
-        let LinkKind::Ethernet(src_mac) = self.interface(out.ifindex)?.kind else { return None };
-        if out.neighbour.is_multicast() || matches!(out.neighbour, IpAddr::V4(a) if a == Ipv4Addr::BROADCAST)
-        {
+        let iface = self.interface(ifindex)?;
+        let LinkKind::Ethernet(src_mac) = iface.kind else { return None };
+        let link_mtu = if v4 { iface.mtu } else { iface.mtu6() };
+        let mtu = if adj.mtu != 0 { adj.mtu.min(link_mtu) } else { link_mtu };
+        if !iface.up || total > mtu as usize {
             return None;
         }
-        let key = NeighKey { ifindex: out.ifindex, addr: out.neighbour };
+        let neighbour = g.ip();
+        if neighbour.is_multicast() || matches!(neighbour, IpAddr::V4(a) if a == Ipv4Addr::BROADCAST) {
+            return None;
+        }
+        let key = NeighKey { ifindex, addr: neighbour };
         let dst_mac = self.neigh.ready_at(NeighSlot(self.routes.nexthops().neigh_hint(id)), &key)?;
-        Some(Out { ifindex: out.ifindex, src_mac, dst_mac, total })
+        Some(Out { ifindex, src_mac, dst_mac, total })
     }
 }
 

@@ -480,7 +480,7 @@ impl Stack {
         self.pool.put(frame.buf);
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn enqueue_tx(&mut self, ifindex: IfIndex, buf: PacketBuf) {
         if self.tx.len() >= self.tx_limit {
             self.stats.inc(Counter::IfsTxqdrop);
