@@ -161,7 +161,7 @@ impl Stack {
     /// neighbour through the next hop's slot hint (an Ethernet gateway that
     /// sends without a state change: REACHABLE, DELAY, PROBE, PERMANENT —
     /// RFC 4861 §7.3.3). Reject, blackhole and on-link routes decline.
-    #[inline]
+    #[inline(always)]
     fn fast_hop(
         &self,
         in_if: IfIndex,
