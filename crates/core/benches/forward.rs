@@ -3,7 +3,7 @@
 //! parse, validation, TTL/hop limit, LPM, the (pre-resolved) neighbour and
 //! the rewrite, draining `transmit()` and recycling every frame.
 //!
-//!     cargo bench -p via6-core --bench forward -- [--runs N] [--packets N] [--quick]
+//!     cargo bench -p via6-core --bench forward -- [--runs N] [--packets N] [--size 64|1514] [--quick]
 //!
 //! `--packets N`: destinations per case (default 2^18). `--quick`: every
 //! 16th prefix of each table, 4096 packets, one timed pass per case (three
@@ -366,7 +366,12 @@ fn main() {
         "| case | frame | entry | M packets/s (median of {runs}) | ns/packet | vs IPv4 via IPv4 | allocations/packet |"
     );
     println!("|---|---:|---|---:|---:|---:|---:|");
-    for size in [64usize, 1514] {
+    // `--size N`: only frames of N bytes (e.g. the 64-byte cases alone under callgrind).
+    let sizes: Vec<usize> = match arg("--size") {
+        Some(n) => vec![n.clamp(64, 1514)],
+        None => vec![64, 1514],
+    };
+    for size in sizes {
         for burst in [false, true] {
             let mut base = 0.0;
             for (name, set) in

@@ -44,6 +44,20 @@ impl PacketBuf {
         Some(&mut self.data[start..start + n])
     }
 
+    /// Writes a link-layer header of exactly [`HEADROOM`] bytes in front of
+    /// the live bytes; `false` (nothing changed) without room for it.
+    #[inline]
+    pub fn prepend_header(&mut self, h: &[u8; HEADROOM]) -> bool {
+        match self.start.checked_sub(HEADROOM).and_then(|s| Some((s, self.data.get_mut(s..s + HEADROOM)?))) {
+            Some((s, room)) => {
+                room.copy_from_slice(h);
+                self.start = s;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Drops `n` bytes from the front (e.g. a link header after input).
     pub fn advance(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
@@ -81,13 +95,21 @@ impl BufPool {
     }
 
     /// A buffer holding a copy of `bytes`.
+    #[inline]
     pub fn copy_of(&mut self, bytes: &[u8]) -> PacketBuf {
-        let mut b = self.get(bytes.len());
-        b.bytes_mut().copy_from_slice(bytes);
-        b
+        let mut data = self.free.pop().unwrap_or_default();
+        let need = HEADROOM + bytes.len();
+        if data.len() < need {
+            data.resize(need, 0);
+        }
+        if let Some(live) = data.get_mut(HEADROOM..need) {
+            live.copy_from_slice(bytes);
+        }
+        PacketBuf { data, start: HEADROOM, end: need }
     }
 
     /// Returns a buffer for reuse.
+    #[inline]
     pub fn put(&mut self, buf: PacketBuf) {
         if self.free.len() < self.keep {
             self.free.push(buf.data);

@@ -24,9 +24,16 @@ pub const BURST: usize = 32;
 /// One frame's batched FIB result.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FibHint {
-    dst: IpAddr,
+    dst: HintDst,
     fib: Option<u32>,
     generation: u64,
+}
+
+/// The destination a [`FibHint`] was looked up for.
+#[derive(Debug, Clone, Copy)]
+enum HintDst {
+    V4(u32),
+    V6(u128),
 }
 
 /// Where the IP packet starts in a frame on this link, and its destination
@@ -63,24 +70,25 @@ impl Stack {
         };
         let (fwd4, fwd6) = (self.forwarding(true), self.forwarding(false));
         for chunk in frames.chunks(BURST) {
-            // Stage 1: the destinations that may be forwarded.
-            let mut dsts: [Option<IpAddr>; BURST] = [None; BURST];
+            // Stage 1: the destinations that may be forwarded (per frame:
+            // 0 none, 4 or 6, in the order of `a4`/`a6`).
+            let mut fam = [0u8; BURST];
             let (mut a4, mut a6) = ([0u32; BURST], [0u128; BURST]);
             let (mut n4, mut n6) = (0, 0);
-            for (d, f) in dsts.iter_mut().zip(chunk) {
-                *d = match peek_dst(kind, f.as_ref()) {
+            for (t, f) in fam.iter_mut().zip(chunk) {
+                match peek_dst(kind, f.as_ref()) {
                     Some(IpAddr::V4(a)) if fwd4 && !a.is_multicast() && !a.is_broadcast() => {
                         a4[n4] = a.to_bits();
                         n4 += 1;
-                        Some(IpAddr::V4(a))
+                        *t = 4;
                     }
                     Some(IpAddr::V6(a)) if fwd6 && !a.is_multicast() => {
                         a6[n6] = a.to_bits();
                         n6 += 1;
-                        Some(IpAddr::V6(a))
+                        *t = 6;
                     }
-                    _ => None,
-                };
+                    _ => {}
+                }
             }
             // Stage 2: one batched lookup per family.
             let (mut r4, mut r6) = ([None; BURST], [None; BURST]);
@@ -89,32 +97,48 @@ impl Stack {
             // Stage 3: the per-frame path, reading the batched result.
             let generation = self.routes.generation();
             let (mut i4, mut i6) = (0, 0);
-            for (d, f) in dsts.iter().zip(chunk) {
-                self.burst_fib = d.map(|dst| {
-                    let fib = if dst.is_ipv4() {
+            for (t, f) in fam.iter().zip(chunk) {
+                self.burst_fib = match *t {
+                    4 => {
                         i4 += 1;
-                        r4[i4 - 1]
-                    } else {
+                        Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), fib: r4[i4 - 1], generation })
+                    }
+                    6 => {
                         i6 += 1;
-                        r6[i6 - 1]
-                    };
-                    FibHint { dst, fib, generation }
-                });
+                        Some(FibHint { dst: HintDst::V6(a6[i6 - 1]), fib: r6[i6 - 1], generation })
+                    }
+                    _ => None,
+                };
                 self.receive(ifindex, f.as_ref(), now);
             }
             self.burst_fib = None;
         }
     }
 
-    /// The forwarding lookup: the burst's batched result for `dst` when it
-    /// is still valid, else [`crate::route::RouteTable::forward_lookup`].
+    /// The IPv4 forwarding lookup: the burst's batched result for `dst`
+    /// when it is still valid, else [`crate::route::RouteTable::forward_lookup_v4`].
     #[inline]
-    pub(crate) fn fwd_lookup(&self, dst: IpAddr) -> Option<(NextHopId, &Adjacency)> {
+    pub(crate) fn fwd_lookup_v4(&self, dst: Ipv4Addr) -> Option<(NextHopId, &Adjacency)> {
         match self.burst_fib {
-            Some(h) if h.dst == dst && h.generation == self.routes.generation() => {
-                self.routes.forward_entry(h.fib)
+            Some(FibHint { dst: HintDst::V4(d), fib, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.forward_entry(fib)
             }
-            _ => self.routes.forward_lookup(dst),
+            _ => self.routes.forward_lookup_v4(dst),
+        }
+    }
+
+    /// [`Stack::fwd_lookup_v4`] for IPv6.
+    #[inline]
+    pub(crate) fn fwd_lookup_v6(&self, dst: &Ipv6Addr) -> Option<(NextHopId, &Adjacency)> {
+        match self.burst_fib {
+            Some(FibHint { dst: HintDst::V6(d), fib, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.forward_entry(fib)
+            }
+            _ => self.routes.forward_lookup_v6(dst),
         }
     }
 }

@@ -309,10 +309,29 @@ impl Interface {
 /// the index is rebuilt when one is removed, but flag changes (tentative,
 /// duplicated) and lifetime expiry leave it as is. A hit therefore still takes
 /// the exact check; a miss proves the destination is not ours.
+///
+/// In front of the arrays sits a 1024-bit filter (one bit per hashed
+/// address, as a one-hash Bloom filter): a forwarded packet's destination
+/// almost always finds its bit clear and skips the binary search.
 #[derive(Debug, Clone, Default)]
 pub struct LocalIndex {
     v4: Vec<u32>,
     v6: Vec<u128>,
+    bits: [u64; FILTER_WORDS],
+}
+
+/// Words of [`LocalIndex`]'s filter.
+const FILTER_WORDS: usize = 16;
+
+/// The filter bit of an address (Fibonacci hashing of its folded bits).
+#[inline]
+fn filter_bit(folded: u64) -> usize {
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize
+}
+
+#[inline]
+fn fold_v6(a: u128) -> u64 {
+    (a as u64) ^ ((a >> 64) as u64)
 }
 
 impl LocalIndex {
@@ -320,20 +339,38 @@ impl LocalIndex {
     pub fn insert(&mut self, addr: IpAddr, prefix_len: u8) {
         match addr {
             IpAddr::V4(a) => {
-                insert_sorted(&mut self.v4, a.to_bits());
+                self.insert_v4(a.to_bits());
                 if prefix_len < 31 {
                     let host = !via6_wire::Ipv4Prefix::mask_bits(prefix_len);
-                    insert_sorted(&mut self.v4, a.to_bits() | host);
+                    self.insert_v4(a.to_bits() | host);
                 }
             }
-            IpAddr::V6(a) => insert_sorted(&mut self.v6, a.to_bits()),
+            IpAddr::V6(a) => {
+                insert_sorted(&mut self.v6, a.to_bits());
+                self.set_bit(filter_bit(fold_v6(a.to_bits())));
+            }
         }
+    }
+
+    fn insert_v4(&mut self, a: u32) {
+        insert_sorted(&mut self.v4, a);
+        self.set_bit(filter_bit(u64::from(a)));
+    }
+
+    fn set_bit(&mut self, b: usize) {
+        self.bits[b / 64] |= 1 << (b % 64);
+    }
+
+    #[inline]
+    fn bit(&self, b: usize) -> bool {
+        self.bits[b / 64] & (1 << (b % 64)) != 0
     }
 
     /// Rebuilds the index from the interfaces' address lists.
     pub fn rebuild(&mut self, ifaces: &[Interface]) {
         self.v4.clear();
         self.v6.clear();
+        self.bits = [0; FILTER_WORDS];
         for a in ifaces.iter().flat_map(|i| i.addrs.iter()) {
             self.insert(a.addr, a.prefix_len);
         }
@@ -342,13 +379,13 @@ impl LocalIndex {
     /// Whether `dst` may be one of our IPv4 addresses or directed broadcasts.
     #[inline]
     pub fn may_hold_v4(&self, dst: std::net::Ipv4Addr) -> bool {
-        self.v4.binary_search(&dst.to_bits()).is_ok()
+        self.bit(filter_bit(u64::from(dst.to_bits()))) && self.v4.binary_search(&dst.to_bits()).is_ok()
     }
 
     /// Whether `dst` may be one of our IPv6 unicast addresses.
     #[inline]
     pub fn may_hold_v6(&self, dst: &Ipv6Addr) -> bool {
-        self.v6.binary_search(&dst.to_bits()).is_ok()
+        self.bit(filter_bit(fold_v6(dst.to_bits()))) && self.v6.binary_search(&dst.to_bits()).is_ok()
     }
 }
 

@@ -55,10 +55,10 @@ impl Stack {
 
     fn ipv4_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
         self.stats.inc(Counter::IpsTotal);
-        let parsed = Ipv4Packet::new_checked(buf.bytes()).and_then(|p| {
-            let r = Ipv4Repr::parse(&p)?;
-            Ok((usize::from(p.total_len()), r.src, r.dst, r.ttl, r.dont_frag))
-        });
+        let parsed = match plain_header(buf.bytes()) {
+            Some(h) => Ok(h),
+            None => Self::full_header(buf.bytes()),
+        };
         let (total, src, dst, ttl, df) = match parsed {
             Ok(x) => x,
             Err(e) => {
@@ -96,6 +96,15 @@ impl Stack {
             self.stats.inc(Counter::IpsCantforward);
             self.pool.put(buf);
         }
+    }
+
+    /// The header fields of any IPv4 packet, options included, validated
+    /// by `via6_wire` (RFC 791 §3.1, RFC 1122 §3.2.1.1–3.2.1.8).
+    #[inline(never)]
+    fn full_header(b: &[u8]) -> Result<(usize, Ipv4Addr, Ipv4Addr, u8, bool), WireError> {
+        let p = Ipv4Packet::new_checked(b)?;
+        let r = Ipv4Repr::parse(&p)?;
+        Ok((usize::from(p.total_len()), r.src, r.dst, r.ttl, r.dont_frag))
     }
 
     /// Our unicast addresses (weak host model, as FreeBSD), the limited
@@ -163,7 +172,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let out = match self.fwd_lookup(IpAddr::V4(dst)) {
+        let out = match self.fwd_lookup_v4(dst) {
             None => {
                 self.stats.inc(Counter::IpsNoroute);
                 self.stats.inc(Counter::IpsCantforward);
@@ -201,12 +210,14 @@ impl Stack {
         if out.ifindex == in_if {
             self.maybe_redirect_v4(in_if, &buf, out.neighbour, now);
         }
-        {
-            let Ok(mut pkt) = Ipv4Packet::new_checked(buf.bytes_mut()) else { return };
-            // RFC 1812 §5.3.1 with the RFC 1624 incremental checksum.
-            if pkt.decrement_ttl().is_err() {
-                return;
-            }
+        // RFC 1812 §5.3.1 with the RFC 1624 incremental checksum, in place
+        // (the header was validated on input and TTL > 1 here).
+        if let Some(h) = buf.bytes_mut().get_mut(8..12) {
+            let old = u16::from_be_bytes([h[0], h[1]]);
+            let new = old.wrapping_sub(0x0100);
+            let sum = via6_wire::checksum::update_u16(u16::from_be_bytes([h[2], h[3]]), old, new);
+            h[0..2].copy_from_slice(&new.to_be_bytes());
+            h[2..4].copy_from_slice(&sum.to_be_bytes());
         }
         self.stats.inc(Counter::IpsForward);
         if buf.len() > out.mtu as usize {
@@ -216,7 +227,7 @@ impl Stack {
                 Err(_) => self.pool.put(buf),
             }
         } else {
-            self.link_output_nh(out.ifindex, out.neighbour, out.gateway_nh, buf, now);
+            self.forward_output(&out, via6_wire::ethernet::ethertype::IPV4, buf, now);
         }
     }
 
@@ -283,5 +294,73 @@ impl Stack {
             self.link_output(lookup.ifindex, lookup.neighbour, buf, now);
         }
         Ok(())
+    }
+}
+
+/// The fast header check for the common IPv4 header: no options (IHL 5),
+/// Total Length within the buffer and at least the header (RFC 791 §3.1),
+/// a valid header checksum (RFC 1071; RFC 1812 §5.2.2). Returns the same
+/// fields as the full parse; `None` for anything else, which then takes
+/// the full parse (and its exact error counter).
+#[inline]
+pub(crate) fn plain_header(b: &[u8]) -> Option<(usize, Ipv4Addr, Ipv4Addr, u8, bool)> {
+    let h: &[u8; 20] = b.get(..20)?.try_into().ok()?;
+    if h[0] != 0x45 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    if total < 20 || total > b.len() {
+        return None;
+    }
+    // One's-complement sum of the ten header words, summed as native 32-bit
+    // words: the byte order does not change whether it folds to 0xffff.
+    let mut acc = 0u64;
+    for w in h.chunks_exact(4) {
+        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    acc = (acc & 0xffff_ffff) + (acc >> 32);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    if acc != 0xffff {
+        return None;
+    }
+    let src = Ipv4Addr::new(h[12], h[13], h[14], h[15]);
+    let dst = Ipv4Addr::new(h[16], h[17], h[18], h[19]);
+    Some((total, src, dst, h[8], h[6] & 0x40 != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast check accepts exactly what the full parse accepts for
+    /// option-less headers, with the same fields.
+    #[test]
+    fn plain_header_matches_full_parse() {
+        let mut h = [0x45u8, 0, 0, 28, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 198, 51, 100, 7];
+        let mut pkt = h.to_vec();
+        pkt.extend_from_slice(&[0; 8]);
+        let c = !via6_wire::checksum::ones_sum(&h);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        pkt[..20].copy_from_slice(&h);
+        let full = Stack::full_header(&pkt).unwrap();
+        assert_eq!(plain_header(&pkt), Some(full));
+        assert!(full.4, "DF set");
+        for i in 0..20 {
+            for bit in [0x01u8, 0x80] {
+                let mut bad = pkt.clone();
+                bad[i] ^= bit;
+                let fast = plain_header(&bad);
+                if let Some(f) = fast {
+                    assert_eq!(Ok(f), Stack::full_header(&bad), "byte {i}");
+                }
+                if Stack::full_header(&bad).is_err() {
+                    assert_eq!(fast, None, "byte {i} bit {bit:#x}");
+                }
+            }
+        }
+        assert_eq!(plain_header(&pkt[..27]), None, "truncated");
+        assert_eq!(plain_header(&pkt[..19]), None);
     }
 }

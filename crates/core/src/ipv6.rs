@@ -41,12 +41,20 @@ enum Verdict {
     Done,
 }
 
+/// The fixed-header fields IPv6 forwarding reads, parsed once on input.
+#[derive(Debug, Clone, Copy)]
+struct Fwd6 {
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    hlim: u8,
+}
+
 impl Stack {
     pub(crate) fn ipv6_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
         self.stats.inc(Counter::Ip6sTotal);
-        let parsed =
-            Ipv6Packet::new_checked(buf.bytes()).map(|p| (p.total_len(), p.src(), p.dst(), p.next_header()));
-        let (total, src, dst, next_header) = match parsed {
+        let parsed = Ipv6Packet::new_checked(buf.bytes())
+            .map(|p| (p.total_len(), p.src(), p.dst(), p.next_header(), p.hop_limit()));
+        let (total, src, dst, next_header, hlim) = match parsed {
             Ok(x) => x,
             Err(e) => {
                 self.stats.inc(match e {
@@ -85,7 +93,7 @@ impl Stack {
             // the fixed header leaves a router nothing to walk (RFC 8200 §4:
             // routers process only Hop-by-Hop); the same decision as the
             // `Deliver` arm below.
-            self.ipv6_not_for_us(ifindex, buf, &dst, now);
+            self.ipv6_not_for_us(ifindex, buf, Fwd6 { src, dst, hlim }, now);
             return;
         }
         match self.ipv6_ext_headers(ifindex, &buf, for_us, now) {
@@ -110,7 +118,7 @@ impl Stack {
                 if for_us {
                     self.ipv6_deliver(ifindex, buf, protocol, offset, named_at, now);
                 } else {
-                    self.ipv6_not_for_us(ifindex, buf, &dst, now);
+                    self.ipv6_not_for_us(ifindex, buf, Fwd6 { src, dst, hlim }, now);
                 }
             }
         }
@@ -119,11 +127,11 @@ impl Stack {
     /// A packet not addressed to us: forwarded when forwarding is on,
     /// dropped when multicast (we never route multicast).
     #[inline]
-    fn ipv6_not_for_us(&mut self, ifindex: IfIndex, buf: PacketBuf, dst: &Ipv6Addr, now: Instant) {
-        if dst.is_multicast() {
+    fn ipv6_not_for_us(&mut self, ifindex: IfIndex, buf: PacketBuf, h: Fwd6, now: Instant) {
+        if h.dst.is_multicast() {
             self.pool.put(buf);
         } else if self.forwarding(false) {
-            self.ipv6_forward(ifindex, buf, now);
+            self.ipv6_forward(ifindex, buf, h, now);
         } else {
             self.stats.inc(Counter::Ip6sCantforward);
             self.pool.put(buf);
@@ -313,12 +321,10 @@ impl Stack {
     }
 
     /// RFC 8200 §3 / RFC 4443 / RFC 4007 §9: forward one packet.
-    fn ipv6_forward(&mut self, in_if: IfIndex, mut buf: PacketBuf, now: Instant) {
-        let Ok(pkt) = Ipv6Packet::new_checked(buf.bytes()) else {
-            self.pool.put(buf);
-            return;
-        };
-        let (src, dst, hlim) = (pkt.src(), pkt.dst(), pkt.hop_limit());
+    /// The fixed header was validated once by `ipv6_input`, which hands
+    /// over the fields forwarding needs (RFC 8200 §3).
+    fn ipv6_forward(&mut self, in_if: IfIndex, mut buf: PacketBuf, h: Fwd6, now: Instant) {
+        let Fwd6 { src, dst, hlim } = h;
         if src.is_unspecified() || addr::is_ipv6_link_local(&dst) {
             // Link-local destinations never leave their link; an unspecified
             // source is never forwarded (RFC 4291 §2.5.2).
@@ -333,7 +339,7 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        let lookup = match self.fwd_lookup(IpAddr::V6(dst)) {
+        let lookup = match self.fwd_lookup_v6(&dst) {
             None => {
                 self.stats.inc(Counter::Ip6sNoroute);
                 self.stats.inc(Counter::Ip6sCantforward);
@@ -381,11 +387,12 @@ impl Stack {
         if lookup.ifindex == in_if {
             self.maybe_redirect_v6(in_if, &buf, lookup.neighbour, now);
         }
-        if let Ok(mut p) = Ipv6Packet::new_checked(buf.bytes_mut()) {
-            p.set_hop_limit(hlim - 1);
+        // RFC 8200 §3: the Hop Limit is byte 7 (no checksum to update).
+        if let Some(b) = buf.bytes_mut().get_mut(7) {
+            *b = hlim - 1;
         }
         self.stats.inc(Counter::Ip6sForward);
-        self.link_output_nh(lookup.ifindex, lookup.neighbour, lookup.gateway_nh, buf, now);
+        self.forward_output(&lookup, via6_wire::ethernet::ethertype::IPV6, buf, now);
     }
 
     /// `ip6.log_cannot_forward`, rate-limited by `ip6.log_interval`.

@@ -9,6 +9,7 @@ mod burst;
 mod closed;
 pub mod echo;
 pub mod errno;
+mod fastpath;
 mod frag;
 mod harden;
 pub mod icmp;

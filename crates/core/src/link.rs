@@ -31,6 +31,20 @@ impl Stack {
         }
         match iface.kind {
             LinkKind::Ethernet(mac) => {
+                // The common case first: an untagged IPv4/IPv6 frame to our
+                // own MAC (RFC 894) — the same outcome as the general path
+                // below, without its multicast and broadcast checks.
+                if let Some(h) = frame.get(..14) {
+                    let et = u16::from_be_bytes([h[12], h[13]]);
+                    if h[..6] == mac.0 && (et == ethertype::IPV4 || et == ethertype::IPV6) {
+                        if self.fast_forward(ifindex, &frame[14..]) {
+                            return;
+                        }
+                        let buf = self.pool.copy_of(&frame[14..]);
+                        self.ip_input(ifindex, buf, now);
+                        return;
+                    }
+                }
                 let Ok(eth) = EthernetFrame::new_checked(frame) else {
                     self.stats.inc(Counter::IfsBadframe);
                     return;
@@ -196,6 +210,36 @@ impl Stack {
         }
     }
 
+    /// Forwarding's output step: [`Stack::link_output_nh`] for a packet of
+    /// the family of `ethertype` (the caller parsed it). A resolved gateway
+    /// on Ethernet — nearly every forwarded packet — is framed here through
+    /// the next hop's neighbour-slot hint: one slot read and key compare, the
+    /// header written in place (RFC 894), the frame queued. Anything else
+    /// (no gateway, a stale hint, an unresolved or STALE neighbour, another
+    /// link kind) takes the general path, so the outcome is the same.
+    #[inline]
+    pub(crate) fn forward_output(
+        &mut self,
+        out: &crate::output::Forward,
+        ethertype: u16,
+        buf: PacketBuf,
+        now: Instant,
+    ) {
+        if let (Some(id), Some(iface)) = (out.gateway_nh, self.interface(out.ifindex)) {
+            if let LinkKind::Ethernet(src) = iface.kind {
+                if !out.neighbour.is_multicast() && !is_broadcast(out.neighbour) {
+                    let key = NeighKey { ifindex: out.ifindex, addr: out.neighbour };
+                    let hint = NeighSlot(self.routes.nexthops().neigh_hint(id));
+                    if let Some(dst) = self.neigh.ready_at(hint, &key) {
+                        self.frame_and_send(out.ifindex, src, dst, ethertype, buf);
+                        return;
+                    }
+                }
+            }
+        }
+        self.link_output_nh(out.ifindex, out.neighbour, out.gateway_nh, buf, now);
+    }
+
     /// Frames an IP packet for Ethernet: the EtherType follows the packet's
     /// version nibble, never the neighbour's family.
     pub(crate) fn ethernet_send(&mut self, ifindex: IfIndex, dst: MacAddr, buf: PacketBuf) {
@@ -239,16 +283,11 @@ impl Stack {
         mut buf: PacketBuf,
     ) {
         const _: () = assert!(HEADROOM == 14, "an untagged Ethernet header is 14 bytes");
-        let ok = match buf.prepend(HEADROOM) {
-            Some(h) => {
-                h[0..6].copy_from_slice(&dst.0);
-                h[6..12].copy_from_slice(&src.0);
-                h[12..14].copy_from_slice(&ethertype.to_be_bytes());
-                true
-            }
-            None => false,
-        };
-        if ok {
+        let mut hdr = [0u8; HEADROOM];
+        hdr[0..6].copy_from_slice(&dst.0);
+        hdr[6..12].copy_from_slice(&src.0);
+        hdr[12..14].copy_from_slice(&ethertype.to_be_bytes());
+        if buf.prepend_header(&hdr) {
             self.enqueue_tx(ifindex, buf);
         } else {
             self.stats.inc(Counter::IfsTxqdrop);
@@ -322,6 +361,12 @@ impl Stack {
             _ => {}
         }
     }
+}
+
+/// Whether `addr` is the IPv4 limited broadcast.
+#[inline]
+fn is_broadcast(addr: IpAddr) -> bool {
+    matches!(addr, IpAddr::V4(a) if a.is_broadcast())
 }
 
 /// The Ethernet address of a multicast or broadcast IP destination.

@@ -226,7 +226,7 @@ impl<P> NeighCache<P> {
 
     /// [`NeighCache::ready`] through a slot hint, without hashing: `None`
     /// when the slot no longer holds `key` or the entry needs the full path.
-    #[inline]
+    #[inline(always)]
     pub fn ready_at(&self, slot: NeighSlot, key: &NeighKey) -> Option<MacAddr> {
         let (k, e) = self.slots.get(slot.0 as usize)?.as_ref()?;
         if k != key {
@@ -235,7 +235,7 @@ impl<P> NeighCache<P> {
         Self::sends(e)
     }
 
-    #[inline]
+    #[inline(always)]
     fn sends(e: &Neighbour<P>) -> Option<MacAddr> {
         match e.state {
             NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Permanent => e.lladdr,

@@ -83,6 +83,10 @@ pub struct Stack {
     pub(crate) sockets: crate::socket::SocketTable,
     /// The batched FIB result for the frame a burst is handling now.
     pub(crate) burst_fib: Option<crate::burst::FibHint>,
+    /// Tests only: send everything through the general path, to compare
+    /// the forwarding fast path with it.
+    #[cfg(test)]
+    pub(crate) no_fast_path: bool,
 }
 
 impl Stack {
@@ -118,6 +122,8 @@ impl Stack {
             frag: Default::default(),
             sockets: Default::default(),
             burst_fib: None,
+            #[cfg(test)]
+            no_fast_path: false,
         }
     }
 
@@ -446,7 +452,9 @@ impl Stack {
     pub fn receive(&mut self, ifindex: IfIndex, frame: &[u8], now: Instant) {
         self.last_now = now;
         self.link_input(ifindex, frame, now);
-        self.drain_looped(now);
+        if !self.looped.is_empty() {
+            self.drain_looped(now);
+        }
     }
 
     /// Runs timers due at `now`; returns when to call again.
@@ -461,15 +469,18 @@ impl Stack {
     }
 
     /// The next frame to send.
+    #[inline]
     pub fn transmit(&mut self) -> Option<TxFrame> {
         self.tx.pop_front()
     }
 
     /// Returns a sent frame's buffer to the pool.
+    #[inline]
     pub fn recycle(&mut self, frame: TxFrame) {
         self.pool.put(frame.buf);
     }
 
+    #[inline(always)]
     pub(crate) fn enqueue_tx(&mut self, ifindex: IfIndex, buf: PacketBuf) {
         if self.tx.len() >= self.tx_limit {
             self.stats.inc(Counter::IfsTxqdrop);

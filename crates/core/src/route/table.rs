@@ -164,6 +164,18 @@ impl RouteTable {
         self.forward_entry(id)
     }
 
+    /// [`RouteTable::forward_lookup`] for an IPv4 destination.
+    #[inline]
+    pub fn forward_lookup_v4(&self, addr: std::net::Ipv4Addr) -> Option<(NextHopId, &Adjacency)> {
+        self.forward_entry(self.fib4.lookup(addr.to_bits()))
+    }
+
+    /// [`RouteTable::forward_lookup`] for an IPv6 destination.
+    #[inline]
+    pub fn forward_lookup_v6(&self, addr: &std::net::Ipv6Addr) -> Option<(NextHopId, &Adjacency)> {
+        self.forward_entry(self.fib6.lookup(addr.to_bits()))
+    }
+
     /// The FIB step of [`RouteTable::forward_lookup`] for a burst of IPv4
     /// destinations at once (RFC 1812 §5.2.4.3): `out[i]` is the FIB's
     /// value for `addrs[i]`, to be finished by [`RouteTable::forward_entry`].
