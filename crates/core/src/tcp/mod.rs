@@ -24,6 +24,7 @@ mod glue;
 mod input;
 pub mod isn;
 mod output;
+mod ring;
 mod sack;
 pub mod seq;
 pub mod syncookie;
