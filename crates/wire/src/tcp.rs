@@ -489,7 +489,11 @@ impl<'a> TcpRepr<'a> {
         TcpRepr { payload: &[], ..*self }.emit(head)?;
         let (first, second) = body.split_at_mut(self.payload.len());
         let first_sum = checksum::copy_and_sum(first, self.payload).ok_or(Error::BufferTooSmall)?;
-        let second_sum = checksum::copy_and_sum(second, more).ok_or(Error::BufferTooSmall)?;
+        let second_sum = if more.is_empty() {
+            0
+        } else {
+            checksum::copy_and_sum(second, more).ok_or(Error::BufferTooSmall)?
+        };
         let mut sum = pseudo_header(src, dst, protocol::TCP, len)?;
         // The header is a multiple of 4 bytes long: the payload starts at an
         // even offset.

@@ -192,7 +192,7 @@ impl RecvBuf {
         let (a, b) = self.data.spare_mut(payload.len(), self.cap)?;
         let k = a.len();
         let sa = copy_and_sum(a, &payload[..k])?;
-        let sb = copy_and_sum(b, &payload[k..])?;
+        let sb = if b.is_empty() { 0 } else { copy_and_sum(b, &payload[k..])? };
         self.staged = payload.len();
         Some(Checksum::new().add_sum(sa, k).add_sum(sb, payload.len() - k).sum())
     }
