@@ -41,6 +41,7 @@ pub fn reset_for(seg: &TcpRepr<'_>) -> Option<OutSeg> {
         window: 0,
         options: TcpOptions::EMPTY,
         payload: Vec::new(),
+        ring: 0,
         challenge: false,
     })
 }

@@ -276,6 +276,20 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         }
     }
 
+    /// The running sum over the pseudo-header and the TCP header (options
+    /// included), without the payload: a receiver adds the payload's sum
+    /// (e.g. from [`checksum::copy_and_sum`] while it copies the payload
+    /// out) and the segment verifies if the total is `0xffff` (RFC 9293
+    /// §3.1, RFC 1071 §2). The header is a multiple of 4 bytes long, so the
+    /// payload starts at an even offset.
+    pub fn header_sum(&self, src: IpAddr, dst: IpAddr) -> Result<checksum::Checksum> {
+        let b = self.buffer.as_ref();
+        let mut sum = pseudo_header(src, dst, protocol::TCP, b.len())?;
+        let head = b.get(..self.header_len()).ok_or(Error::Truncated)?;
+        sum.add_bytes(head);
+        Ok(sum)
+    }
+
     /// The underlying buffer.
     pub fn into_inner(self) -> T {
         self.buffer
@@ -452,17 +466,39 @@ impl<'a> TcpRepr<'a> {
     /// §3.1). The payload is summed while it is copied
     /// ([`checksum::copy_and_sum`]): one pass over it, not two.
     pub fn emit_with_checksum(&self, src: IpAddr, dst: IpAddr, buf: &mut [u8]) -> Result<usize> {
+        self.emit_with_checksum_split(src, dst, &[], buf)
+    }
+
+    /// [`TcpRepr::emit_with_checksum`] for a payload in two pieces:
+    /// `self.payload` followed by `more` (a ring buffer's two slices, so a
+    /// sender copies straight from its send buffer into the frame). Each
+    /// piece is summed while it is copied; a second piece at an odd offset
+    /// has its sum byte-swapped (RFC 1071 §2(B)). Returns the segment length.
+    pub fn emit_with_checksum_split(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        more: &[u8],
+        buf: &mut [u8],
+    ) -> Result<usize> {
         let header_len = self.header_len();
-        let len = self.buffer_len();
+        let len = self.buffer_len() + more.len();
         let buf = buf.get_mut(..len).ok_or(Error::BufferTooSmall)?;
         let (head, body) = buf.split_at_mut(header_len);
         // The header alone (no payload) with a zero checksum field.
         TcpRepr { payload: &[], ..*self }.emit(head)?;
-        let body_sum = checksum::copy_and_sum(body, self.payload).ok_or(Error::BufferTooSmall)?;
+        let (first, second) = body.split_at_mut(self.payload.len());
+        let first_sum = checksum::copy_and_sum(first, self.payload).ok_or(Error::BufferTooSmall)?;
+        let second_sum = if more.is_empty() {
+            0
+        } else {
+            checksum::copy_and_sum(second, more).ok_or(Error::BufferTooSmall)?
+        };
         let mut sum = pseudo_header(src, dst, protocol::TCP, len)?;
         // The header is a multiple of 4 bytes long: the payload starts at an
         // even offset.
-        let c = sum.add_bytes(head).add_sum(body_sum, body.len()).finish();
+        let c =
+            sum.add_bytes(head).add_sum(first_sum, first.len()).add_sum(second_sum, second.len()).finish();
         write_u16(head, offset::CHECKSUM, c);
         Ok(len)
     }
@@ -693,6 +729,9 @@ mod tests {
             prop_assert_eq!(repr.emit_with_checksum(src, dst, &mut buf).unwrap(), buf.len());
             let p = TcpPacket::new_checked(&buf[..]).unwrap();
             prop_assert_eq!(p.verify_checksum(src, dst), Ok(()));
+            // The header sum plus the payload's sum verifies too.
+            let mut total = p.header_sum(src, dst).unwrap();
+            prop_assert_eq!(total.add_bytes(p.payload()).sum(), 0xffff);
             prop_assert_eq!(TcpRepr::parse(&p).unwrap(), repr);
         }
 
@@ -708,6 +747,21 @@ mod tests {
             let n = repr.emit(&mut plain[1..]).unwrap();
             TcpPacket::new_checked(&mut plain[1..1 + n]).unwrap().fill_checksum(src, dst).unwrap();
             prop_assert_eq!(fused, plain);
+        }
+
+        /// A payload emitted in two pieces (any split point, odd or even)
+        /// gives the same bytes as the whole payload emitted at once.
+        #[test]
+        fn split_emit_matches_whole(repr in arb_repr(&PAYLOAD), payload in proptest::collection::vec(any::<u8>(), 0..1600), cut in any::<usize>(), v6 in any::<bool>()) {
+            let cut = if payload.is_empty() { 0 } else { cut % (payload.len() + 1) };
+            let (src, dst) = if v6 { (V6_SRC, V6_DST) } else { (V4_SRC, V4_DST) };
+            let whole = TcpRepr { payload: &payload, ..repr };
+            let mut a = vec![0u8; whole.buffer_len()];
+            whole.emit_with_checksum(src, dst, &mut a).unwrap();
+            let first = TcpRepr { payload: &payload[..cut], ..repr };
+            let mut b = vec![0u8; whole.buffer_len()];
+            prop_assert_eq!(first.emit_with_checksum_split(src, dst, &payload[cut..], &mut b).unwrap(), a.len());
+            prop_assert_eq!(a, b);
         }
 
         #[test]

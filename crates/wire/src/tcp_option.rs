@@ -401,6 +401,17 @@ impl<'a> TcpOptions<'a> {
         if region.len() > MAX_OPTIONS_LEN || region.len() & 3 != 0 {
             return Err(Error::BadLength("options"));
         }
+        // The block of most data segments (RFC 7323 Appendix A: NOP, NOP,
+        // Timestamps) is recognised without the walk, which would note the
+        // same single option at offset 2.
+        if let [kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, ..] = region {
+            if region.len() == 12 {
+                return Ok(TcpOptions {
+                    storage: Storage::Borrowed(region),
+                    at: Found { timestamps: 3, ..Found::NONE },
+                });
+            }
+        }
         let at = Found::walk(region)?;
         Ok(TcpOptions { storage: Storage::Borrowed(region), at })
     }
@@ -497,10 +508,12 @@ impl<'a> TcpOptions<'a> {
 
     /// `(TSval, TSecr)` of the first Timestamps option (RFC 7323 §3.2).
     pub fn timestamps(&self) -> Option<(u32, u32)> {
-        if let Some(TcpOption::Timestamps { tsval, tsecr }) = self.option_at(self.at.timestamps) {
-            Some((tsval, tsecr))
-        } else {
-            None
+        // The region was validated: at the mark is a Timestamps option of
+        // length 10; read its two fields in place.
+        let at = usize::from(self.at.timestamps.checked_sub(1)?);
+        match self.as_bytes().get(at..at + 10)? {
+            o @ [kind::TIMESTAMPS, 10, ..] => Some((read_u32(o, 2), read_u32(o, 6))),
+            _ => None,
         }
     }
 
@@ -713,6 +726,14 @@ mod tests {
             prop_assert_eq!(direct, built);
             check_accessors(&direct)?;
             prop_assert_eq!(direct.timestamps(), Some((tsval, tsecr)));
+            // Parsing the block takes the shortcut; it notes what the walk
+            // notes.
+            let parsed = TcpOptions::parse(direct.as_bytes()).unwrap();
+            check_accessors(&parsed)?;
+            let walked = Found::walk(direct.as_bytes()).unwrap();
+            let f = parsed.at;
+            prop_assert_eq!((f.mss, f.window_scale, f.sack, f.timestamps, f.sack_permitted),
+                (walked.mss, walked.window_scale, walked.sack, walked.timestamps, walked.sack_permitted));
         }
 
         /// The one-walk accessors agree with a walk over the items, for

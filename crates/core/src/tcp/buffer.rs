@@ -3,7 +3,9 @@
 //! yet read plus out-of-order segments inside the window, from which the
 //! SACK blocks of RFC 2018 §4 are made.
 
+use super::ring::ByteRing;
 use std::collections::{BTreeMap, VecDeque};
+use via6_wire::checksum::{copy_and_sum, Checksum};
 use via6_wire::tcp_option::SackBlock;
 
 /// The send buffer.
@@ -42,25 +44,38 @@ impl SendBuf {
         self.data.drain(..n);
     }
 
-    /// Copies `len` bytes starting `off` bytes in (clamped).
-    pub fn copy_out(&self, off: usize, len: usize, out: &mut Vec<u8>) {
-        let end = (off + len).min(self.data.len());
-        let off = off.min(end);
+    /// The `len` bytes starting `off` bytes in, as the ring's one or two
+    /// contiguous pieces (the second empty unless the range wraps); `None`
+    /// if the range is not all held.
+    pub fn slices(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
+        let end = off.checked_add(len).filter(|&e| e <= self.data.len())?;
         let (a, b) = self.data.as_slices();
-        if off < a.len() {
-            out.extend_from_slice(&a[off..end.min(a.len())]);
+        if end <= a.len() {
+            Some((&a[off..end], &[]))
+        } else if off >= a.len() {
+            Some((&b[off - a.len()..end - a.len()], &[]))
+        } else {
+            Some((&a[off..], &b[..end - a.len()]))
         }
-        if end > a.len() {
-            out.extend_from_slice(&b[off.saturating_sub(a.len())..end - a.len()]);
-        }
+    }
+}
+
+impl Default for SendBuf {
+    /// An empty buffer of no capacity (a placeholder while the real one is
+    /// lent to the emitter).
+    fn default() -> Self {
+        SendBuf::new(0)
     }
 }
 
 /// The receive buffer.
 #[derive(Debug)]
 pub struct RecvBuf {
-    data: VecDeque<u8>,
+    data: ByteRing,
     cap: usize,
+    /// Bytes of the next in-order payload already copied into the ring's
+    /// free space by [`RecvBuf::stage`] (not yet held).
+    staged: usize,
     /// In-order bytes ever received (the stream offset of RCV.NXT).
     base: u64,
     /// Out-of-order segments by stream offset.
@@ -74,7 +89,15 @@ pub struct RecvBuf {
 impl RecvBuf {
     /// An empty buffer of `cap` bytes.
     pub fn new(cap: usize) -> Self {
-        RecvBuf { data: VecDeque::new(), cap, base: 0, ooo: BTreeMap::new(), ooo_bytes: 0, latest: None }
+        RecvBuf {
+            data: ByteRing::new(),
+            cap,
+            staged: 0,
+            base: 0,
+            ooo: BTreeMap::new(),
+            ooo_bytes: 0,
+            latest: None,
+        }
     }
 
     /// Capacity.
@@ -111,8 +134,14 @@ impl RecvBuf {
             return 0;
         }
         let bytes = &bytes[..bytes.len().min(room - off_us)];
+        let staged = std::mem::take(&mut self.staged);
         if off == 0 {
-            self.data.extend(bytes);
+            if staged == bytes.len() {
+                // Already in place (`stage`): only the tail moves.
+                self.data.commit(staged);
+            } else {
+                self.data.extend(bytes, self.cap);
+            }
             self.base += bytes.len() as u64;
             let mut advanced = bytes.len() as u64;
             while let Some((&start, _)) = self.ooo.first_key_value() {
@@ -124,7 +153,7 @@ impl RecvBuf {
                 let end = start + seg.len() as u64;
                 if end > self.base {
                     let skip = (self.base - start) as usize;
-                    self.data.extend(&seg[skip..]);
+                    self.data.extend(&seg[skip..], self.cap);
                     advanced += end - self.base;
                     self.base = end;
                 }
@@ -147,16 +176,35 @@ impl RecvBuf {
         0
     }
 
+    /// Copies an in-order `payload` (one that starts at RCV.NXT, with no
+    /// out-of-order data held) into the ring's free space, summing it on
+    /// the way (one pass: RFC 1071 §4.1), and returns its one's-complement
+    /// sum; the bytes are held only when the next [`RecvBuf::insert`] at
+    /// offset 0 of the same length commits them, i.e. once the caller has
+    /// found the segment's checksum good (RFC 9293 §3.1) and processed it.
+    /// `None` (nothing staged) if the payload is empty, does not fit the
+    /// window, or out-of-order data is held.
+    pub fn stage(&mut self, payload: &[u8]) -> Option<u16> {
+        self.staged = 0;
+        if payload.is_empty() || payload.len() > self.window() || !self.ooo.is_empty() {
+            return None;
+        }
+        let (a, b) = self.data.spare_mut(payload.len(), self.cap)?;
+        let k = a.len();
+        let sa = copy_and_sum(a, &payload[..k])?;
+        let sb = if b.is_empty() { 0 } else { copy_and_sum(b, &payload[k..])? };
+        self.staged = payload.len();
+        Some(Checksum::new().add_sum(sa, k).add_sum(sb, payload.len() - k).sum())
+    }
+
+    /// Forgets a staged payload (its segment failed or was not taken).
+    pub fn unstage(&mut self) {
+        self.staged = 0;
+    }
+
     /// Reads into `out`; returns the count.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.data.len());
-        // Two slice copies (the ring's halves), not a byte-at-a-time drain.
-        let (a, b) = self.data.as_slices();
-        let k = n.min(a.len());
-        out[..k].copy_from_slice(&a[..k]);
-        out[k..n].copy_from_slice(&b[..n - k]);
-        self.data.drain(..n);
-        n
+        self.data.read(out)
     }
 
     /// Discards everything unread (SHUT_RD).
@@ -196,9 +244,33 @@ mod tests {
         assert_eq!(s.write(b"0123456789"), 8);
         s.consume(5);
         assert_eq!(s.write(b"abcdef"), 5);
-        let mut out = Vec::new();
-        s.copy_out(1, 6, &mut out);
-        assert_eq!(out, b"67abcd");
+        let (a, b) = s.slices(1, 6).unwrap();
+        assert_eq!([a, b].concat(), b"67abcd");
+        assert!(s.slices(1, 8).is_none(), "beyond what is held");
+        assert_eq!(s.slices(8, 0), Some((&[][..], &[][..])));
+    }
+
+    proptest::proptest! {
+        /// Every range of a send buffer that has wrapped any number of times
+        /// reads back as the same range of a plain copy of the stream.
+        #[test]
+        fn send_slices_match_stream(ops in proptest::collection::vec((0usize..40, 0usize..40), 1..40), off in 0usize..64, len in 0usize..64) {
+            let mut s = SendBuf::new(48);
+            let mut model: Vec<u8> = Vec::new();
+            let mut next = 0u8;
+            for (w, c) in ops {
+                let bytes: Vec<u8> = (0..w).map(|_| { next = next.wrapping_add(1); next }).collect();
+                let n = s.write(&bytes);
+                model.extend_from_slice(&bytes[..n]);
+                let c = c.min(model.len());
+                s.consume(c);
+                model.drain(..c);
+            }
+            match s.slices(off, len) {
+                Some((a, b)) => proptest::prop_assert_eq!([a, b].concat(), model[off..off + len].to_vec()),
+                None => proptest::prop_assert!(off + len > model.len()),
+            }
+        }
     }
 
     /// RFC 9293 §3.10.7.4 (seventh, segment text): out-of-order data is held

@@ -3,8 +3,11 @@
 //! RFC 768-style pseudo-header; RFC 791 / RFC 8200 §3 fixed IP header; IPv4
 //! with DF set for path MTU discovery, RFC 1191 §3). One copy of the
 //! payload, no allocation; the link layer prepends its header into the
-//! buffer's headroom.
+//! buffer's headroom. Data comes straight from the send ring: a queued
+//! segment names its bytes there, no per-segment payload copy.
 
+use super::buffer::SendBuf;
+use super::seq;
 use super::tcb::{OutSeg, Tcb};
 use crate::addr::IfIndex;
 use crate::iface::LinkKind;
@@ -50,26 +53,28 @@ struct CachedRoute {
     link_mtu: u32,
 }
 
-/// Payload buffers a TCB keeps for its next segments.
-const SPARE_PAYLOADS: usize = 64;
+/// The send buffer lent to the emitter while a TCB's queued segments go
+/// out, with the sequence number of its first byte.
+#[derive(Clone, Copy)]
+pub(crate) struct Ring<'a> {
+    pub(crate) buf: &'a SendBuf,
+    pub(crate) seq: u32,
+}
+
+impl<'a> Ring<'a> {
+    /// The payload of `seg` held in the ring: its one or two contiguous
+    /// pieces, or `None` if those bytes are no longer (or not yet) held.
+    pub(crate) fn payload(&self, seg: &OutSeg) -> Option<(&'a [u8], &'a [u8])> {
+        let off = seq::dist(self.seq, seg.seq) as usize;
+        self.buf.slices(off, seg.ring as usize)
+    }
+}
 
 impl Tcb {
-    /// An empty payload buffer, reused when one is spare.
-    pub(crate) fn payload_buf(&mut self, len: usize) -> Vec<u8> {
-        let mut v = self.spare.pop().unwrap_or_default();
-        v.clear();
-        v.reserve(len);
-        v
-    }
-
-    /// Takes back the payload buffers of emitted segments, and the queue's
-    /// own allocation when nothing new was queued meanwhile.
+    /// Takes back the emitted queue's allocation when nothing new was
+    /// queued meanwhile.
     pub(crate) fn recycle_out(&mut self, segs: &mut Vec<OutSeg>) {
-        for seg in segs.drain(..) {
-            if seg.payload.capacity() > 0 && self.spare.len() < SPARE_PAYLOADS {
-                self.spare.push(seg.payload);
-            }
-        }
+        segs.clear();
         if self.out.is_empty() {
             std::mem::swap(&mut self.out, segs);
         }
@@ -129,7 +134,8 @@ impl Stack {
         Ok((l.ifindex, l.neighbour, l.mtu))
     }
 
-    /// [`Stack::tcp_emit`] for a connection with an [`EmitCache`]: its route
+    /// [`Stack::tcp_emit`] for a connection, with its send buffer (the
+    /// data of its segments) and its [`EmitCache`]: its route
     /// (see [`Stack::tcp_route`]) and its IPv4 identification — the first
     /// from the RFC 7739 keyed counter, the next ones counting up from it.
     /// Every segment is an atomic datagram (DF set, never fragmented), whose
@@ -141,9 +147,21 @@ impl Stack {
         remote: (IpAddr, u16),
         zone: Option<IfIndex>,
         seg: &OutSeg,
-        mut cache: Option<&mut EmitCache>,
+        conn: Option<(Ring<'_>, &mut EmitCache)>,
         now: Instant,
     ) -> Result<(), EmitError> {
+        let (ring, mut cache) = match conn {
+            Some((r, c)) => (Some(r), Some(c)),
+            None => (None, None),
+        };
+        // A segment of the send path names its bytes in the send buffer
+        // (`OutSeg::ring`): they are copied from the ring's one or two
+        // pieces straight into the frame, summed on the way.
+        let (first, more): (&[u8], &[u8]) = if seg.ring == 0 {
+            (&seg.payload, &[])
+        } else {
+            ring.and_then(|r| r.payload(seg)).ok_or(EmitError::Other)?
+        };
         let repr = TcpRepr {
             src_port: local.1,
             dst_port: remote.1,
@@ -153,10 +171,10 @@ impl Stack {
             window: seg.window,
             urgent: 0,
             options: seg.options,
-            payload: &seg.payload,
+            payload: first,
         };
         let (ifindex, neighbour, mtu) = self.tcp_route(remote.0, zone, cache.as_deref_mut())?;
-        let tcp_len = repr.buffer_len();
+        let tcp_len = repr.buffer_len() + more.len();
         let ip_len = if remote.0.is_ipv4() { 20 } else { 40 };
         let total = ip_len + tcp_len;
         if total > mtu as usize {
@@ -211,7 +229,7 @@ impl Stack {
         let built = match ip_header {
             IpHeader::V4(ip) => ip.emit(head).is_ok(),
             IpHeader::V6(ip) => ip.emit(head).is_ok(),
-        } && repr.emit_with_checksum(local.0, remote.0, tail).is_ok();
+        } && repr.emit_with_checksum_split(local.0, remote.0, more, tail).is_ok();
         if !built {
             self.pool.put(buf);
             return Err(EmitError::Other);

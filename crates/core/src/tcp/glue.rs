@@ -6,7 +6,7 @@
 //! RFC 8201 path MTU, RFC 1122 §4.2.3.9 soft and hard errors), the timer
 //! queue and the RFC 5961 §7 challenge-ACK limit.
 
-use super::emit::EmitError;
+use super::emit::{EmitError, Ring};
 use super::tcb::Tcb;
 use super::{seq, ConnKey, State};
 use crate::addr::{self, IfIndex};
@@ -28,9 +28,12 @@ impl Stack {
         let Some((src, dst)) = crate::closed::ip_pair(buf.bytes()) else { return };
         let Some(bytes) = buf.bytes().get(offset..) else { return };
         let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
-        if pkt.verify_checksum(src, dst).is_err() {
-            return;
-        }
+        // RFC 9293 §3.1: the checksum covers the pseudo-header, the header
+        // and the payload. The header part is summed here; the payload is
+        // summed either while an in-order payload is copied into its
+        // connection's receive buffer (`Tcb::stage_payload`) or, for every
+        // other segment, in a separate pass before anything acts on it.
+        let Ok(mut sum) = pkt.header_sum(src, dst) else { return };
         let Ok(repr) = TcpRepr::parse(&pkt) else { return };
         // RFC 1122 §4.2.3.10: no connection involves broadcast or multicast.
         let bad_addr = |a: IpAddr| match a {
@@ -41,9 +44,23 @@ impl Stack {
             return;
         }
         let key: ConnKey = (dst, repr.dst_port, src, repr.src_port);
-        if let Some(h) = self.sockets.tcp.conn(&key) {
+        let conn = self.sockets.tcp.conn(&key);
+        let staged = conn.and_then(|h| self.tcb_mut(h)).and_then(|t| t.stage_payload(&repr));
+        let good = match staged {
+            Some(payload_sum) => sum.add_sum(payload_sum, repr.payload.len()).sum() == 0xffff,
+            None => sum.add_bytes(repr.payload).sum() == 0xffff,
+        };
+        if !good {
+            // A bad checksum: dropped, as before, and nothing staged stays.
+            if let Some(t) = conn.and_then(|h| self.tcb_mut(h)) {
+                t.rcvbuf.unstage();
+            }
+            return;
+        }
+        if let Some(h) = conn {
             if let Some(t) = self.tcb_mut(h) {
                 t.on_segment(&repr, now);
+                t.rcvbuf.unstage();
                 if t.ack_owed && !t.ack_listed {
                     t.ack_listed = true;
                     let shared = &mut self.sockets.tcp;
@@ -196,18 +213,23 @@ impl Stack {
             let mut segs = std::mem::take(&mut t.out);
             let (local, remote, zone) = (t.local, t.remote, t.zone);
             let mut cache = std::mem::take(&mut t.emit);
+            // The send buffer is lent to the emitter (a pointer swap) so
+            // data segments are built straight from it.
+            let sndbuf = std::mem::take(&mut t.sndbuf);
+            let ring = Ring { buf: &sndbuf, seq: t.buf_seq };
             let mut shrink = None;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
                 if let Err(EmitError::TooBig(mtu)) =
-                    self.tcp_emit_id(local, remote, zone, seg, Some(&mut cache), now)
+                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), now)
                 {
                     shrink = Some(mtu);
                 }
             }
             if let Some(t) = self.tcb_mut(h) {
+                t.sndbuf = sndbuf;
                 t.emit = cache;
                 t.recycle_out(&mut segs);
             }

@@ -85,6 +85,7 @@ impl Tcb {
             window: 0,
             options: TcpOptions::EMPTY,
             payload: Vec::new(),
+            ring: 0,
             challenge: false,
         });
     }
@@ -493,6 +494,27 @@ impl Tcb {
     pub(crate) fn stretch_limit(&self) -> u32 {
         let quarter = (self.rcvbuf.cap() / 4).min(64 * 1024) as u32;
         quarter.max(2 * self.full_payload())
+    }
+
+    /// For a segment whose checksum is not yet known: if its payload is the
+    /// next in-order data (SEG.SEQ = RCV.NXT, a state that takes text, no
+    /// SYN or RST, no out-of-order data held), copies it into the receive
+    /// buffer's free space while summing it and returns the payload's sum,
+    /// for the caller to finish the checksum (RFC 9293 §3.1) before
+    /// [`Tcb::on_segment`], which then only commits the bytes. One pass
+    /// over the payload instead of a verify pass and a copy.
+    pub(crate) fn stage_payload(&mut self, seg: &TcpRepr<'_>) -> Option<u16> {
+        let takes_data = matches!(self.state, State::Established | State::FinWait1 | State::FinWait2);
+        if !takes_data
+            || self.read_shut
+            || self.orphan
+            || seg.seq != self.rcv_nxt
+            || seg.flags.contains(TcpFlags::SYN)
+            || seg.flags.contains(TcpFlags::RST)
+        {
+            return None;
+        }
+        self.rcvbuf.stage(seg.payload)
     }
 
     /// Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth), with

@@ -87,8 +87,10 @@ impl Tcb {
         field as u16
     }
 
-    /// Builds and queues a segment carrying ACK (except a first SYN).
-    fn send_seg(&mut self, seq_no: u32, flags: TcpFlags, payload: Vec<u8>, options: TcpOptions<'static>) {
+    /// Builds and queues a segment carrying ACK (except a first SYN) and
+    /// the `ring` bytes of the send buffer from `seq_no` on (copied into the
+    /// frame when it is emitted, not here).
+    fn send_seg(&mut self, seq_no: u32, flags: TcpFlags, ring: u32, options: TcpOptions<'static>) {
         let syn = flags.contains(TcpFlags::SYN);
         let ack = (self.state != State::SynSent || !syn).then_some(self.rcv_nxt);
         let ack = if self.state == State::SynSent && syn { None } else { ack };
@@ -100,13 +102,22 @@ impl Tcb {
             self.delack_at = None;
             self.unacked_bytes = 0;
         }
-        self.push(OutSeg { seq: seq_no, ack, flags, window, options, payload, challenge: false });
+        self.push(OutSeg {
+            seq: seq_no,
+            ack,
+            flags,
+            window,
+            options,
+            payload: Vec::new(),
+            ring,
+            challenge: false,
+        });
     }
 
     /// Queues a bare ACK now.
     pub(crate) fn send_ack(&mut self, now: Instant) {
         let opts = self.data_options(now, true);
-        self.send_seg(self.snd_nxt, TcpFlags::empty(), Vec::new(), opts);
+        self.send_seg(self.snd_nxt, TcpFlags::empty(), 0, opts);
     }
 
     /// Queues an RFC 5961 challenge ACK.
@@ -124,7 +135,7 @@ impl Tcb {
             self.syn_sent_at = Some(now);
         }
         let opts = self.syn_options(now);
-        self.send_seg(self.iss, TcpFlags::SYN, Vec::new(), opts);
+        self.send_seg(self.iss, TcpFlags::SYN, 0, opts);
         self.snd_nxt = self.iss.wrapping_add(1);
         self.snd_max = seq::max(self.snd_max, self.snd_nxt);
         if self.rto_at.is_none() {
@@ -148,13 +159,11 @@ impl Tcb {
         if len == 0 && !fin {
             return 0;
         }
-        let mut payload = self.payload_buf(len);
-        self.sndbuf.copy_out(off, len, &mut payload);
         let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
         if len > 0 && off + len == self.sndbuf.len() {
             flags.insert(TcpFlags::PSH);
         }
-        self.send_seg(at, flags, payload, opts);
+        self.send_seg(at, flags, len as u32, opts);
         self.counters.retransmits += 1;
         self.rtt_probe = None;
         if self.rto_at.is_none() {
@@ -226,14 +235,12 @@ impl Tcb {
                 }
             }
             let retrans = seq::lt(self.snd_nxt, self.snd_max);
-            let mut payload = self.payload_buf(len);
-            self.sndbuf.copy_out(off, len, &mut payload);
             let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
             if len > 0 && off + len == self.sndbuf.len() {
                 flags.insert(TcpFlags::PSH);
             }
             let at = self.snd_nxt;
-            self.send_seg(at, flags, payload, opts);
+            self.send_seg(at, flags, len as u32, opts);
             self.snd_nxt = self.snd_nxt.wrapping_add(len as u32 + u32::from(fin));
             if retrans {
                 self.counters.retransmits += 1;
@@ -265,20 +272,19 @@ impl Tcb {
         self.counters.window_probes += 1;
         let opts = self.data_options(now, true);
         let off = seq::dist(self.buf_seq, self.snd_una) as usize;
-        let mut payload = Vec::with_capacity(1);
-        self.sndbuf.copy_out(off, 1, &mut payload);
+        let len = self.sndbuf.len().saturating_sub(off).min(1) as u32;
         let at = self.snd_una;
-        let flags = if payload.is_empty() && self.fin_queued { TcpFlags::FIN } else { TcpFlags::empty() };
-        if !payload.is_empty() {
+        let flags = if len == 0 && self.fin_queued { TcpFlags::FIN } else { TcpFlags::empty() };
+        if len > 0 {
             self.snd_max = seq::max(self.snd_max, at.wrapping_add(1));
         }
-        self.send_seg(at, flags, payload, opts);
+        self.send_seg(at, flags, len, opts);
     }
 
     /// A keepalive probe (RFC 9293 §3.8.4): SEG.SEQ = SND.NXT - 1, no data.
     pub(crate) fn keepalive_probe(&mut self, now: Instant) {
         self.counters.keepalive_probes += 1;
         let opts = self.data_options(now, false);
-        self.send_seg(self.snd_nxt.wrapping_sub(1), TcpFlags::empty(), Vec::new(), opts);
+        self.send_seg(self.snd_nxt.wrapping_sub(1), TcpFlags::empty(), 0, opts);
     }
 }

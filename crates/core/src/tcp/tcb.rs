@@ -30,8 +30,13 @@ pub struct OutSeg {
     pub window: u16,
     /// Options.
     pub options: TcpOptions<'static>,
-    /// Payload.
+    /// Payload held by the segment itself (segments not built by the TCB's
+    /// own send path, and tests).
     pub payload: Vec<u8>,
+    /// Payload bytes in the send buffer from `seq` on: copied from the
+    /// ring straight into the frame when the segment is emitted
+    /// ([`Tcb::ring_payload`]). Zero when `payload` carries the data.
+    pub ring: u32,
     /// An RFC 5961 challenge ACK (subject to the global rate limit).
     pub challenge: bool,
 }
@@ -155,8 +160,6 @@ pub struct Tcb {
     /// Became ESTABLISHED since the stack last looked (for the listener).
     pub(crate) just_established: bool,
     pub(crate) out: Vec<OutSeg>,
-    /// Payload buffers of emitted segments, for the next ones (`emit`).
-    pub(crate) spare: Vec<Vec<u8>>,
     /// IPv4 identification and cached route (`emit`).
     pub(crate) emit: super::emit::EmitCache,
     /// The earliest entry this TCB has in the stack's timer queue.
@@ -273,7 +276,6 @@ impl Tcb {
             orphan: false,
             just_established: false,
             out: Vec::new(),
-            spare: Vec::new(),
             emit: Default::default(),
             timer_queued: None,
             counters: TcbCounters::default(),
@@ -420,6 +422,7 @@ impl Tcb {
                 window: 0,
                 options: TcpOptions::EMPTY,
                 payload: Vec::new(),
+                ring: 0,
                 challenge: false,
             };
             self.push(seg);

@@ -1,6 +1,7 @@
 //! Unit tests of the TCB as a pure state machine: two TCBs exchange segments
 //! directly, or a test crafts the peer's segments. One test per RFC rule.
 
+use super::emit::Ring;
 use super::tcb::{OutSeg, Tcb};
 use super::{State, TcpConfig};
 use crate::errno::Errno;
@@ -40,9 +41,32 @@ fn repr(s: &OutSeg) -> TcpRepr<'_> {
     }
 }
 
+/// Copies the send-buffer bytes each queued segment names into its own
+/// `payload`, as the emitter does into the frame (`emit::Ring`).
+fn fill(t: &mut Tcb) {
+    let ring = Ring { buf: &t.sndbuf, seq: t.buf_seq };
+    let filled: Vec<Option<Vec<u8>>> = t
+        .out
+        .iter()
+        .map(|s| (s.ring > 0).then(|| ring.payload(s).map(|(a, b)| [a, b].concat()).expect("bytes held")))
+        .collect();
+    for (s, p) in t.out.iter_mut().zip(filled) {
+        if let Some(p) = p {
+            s.payload = p;
+            s.ring = 0;
+        }
+    }
+}
+
+/// Takes the queued segments, their payloads filled.
+fn take_out(t: &mut Tcb) -> Vec<OutSeg> {
+    fill(t);
+    std::mem::take(&mut t.out)
+}
+
 /// Delivers everything `from` queued to `to`; returns how many segments.
 fn deliver(from: &mut Tcb, to: &mut Tcb, now: Instant) -> usize {
-    let segs = std::mem::take(&mut from.out);
+    let segs = take_out(from);
     for s in &segs {
         to.on_segment(&repr(s), now);
     }
@@ -73,7 +97,16 @@ fn seg_from(s: &Tcb, seq: u32, flags: TcpFlags, payload: &[u8], ack: Option<u32>
     } else {
         TcpOptions::EMPTY
     };
-    OutSeg { seq, ack, flags, window: 65535, options: opts, payload: payload.to_vec(), challenge: false }
+    OutSeg {
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        options: opts,
+        payload: payload.to_vec(),
+        ring: 0,
+        challenge: false,
+    }
 }
 
 /// RFC 9293 §3.5: the three-way handshake establishes both ends and
@@ -238,6 +271,7 @@ fn rfc9293_3_7_4_nagle_and_nodelay() {
     c.nodelay = true;
     c.output(T0);
     assert_eq!(c.out.len(), 2);
+    fill(&mut c);
     assert_eq!(c.out[1].payload, b"second");
 }
 
@@ -255,7 +289,8 @@ fn rfc9293_3_8_6_1_zero_window_probe() {
     let p1 = c.persist_at.expect("persist timer");
     c.poll(p1);
     assert_eq!(c.out.len(), 1);
-    assert_eq!(c.out[0].payload.len(), 1);
+    fill(&mut c);
+    assert_eq!(c.out[0].payload, b"b");
     let p2 = c.persist_at.expect("re-armed");
     assert!(p2 - p1 > p1 - T0, "backed off");
 }
@@ -269,7 +304,7 @@ fn rfc5681_3_2_fast_retransmit_on_third_dupack() {
     c.cc.cwnd = 20 * c.mss;
     let data = vec![9u8; 10 * (c.mss as usize - 12)];
     c.send(&data, T0).unwrap();
-    let mut segs = std::mem::take(&mut c.out);
+    let mut segs = take_out(&mut c);
     assert_eq!(segs.len(), 10);
     let first = segs.remove(0);
     for seg in &segs[..4] {
@@ -278,6 +313,7 @@ fn rfc5681_3_2_fast_retransmit_on_third_dupack() {
     assert_eq!(s.out.len(), 4, "out-of-order data is ACKed at once");
     deliver(&mut s, &mut c, T0);
     assert_eq!(c.counters.fast_retransmits, 1);
+    fill(&mut c);
     let rx = c.out.iter().find(|o| o.seq == first.seq).expect("retransmitted SND.UNA");
     assert_eq!(rx.payload, first.payload);
     assert_eq!(c.cc.ssthresh, 5 * (c.mss - 12), "half of ten segments' flight");
@@ -289,7 +325,7 @@ fn rfc2018_4_sack_blocks_report_out_of_order_data() {
     let (mut c, mut s) = handshake();
     c.cc.cwnd = 20 * c.mss;
     c.send(&vec![1u8; 3 * (c.mss as usize - 12)], T0).unwrap();
-    let segs = std::mem::take(&mut c.out);
+    let segs = take_out(&mut c);
     s.on_segment(&repr(&segs[2]), T0);
     let b = s.out[0].options.sack().expect("SACK option");
     assert_eq!(b.as_slice()[0].left, segs[2].seq);
@@ -305,6 +341,7 @@ fn rfc6298_5_rto_retransmits_and_backs_off() {
     let first = c.out.remove(0);
     let t1 = c.rto_at.expect("armed");
     c.poll(t1);
+    fill(&mut c);
     assert_eq!(c.out[0].seq, first.seq);
     assert_eq!(c.out[0].payload, b"hello");
     let t2 = c.rto_at.expect("re-armed");
@@ -364,6 +401,7 @@ fn rfc1191_6_3_pmtu_lowers_mss_and_resends() {
     assert!(c.set_path_mtu(1280, T0));
     assert_eq!(c.mss, 1240);
     assert!(!c.out.is_empty());
+    fill(&mut c);
     assert!(c.out.iter().all(|o| o.payload.len() + o.options.len() <= 1240));
     assert_eq!(c.out[0].seq, c.snd_una);
     assert!(!c.set_path_mtu(1400, T0), "a larger MTU never raises it");
@@ -388,6 +426,7 @@ fn rfc2525_2_17_close_with_unread_data_sends_rst() {
 fn rfc9293_3_4_old_duplicate_is_acked_not_delivered() {
     let (mut c, mut s) = handshake();
     c.send(b"once", T0).unwrap();
+    fill(&mut c);
     let seg = c.out[0].clone();
     deliver(&mut c, &mut s, T0);
     s.out.clear();
@@ -428,7 +467,7 @@ fn rfc5681_4_2_one_ack_per_receive_burst() {
     c.cc.cwnd = 1 << 20;
     let mss = c.mss as usize - 12;
     c.send(&vec![7u8; 10 * mss], T0).unwrap();
-    let segs = std::mem::take(&mut c.out);
+    let segs = take_out(&mut c);
     assert_eq!(segs.len(), 10);
     for seg in &segs {
         s.on_segment(&repr(seg), T0);
@@ -446,7 +485,7 @@ fn rfc5681_4_2_one_ack_per_receive_burst() {
     // Room for the whole burst (the SYN-ACK's unscaled window is smaller).
     c.snd_wnd = 1 << 20;
     c.send(&vec![8u8; (n + 3) * mss], T0).unwrap();
-    let segs = std::mem::take(&mut c.out);
+    let segs = take_out(&mut c);
     assert_eq!(segs.len(), n + 3);
     for (i, seg) in segs.iter().enumerate() {
         s.on_segment(&repr(seg), T0);
@@ -461,7 +500,7 @@ fn rfc5681_4_2_one_ack_per_receive_burst() {
     c.nodelay = true;
     c.cc.cwnd = 1 << 20;
     c.send(&vec![9u8; 3 * mss], T0).unwrap();
-    let segs = std::mem::take(&mut c.out);
+    let segs = take_out(&mut c);
     s.on_segment(&repr(&segs[0]), T0);
     s.on_segment(&repr(&segs[2]), T0);
     assert_eq!(s.out.len(), 1, "the gap is reported at once");

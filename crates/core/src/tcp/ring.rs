@@ -1,0 +1,217 @@
+//! A byte ring for the receive buffer whose free space can be written in
+//! place before it is committed: the receive path copies an in-order
+//! payload into the free space while summing it (RFC 1071 §4.1: the sum
+//! folded into the copy) and advances the tail only if the segment's
+//! checksum (RFC 9293 §3.1) verifies. Safe code: the storage is an
+//! initialised `Vec`, grown by doubling (zero-filled once per growth, as
+//! `VecDeque` grows) up to the buffer's capacity, so an idle connection
+//! holds no storage.
+
+/// A FIFO of bytes in a ring of initialised storage.
+#[derive(Debug, Default)]
+pub struct ByteRing {
+    buf: Vec<u8>,
+    head: usize,
+    len: usize,
+}
+
+impl ByteRing {
+    /// An empty ring with no storage.
+    pub fn new() -> Self {
+        ByteRing::default()
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes of storage (held plus free).
+    #[cfg(test)]
+    pub fn storage(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The held bytes as one or two contiguous pieces, oldest first.
+    pub fn as_slices(&self) -> (&[u8], &[u8]) {
+        let size = self.buf.len();
+        if self.head + self.len <= size {
+            (&self.buf[self.head..self.head + self.len], &[])
+        } else {
+            let wrap = self.head + self.len - size;
+            (&self.buf[self.head..], &self.buf[..wrap])
+        }
+    }
+
+    /// Makes room for `n` more bytes, growing the storage to at least
+    /// twice its size but never beyond `limit`; false if it cannot.
+    fn reserve(&mut self, n: usize, limit: usize) -> bool {
+        let need = self.len + n;
+        if need <= self.buf.len() {
+            return true;
+        }
+        if need > limit {
+            return false;
+        }
+        let size = need.max(2 * self.buf.len()).min(limit);
+        let mut grown = vec![0u8; size];
+        let (a, b) = self.as_slices();
+        grown[..a.len()].copy_from_slice(a);
+        grown[a.len()..a.len() + b.len()].copy_from_slice(b);
+        self.buf = grown;
+        self.head = 0;
+        true
+    }
+
+    /// The first `n` free bytes after the tail as one or two pieces, the
+    /// storage grown (up to `limit`) if needed; `None` if `n` bytes do not
+    /// fit under `limit`. Nothing is held until [`ByteRing::commit`].
+    pub fn spare_mut(&mut self, n: usize, limit: usize) -> Option<(&mut [u8], &mut [u8])> {
+        if !self.reserve(n, limit) {
+            return None;
+        }
+        let size = self.buf.len();
+        let tail = (self.head + self.len) % size.max(1);
+        let first = n.min(size - tail);
+        let (lo, hi) = self.buf.split_at_mut(tail);
+        Some((&mut hi[..first], &mut lo[..n - first]))
+    }
+
+    /// Holds the `n` bytes written into the free space after the tail.
+    pub fn commit(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.buf.len());
+    }
+
+    /// Appends `bytes` (growing up to `limit`); false, with nothing
+    /// appended, if they do not fit.
+    pub fn extend(&mut self, bytes: &[u8], limit: usize) -> bool {
+        let Some((a, b)) = self.spare_mut(bytes.len(), limit) else { return false };
+        let k = a.len();
+        a.copy_from_slice(&bytes[..k]);
+        b.copy_from_slice(&bytes[k..]);
+        self.commit(bytes.len());
+        true
+    }
+
+    /// Moves up to `out.len()` of the oldest bytes into `out`; returns how
+    /// many.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len);
+        let (a, b) = self.as_slices();
+        let k = n.min(a.len());
+        out[..k].copy_from_slice(&a[..k]);
+        out[k..n].copy_from_slice(&b[..n - k]);
+        self.consume(n);
+        n
+    }
+
+    /// Drops the `n` oldest bytes.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.len -= n;
+        self.head = if self.len == 0 { 0 } else { (self.head + n) % self.buf.len() };
+    }
+
+    /// Drops everything held (the storage stays).
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.head = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn wraps_and_grows_keeping_order() {
+        let mut r = ByteRing::new();
+        assert_eq!(r.storage(), 0, "no storage until used");
+        assert!(r.extend(b"abcdef", 8));
+        let mut out = [0u8; 4];
+        assert_eq!(r.read(&mut out), 4);
+        assert!(r.extend(b"ghij", 8));
+        assert_eq!(r.as_slices(), (&b"ef"[..], &b"ghij"[..]));
+        assert!(!r.extend(b"klm", 8), "beyond the limit");
+        assert!(r.extend(b"kl", 8));
+        assert_eq!(r.len(), 8);
+    }
+
+    #[test]
+    fn spare_is_not_held_until_committed() {
+        let mut r = ByteRing::new();
+        let (a, b) = r.spare_mut(3, 16).unwrap();
+        a.copy_from_slice(b"xyz");
+        assert!(b.is_empty());
+        assert!(r.is_empty());
+        r.commit(3);
+        assert_eq!(r.as_slices().0, b"xyz");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Extend(Vec<u8>),
+        Stage(Vec<u8>, bool),
+        Read(usize),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(Op::Extend),
+            3 => (proptest::collection::vec(any::<u8>(), 0..40), any::<bool>()).prop_map(|(v, c)| Op::Stage(v, c)),
+            4 => (0usize..50).prop_map(Op::Read),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of appends, staged writes (committed or not),
+        /// reads and clears leaves the ring holding what a `VecDeque`
+        /// would.
+        #[test]
+        fn matches_vecdeque(ops in proptest::collection::vec(op(), 1..60), limit in 1usize..100) {
+            let mut r = ByteRing::new();
+            let mut m: VecDeque<u8> = VecDeque::new();
+            for o in ops {
+                match o {
+                    Op::Extend(v) => {
+                        let fits = m.len() + v.len() <= limit;
+                        prop_assert_eq!(r.extend(&v, limit), fits);
+                        if fits { m.extend(&v); }
+                    }
+                    Op::Stage(v, commit) => {
+                        let fits = m.len() + v.len() <= limit;
+                        match r.spare_mut(v.len(), limit) {
+                            Some((a, b)) => {
+                                prop_assert!(fits);
+                                let k = a.len();
+                                a.copy_from_slice(&v[..k]);
+                                b.copy_from_slice(&v[k..]);
+                                if commit { r.commit(v.len()); m.extend(&v); }
+                            }
+                            None => prop_assert!(!fits),
+                        }
+                    }
+                    Op::Read(n) => {
+                        let mut out = vec![0u8; n];
+                        let got = r.read(&mut out);
+                        let want: Vec<u8> = m.drain(..n.min(m.len())).collect();
+                        prop_assert_eq!(&out[..got], &want[..]);
+                    }
+                    Op::Clear => { r.clear(); m.clear(); }
+                }
+                prop_assert!(r.storage() <= limit);
+                let (a, b) = r.as_slices();
+                prop_assert_eq!([a, b].concat(), m.iter().copied().collect::<Vec<u8>>());
+            }
+        }
+    }
+}
