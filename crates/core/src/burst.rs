@@ -142,3 +142,7 @@ impl Stack {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "burst_tests.rs"]
+mod tests;

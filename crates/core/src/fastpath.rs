@@ -49,15 +49,9 @@ impl Stack {
                 Some(out) => {
                     self.stats.inc(Counter::IpsTotal);
                     self.stats.inc(Counter::IpsForward);
+                    // RFC 1812 §5.3.1: TTL − 1 (> 1 checked above).
                     self.fast_send(ip, out, ethertype::IPV4, |p| {
-                        // RFC 1812 §5.3.1, RFC 1624 eqn. 3: TTL − 1 and the
-                        // checksum updated over the TTL/protocol word.
-                        let old = u16::from_be_bytes([p[8], p[9]]);
-                        let new = old.wrapping_sub(0x0100);
-                        let sum =
-                            via6_wire::checksum::update_u16(u16::from_be_bytes([p[10], p[11]]), old, new);
-                        p[8..10].copy_from_slice(&new.to_be_bytes());
-                        p[10..12].copy_from_slice(&sum.to_be_bytes());
+                        via6_wire::ipv4::decrement_ttl_in_place(p);
                     });
                     true
                 }

@@ -11,89 +11,25 @@ use crate::addr::{GatewayAddr, IfIndex, ZonedIpv6};
 use crate::iface::LinkKind;
 use crate::route::{NextHop, Route};
 use crate::stack::{InterfaceConfig, Stack};
+use crate::test_router::{drain, exchange, three_legs, IN_MAC, R_MAC};
 use crate::time::Instant;
 use core::time::Duration;
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use via6_wire::{IpPrefix, MacAddr};
+use via6_wire::IpPrefix;
 
-const R_MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
-const IN_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0x99];
-
-fn eth(s: &mut Stack, name: &str, mac: u8) -> IfIndex {
-    let cfg = InterfaceConfig {
-        name: name.into(),
-        kind: LinkKind::Ethernet(MacAddr([2, 0, 0, 0, 0, mac])),
-        mtu: None,
-    };
-    s.add_interface(cfg, Instant::ZERO).unwrap()
-}
-
-fn drain(s: &mut Stack) -> Vec<(IfIndex, Vec<u8>)> {
-    let mut out = Vec::new();
-    while let Some(f) = s.transmit() {
-        out.push((f.ifindex, f.data().to_vec()));
-        s.recycle(f);
-    }
-    out
-}
-
-/// Moves frames between the router and its two gateways until quiet.
-fn exchange(r: &mut Stack, n: &mut [Stack; 2], now: Instant) {
-    loop {
-        let mut moved = false;
-        for (i, d) in drain(r) {
-            moved = true;
-            if i.0 == 2 || i.0 == 3 {
-                n[i.0 as usize - 2].receive(IfIndex(1), &d, now);
-            }
-        }
-        for (k, back) in [(0, IfIndex(2)), (1, IfIndex(3))] {
-            for (_, d) in drain(&mut n[k]) {
-                moved = true;
-                r.receive(back, &d, now);
-            }
-        }
-        if !moved {
-            return;
-        }
-    }
-}
-
-/// eth0 192.0.2.1/24 + 2001:db8:1::1/64 (input), eth1 10.1.0.1/16 to
-/// 10.1.0.10, eth2 fe80::1 to fe80::2; gateways resolved.
+/// The three-legged router (`test_router`), with local addresses on lo0
+/// and the routes below; gateways resolved.
 fn router(fast: bool) -> (Stack, Instant) {
-    let t0 = Instant::ZERO;
-    let mut r = Stack::new("r", 7);
-    r.no_fast_path = !fast;
-    for (k, v) in [("net.inet.ip.forwarding", 1), ("net.inet6.ip6.forwarding", 1), ("net.inet6.ip6.rtadv", 0)]
-    {
-        r.set_sysctl(k, v).unwrap();
-    }
-    let (e0, e1, e2) = (eth(&mut r, "eth0", 1), eth(&mut r, "eth1", 2), eth(&mut r, "eth2", 3));
-    r.add_address(e0, "192.0.2.1".parse().unwrap(), 24, t0).unwrap();
-    r.add_address(e0, "2001:db8:1::1".parse().unwrap(), 64, t0).unwrap();
-    r.add_address(e1, "10.1.0.1".parse().unwrap(), 16, t0).unwrap();
-    r.add_address(e2, "fe80::1".parse().unwrap(), 64, t0).unwrap();
-    // Local addresses with no connected route (on loopback), inside
-    // prefixes routed via the gateways: ours, though the FIB says forward.
-    let lo = InterfaceConfig { name: "lo0".into(), kind: LinkKind::Loopback, mtu: None };
-    let lo = r.add_interface(lo, t0).unwrap();
-    r.add_address(lo, "198.51.100.250".parse().unwrap(), 32, t0).unwrap();
-    r.add_address(lo, "2001:db8:99::1:1".parse().unwrap(), 128, t0).unwrap();
-    let mut n = [Stack::new("n1", 8), Stack::new("n2", 9)];
-    let a = eth(&mut n[0], "eth0", 0x10);
-    n[0].add_address(a, "10.1.0.10".parse().unwrap(), 16, t0).unwrap();
-    let b = eth(&mut n[1], "eth0", 0x20);
-    n[1].add_address(b, "fe80::2".parse().unwrap(), 64, t0).unwrap();
-    let mut now = t0;
-    for _ in 0..300 {
-        r.poll(now);
-        n[0].poll(now);
-        n[1].poll(now);
-        exchange(&mut r, &mut n, now);
-        now += Duration::from_millis(10);
-    }
+    let (mut r, mut n, now, [e0, e1, e2]) = three_legs(|r| {
+        r.no_fast_path = !fast;
+        // Local addresses with no connected route (on loopback), inside
+        // prefixes routed via the gateways: ours, though the FIB says forward.
+        let lo = InterfaceConfig { name: "lo0".into(), kind: LinkKind::Loopback, mtu: None };
+        let lo = r.add_interface(lo, Instant::ZERO).unwrap();
+        r.add_address(lo, "198.51.100.250".parse().unwrap(), 32, Instant::ZERO).unwrap();
+        r.add_address(lo, "2001:db8:99::1:1".parse().unwrap(), 128, Instant::ZERO).unwrap();
+    });
     let v4gw = NextHop::Gateway(GatewayAddr::V4("10.1.0.10".parse().unwrap()));
     let v6gw =
         NextHop::Gateway(GatewayAddr::V6(ZonedIpv6 { addr: "fe80::2".parse().unwrap(), zone: Some(e2) }));

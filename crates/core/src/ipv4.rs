@@ -212,13 +212,7 @@ impl Stack {
         }
         // RFC 1812 §5.3.1 with the RFC 1624 incremental checksum, in place
         // (the header was validated on input and TTL > 1 here).
-        if let Some(h) = buf.bytes_mut().get_mut(8..12) {
-            let old = u16::from_be_bytes([h[0], h[1]]);
-            let new = old.wrapping_sub(0x0100);
-            let sum = via6_wire::checksum::update_u16(u16::from_be_bytes([h[2], h[3]]), old, new);
-            h[0..2].copy_from_slice(&new.to_be_bytes());
-            h[2..4].copy_from_slice(&sum.to_be_bytes());
-        }
+        via6_wire::ipv4::decrement_ttl_in_place(buf.bytes_mut());
         self.stats.inc(Counter::IpsForward);
         if buf.len() > out.mtu as usize {
             // The rare path: fragmentation takes the full output decision.

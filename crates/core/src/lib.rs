@@ -30,6 +30,8 @@ pub mod stack;
 pub mod stats;
 pub mod sysctl;
 pub mod tcp;
+#[cfg(test)]
+mod test_router;
 pub mod time;
 
 pub use addr::{GatewayAddr, IfIndex, ZonedIpv6};

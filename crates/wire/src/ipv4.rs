@@ -29,6 +29,25 @@ mod offset {
     pub const HEADER: usize = 20;
 }
 
+/// [`Ipv4Packet::decrement_ttl`] on the bytes of a header already validated
+/// (the forwarding paths, which checked it on input): TTL − 1 with the
+/// RFC 1624 eqn. 3 incremental checksum over the TTL/protocol word (RFC 1812
+/// §5.3.1). Returns the new TTL; `None`, with nothing changed, if TTL is 0
+/// or `header` is shorter than the checksum field.
+#[inline]
+pub fn decrement_ttl_in_place(header: &mut [u8]) -> Option<u8> {
+    let b = header.get_mut(offset::TTL..offset::CHECKSUM + 2)?;
+    let old = u16::from_be_bytes([b[0], b[1]]);
+    if old < 0x0100 {
+        return None;
+    }
+    let new = old - 0x0100;
+    let c = update_u16(u16::from_be_bytes([b[2], b[3]]), old, new);
+    b[0..2].copy_from_slice(&new.to_be_bytes());
+    b[2..4].copy_from_slice(&c.to_be_bytes());
+    Some(b[0])
+}
+
 /// Flag bits of the 16-bit flags/fragment-offset word (RFC 791 §3.1).
 mod flag {
     /// Bit 0: reserved, must be zero.
@@ -253,17 +272,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     /// TTL/protocol word. Returns the new TTL; `BadField("ttl")` if TTL is
     /// already 0 (nothing is changed then).
     pub fn decrement_ttl(&mut self) -> Result<u8> {
-        let ttl = self.ttl();
-        if ttl == 0 {
-            return Err(Error::BadField("ttl"));
-        }
-        let old = read_u16(self.bytes(), offset::TTL);
-        let new = old - 0x0100;
-        let c = update_u16(self.checksum(), old, new);
-        let b = self.bytes_mut();
-        write_u16(b, offset::TTL, new);
-        write_u16(b, offset::CHECKSUM, c);
-        Ok(ttl - 1)
+        decrement_ttl_in_place(self.bytes_mut()).ok_or(Error::BadField("ttl"))
     }
 
     /// Sets the Identification field (checksum not touched).

@@ -278,25 +278,47 @@ impl<K: PrefixKey> Lpm<K> {
     /// The value of the longest prefix holding `addr`.
     #[inline]
     pub fn lookup(&self, addr: K) -> Option<u32> {
-        let r = self.root.get(addr.bits(0, K::DIRECT_BITS))?;
-        let mut e = r.entry;
-        if e & LEAF_ONLY != 0 {
-            let upto = (2u64 << addr.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
-            e = *self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize)?;
-        }
+        let mut e = self.first(addr);
         let mut o = K::DIRECT_BITS;
         while e & NODE != 0 {
-            let n = self.nodes.get((e & !NODE) as usize)?;
-            let bit = 1u64 << addr.bits(o, STRIDE);
-            let upto = (bit << 1).wrapping_sub(1);
-            if n.vector & bit != 0 {
-                e = NODE | (n.base1 + (n.vector & upto).count_ones() - 1);
-                o += STRIDE;
-            } else {
-                e = *self.leaves.get((n.base0 + (n.leafvec & upto).count_ones() - 1) as usize)?;
-            }
+            let (next, down) = self.next(e, addr, o);
+            e = next;
+            o += STRIDE * u32::from(down);
         }
         e.checked_sub(1)
+    }
+
+    /// The first-level step of a lookup: `addr`'s root entry, a leaf-only
+    /// node's leaf read at once (0, "no route", for an empty table).
+    #[inline(always)]
+    fn first(&self, addr: K) -> u32 {
+        let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return 0 };
+        if r.entry & LEAF_ONLY == 0 {
+            return r.entry;
+        }
+        let upto = (2u64 << addr.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
+        self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize).copied().unwrap_or(0)
+    }
+
+    /// One node of a lookup: from `e` (`NODE | index`, consuming the six
+    /// bits of `addr` at `o`), the child's entry and `true`, or the leaf and
+    /// `false`.
+    #[inline(always)]
+    fn next(&self, e: u32, addr: K, o: u32) -> (u32, bool) {
+        let Some(n) = self.nodes.get((e & !NODE) as usize) else { return (0, false) };
+        let bit = 1u64 << addr.bits(o, STRIDE);
+        let upto = (bit << 1).wrapping_sub(1);
+        if n.vector & bit != 0 {
+            (NODE | (n.base1 + (n.vector & upto).count_ones() - 1), true)
+        } else {
+            (
+                self.leaves
+                    .get((n.base0 + (n.leafvec & upto).count_ones() - 1) as usize)
+                    .copied()
+                    .unwrap_or(0),
+                false,
+            )
+        }
     }
 
     /// How many dependent memory reads `lookup(addr)` makes (the root entry,
@@ -309,16 +331,11 @@ impl<K: PrefixKey> Lpm<K> {
         }
         let (mut e, mut o, mut n) = (r.entry, K::DIRECT_BITS, 1);
         while e & NODE != 0 {
-            let Some(node) = self.nodes.get((e & !NODE) as usize) else { break };
-            n += 1;
-            let bit = 1u64 << addr.bits(o, STRIDE);
-            if node.vector & bit != 0 {
-                e = NODE | (node.base1 + (node.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1);
-                o += STRIDE;
-            } else {
-                n += 1;
-                break;
-            }
+            let (next, down) = self.next(e, addr, o);
+            // The node, and the leaf when the walk ends there.
+            n += 1 + u32::from(!down);
+            e = next;
+            o += STRIDE;
         }
         n
     }
@@ -353,20 +370,7 @@ impl<K: PrefixKey> Lpm<K> {
         let mut off = [K::DIRECT_BITS; LANES];
         let mut deeper = false;
         for i in 0..n {
-            let a = addrs[i];
-            let Some(r) = self.root.get(a.bits(0, K::DIRECT_BITS)) else {
-                e[i] = 0;
-                continue;
-            };
-            e[i] = r.entry;
-            if r.entry & LEAF_ONLY != 0 {
-                let upto = (2u64 << a.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
-                e[i] = self
-                    .leaves
-                    .get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize)
-                    .copied()
-                    .unwrap_or(0);
-            }
+            e[i] = self.first(addrs[i]);
             deeper |= e[i] & NODE != 0;
         }
         while deeper {
@@ -375,23 +379,10 @@ impl<K: PrefixKey> Lpm<K> {
                 if e[i] & NODE == 0 {
                     continue;
                 }
-                let Some(node) = self.nodes.get((e[i] & !NODE) as usize) else {
-                    e[i] = 0;
-                    continue;
-                };
-                let bit = 1u64 << addrs[i].bits(off[i], STRIDE);
-                let upto = (bit << 1).wrapping_sub(1);
-                if node.vector & bit != 0 {
-                    e[i] = NODE | (node.base1 + (node.vector & upto).count_ones() - 1);
-                    off[i] += STRIDE;
-                    deeper = true;
-                } else {
-                    e[i] = self
-                        .leaves
-                        .get((node.base0 + (node.leafvec & upto).count_ones() - 1) as usize)
-                        .copied()
-                        .unwrap_or(0);
-                }
+                let (next, down) = self.next(e[i], addrs[i], off[i]);
+                e[i] = next;
+                off[i] += STRIDE * u32::from(down);
+                deeper |= down;
             }
         }
         for (o, v) in out.iter_mut().zip(&e[..n]) {

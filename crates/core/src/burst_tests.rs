@@ -4,87 +4,20 @@
 //! v4-via-v6, RFC 8950), forwarded IPv6, local, TTL/hop-limit-expired,
 //! malformed, broadcast, unroutable and ARP frames.
 
+use crate::addr::{GatewayAddr, IfIndex, ZonedIpv6};
+use crate::route::{NextHop, Route};
+use crate::stack::Stack;
+use crate::test_router::{drain, exchange, three_legs, IN_MAC, R_MAC};
+use crate::time::Instant;
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
-use via6_core::addr::{GatewayAddr, ZonedIpv6};
-use via6_core::iface::LinkKind;
-use via6_core::route::{NextHop, Route};
-use via6_core::{IfIndex, Instant, InterfaceConfig, Stack};
-use via6_wire::{IpPrefix, MacAddr};
+use via6_wire::IpPrefix;
 
-const R_MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
-const IN_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0x99];
-
-fn eth(s: &mut Stack, name: &str, mac: u8) -> IfIndex {
-    let cfg = InterfaceConfig {
-        name: name.into(),
-        kind: LinkKind::Ethernet(MacAddr([2, 0, 0, 0, 0, mac])),
-        mtu: None,
-    };
-    s.add_interface(cfg, Instant::ZERO).unwrap()
-}
-
-/// Moves frames between the router and its two gateways until quiet.
-fn exchange(r: &mut Stack, n1: &mut Stack, n2: &mut Stack, now: Instant) {
-    loop {
-        let mut moved = false;
-        while let Some(f) = r.transmit() {
-            moved = true;
-            let d = f.data().to_vec();
-            match f.ifindex {
-                IfIndex(2) => n1.receive(IfIndex(1), &d, now),
-                IfIndex(3) => n2.receive(IfIndex(1), &d, now),
-                _ => {}
-            }
-            r.recycle(f);
-        }
-        for (n, back) in [(&mut *n1, IfIndex(2)), (&mut *n2, IfIndex(3))] {
-            while let Some(f) = n.transmit() {
-                moved = true;
-                let d = f.data().to_vec();
-                n.recycle(f);
-                r.receive(back, &d, now);
-            }
-        }
-        if !moved {
-            return;
-        }
-    }
-}
-
-/// A router: eth0 192.0.2.1/24 + 2001:db8:1::1/64 (input), eth1 10.1.0.1/16
-/// to the IPv4 gateway 10.1.0.10, eth2 (link-local) to fe80::2; routes
+/// The three-legged router (`test_router`) with the routes
 /// 198.51.100.0/24 via 10.1.0.10, 203.0.113.0/24 via fe80::2 (v4-via-v6),
 /// 2001:db8:99::/48 via fe80::2; gateways resolved when `resolve`.
 fn router(resolve: bool) -> (Stack, Instant) {
-    let t0 = Instant::ZERO;
-    let mut r = Stack::new("r", 7);
-    for (k, v) in [("net.inet.ip.forwarding", 1), ("net.inet6.ip6.forwarding", 1), ("net.inet6.ip6.rtadv", 0)]
-    {
-        r.set_sysctl(k, v).unwrap();
-    }
-    let e0 = eth(&mut r, "eth0", 1);
-    let e1 = eth(&mut r, "eth1", 2);
-    let e2 = eth(&mut r, "eth2", 3);
-    r.add_address(e0, "192.0.2.1".parse().unwrap(), 24, t0).unwrap();
-    r.add_address(e0, "2001:db8:1::1".parse().unwrap(), 64, t0).unwrap();
-    r.add_address(e1, "10.1.0.1".parse().unwrap(), 16, t0).unwrap();
-    r.add_address(e2, "fe80::1".parse().unwrap(), 64, t0).unwrap();
-    let mut n1 = Stack::new("n1", 8);
-    let a = eth(&mut n1, "eth0", 0x10);
-    n1.add_address(a, "10.1.0.10".parse().unwrap(), 16, t0).unwrap();
-    let mut n2 = Stack::new("n2", 9);
-    let b = eth(&mut n2, "eth0", 0x20);
-    n2.add_address(b, "fe80::2".parse().unwrap(), 64, t0).unwrap();
-    let mut now = t0;
-    for _ in 0..300 {
-        r.poll(now);
-        n1.poll(now);
-        n2.poll(now);
-        exchange(&mut r, &mut n1, &mut n2, now);
-        now += Duration::from_millis(10);
-    }
+    let (mut r, mut n, now, [e0, e1, e2]) = three_legs(|_| {});
     let v6gw = GatewayAddr::V6(ZonedIpv6 { addr: "fe80::2".parse().unwrap(), zone: Some(e2) });
     for (p, g, i) in [
         ("198.51.100.0/24", GatewayAddr::V4("10.1.0.10".parse().unwrap()), e1),
@@ -97,12 +30,10 @@ fn router(resolve: bool) -> (Stack, Instant) {
     if resolve {
         for d in ["198.51.100.1", "203.0.113.1", "2001:db8:99::1"] {
             r.receive(e0, &frame(&Kind::Fwd(d.parse().unwrap()), 64), now);
-            exchange(&mut r, &mut n1, &mut n2, now);
+            exchange(&mut r, &mut n, now);
         }
     }
-    while let Some(f) = r.transmit() {
-        r.recycle(f);
-    }
+    drain(&mut r);
     (r, now)
 }
 
@@ -220,14 +151,6 @@ fn same(frames: &[Vec<u8>], resolve: bool) {
         a.receive(IfIndex(1), f, now);
     }
     b.receive_burst(IfIndex(1), frames, now);
-    let drain = |s: &mut Stack| {
-        let mut out = Vec::new();
-        while let Some(f) = s.transmit() {
-            out.push((f.ifindex, f.data().to_vec()));
-            s.recycle(f);
-        }
-        out
-    };
     let (oa, ob) = (drain(&mut a), drain(&mut b));
     assert_eq!(oa, ob, "output frames differ");
     let ca: Vec<_> = a.stats().all().collect();
