@@ -5,6 +5,13 @@
 //!
 //! Every lookup figure is the median of N passes (default 7) over 1 M
 //! addresses, one core, via6 and prefix-trie passes interleaved.
+//!
+//! `-- --profile [v4|v6]` only builds via6's tables and looks up the 1 M
+//! in-table addresses once one at a time (`profile_single`) and once in
+//! bursts (`profile_burst`), then replays the day's updates (`replay`), for an instruction count that does not depend
+//! on the machine's load:
+//!
+//!     valgrind --tool=callgrind --toggle-collect='*profile_*' [--toggle-collect='*replay*'] <fib binary> --profile v6
 
 mod common;
 
@@ -231,30 +238,19 @@ fn bench<F: Family>(
     }
 
     // The day's updates.
-    let changing = |i: usize, k: F::K, l: u8| next_hop(F::wide(k) ^ (i as u128) << 7, l);
     for (label, fresh) in [("next hop from the prefix", false), ("a new next hop per announcement", true)] {
         let mut dv = Vec::new();
         let mut dp = Vec::new();
         for _ in 0..3.min(runs) {
             let mut c = t.clone();
-            dv.push(time(|| {
-                for (i, &(a, k, l)) in updates.iter().enumerate() {
-                    if a {
-                        let v = if fresh { changing(i, k, l) } else { next_hop(F::wide(k), l) };
-                        c.insert(k, l, v);
-                    } else {
-                        c.remove(k, l);
-                    }
-                }
-            }));
+            dv.push(time(|| replay::<F>(&mut c, updates, fresh)));
             black_box(&c);
             let mut c = pt.clone();
             dp.push(time(|| {
                 for (i, &(a, k, l)) in updates.iter().enumerate() {
                     let net = F::net(k, l);
                     if a {
-                        let v = if fresh { changing(i, k, l) } else { next_hop(F::wide(k), l) };
-                        c.insert(net, v);
+                        c.insert(net, announced::<F>(i, k, l, fresh));
                     } else {
                         c.remove(&net);
                     }
@@ -274,9 +270,64 @@ fn bench<F: Family>(
     }
 }
 
+/// The next hop of the `i`th update's announcement of `k/l`: the prefix's
+/// own (an announcement that changes nothing in the FIB), or a new one each
+/// time (every announcement rewrites the FIB).
+fn announced<F: Family>(i: usize, k: F::K, l: u8, fresh: bool) -> u32 {
+    if fresh {
+        next_hop(F::wide(k) ^ (i as u128) << 7, l)
+    } else {
+        next_hop(F::wide(k), l)
+    }
+}
+
+/// Applies the day's updates to `t` in arrival order.
+#[inline(never)]
+fn replay<F: Family>(t: &mut Lpm<F::K>, updates: &[(bool, F::K, u8)], fresh: bool) {
+    for (i, &(a, k, l)) in updates.iter().enumerate() {
+        if a {
+            t.insert(k, l, announced::<F>(i, k, l, fresh));
+        } else {
+            t.remove(k, l);
+        }
+    }
+}
+
+/// One lookup after another over `addrs` (see `--profile`).
+#[inline(never)]
+fn profile_single<K: PrefixKey>(t: &Lpm<K>, addrs: &[K]) -> u32 {
+    addrs.iter().fold(0u32, |acc, a| acc.wrapping_add(t.lookup(black_box(*a)).unwrap_or(7)))
+}
+
+/// `lookup_batch` over `addrs` in bursts of [`BURST`] (see `--profile`).
+#[inline(never)]
+fn profile_burst<K: PrefixKey>(t: &Lpm<K>, addrs: &[K]) -> u32 {
+    let mut out = [None; BURST];
+    addrs.chunks(BURST).fold(0u32, |acc, a| {
+        t.lookup_batch(black_box(a), &mut out);
+        out[..a.len()].iter().fold(acc, |acc, v| acc.wrapping_add(v.unwrap_or(7)))
+    })
+}
+
+/// `--profile`: build, then one pass of each lookup loop over `addrs`, then
+/// the day's updates with a new next hop per announcement (`replay`).
+fn profile<F: Family>(table: &[(F::K, u8)], updates: &[(bool, F::K, u8)], addrs: &[F::K]) {
+    let mut t = Lpm::<F::K>::build(table.iter().map(|&(k, l)| (k.masked(l), l, next_hop(F::wide(k), l))));
+    let (a, b) = (profile_single(&t, addrs), profile_burst(&t, addrs));
+    assert_eq!(a, b, "bursts and single lookups disagree");
+    replay::<F>(&mut t, updates, true);
+    println!(
+        "{}: {} in-table lookups each way (checksum {a:#x}), {} updates",
+        F::NAME,
+        addrs.len(),
+        updates.len()
+    );
+}
+
 fn main() {
     let runs = runs();
     let filter: Option<String> = std::env::args().skip(1).find(|a| a == "v4" || a == "v6");
+    let profiling = std::env::args().any(|a| a == "--profile");
     let mut r = Rng::new(0x5eed_f1b0);
     const N: usize = 1 << 20;
     if filter.as_deref() != Some("v6") {
@@ -289,16 +340,20 @@ fn main() {
             })
             .collect();
         let hot: Vec<u32> = intable.iter().take(4096).cycle().take(N).copied().collect();
-        bench::<V4>(
-            &table,
-            &common::updates_v4(),
-            vec![
-                ("random addresses", random),
-                ("in-table addresses", intable),
-                ("in-table, 4096 addresses repeated (cache-hot)", hot),
-            ],
-            runs,
-        );
+        if profiling {
+            profile::<V4>(&table, &common::updates_v4(), &intable);
+        } else {
+            bench::<V4>(
+                &table,
+                &common::updates_v4(),
+                vec![
+                    ("random addresses", random),
+                    ("in-table addresses", intable),
+                    ("in-table, 4096 addresses repeated (cache-hot)", hot),
+                ],
+                runs,
+            );
+        }
     }
     if filter.as_deref() != Some("v4") {
         let table = common::table_v6();
@@ -310,6 +365,10 @@ fn main() {
                 V6::inside(k, l, &mut r)
             })
             .collect();
+        if profiling {
+            profile::<V6>(&table, &common::updates_v6(), &intable);
+            return;
+        }
         bench::<V6>(
             &table,
             &common::updates_v6(),

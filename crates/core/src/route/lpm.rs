@@ -52,6 +52,13 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// `n` (1..=32) bits starting at bit `offset` (0 = most significant),
     /// zero-padded past the end of the address; `offset < 128`.
     fn bits(self, offset: u32, n: u32) -> usize;
+    /// The [`STRIDE`] bits at `offset` (`self.bits(offset, STRIDE)`), for
+    /// the offsets a lookup visits (`DIRECT_BITS` + a multiple of
+    /// [`STRIDE`]); the lookup's hot step.
+    #[inline(always)]
+    fn stride(self, offset: u32) -> usize {
+        self.bits(offset, STRIDE)
+    }
     /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
     fn from_direct(index: usize) -> Self;
 }
@@ -108,11 +115,21 @@ impl PrefixKey for u128 {
     fn bits(self, offset: u32, n: u32) -> usize {
         ((self << (offset & 127)) >> (128 - n)) as usize
     }
+    /// No stride a lookup visits straddles the two 64-bit halves (see the
+    /// assertion below), so one 64-bit shift pair replaces two 128-bit ones.
+    #[inline(always)]
+    fn stride(self, offset: u32) -> usize {
+        let half = if offset < 64 { (self >> 64) as u64 } else { self as u64 };
+        ((half << (offset & 63)) >> (64 - STRIDE)) as usize
+    }
     #[inline]
     fn from_direct(index: usize) -> u128 {
         (index as u128) << (128 - Self::DIRECT_BITS)
     }
 }
+
+// The lookup's strides of an IPv6 key end exactly at bit 64.
+const _: () = assert!((64 - <u128 as PrefixKey>::DIRECT_BITS) % STRIDE == 0);
 
 /// Lanes of `Lpm::lookup_rounds`.
 const LANES: usize = 32;
@@ -296,7 +313,7 @@ impl<K: PrefixKey> Lpm<K> {
         if r.entry & LEAF_ONLY == 0 {
             return r.entry;
         }
-        let upto = (2u64 << addr.bits(K::DIRECT_BITS, STRIDE)).wrapping_sub(1);
+        let upto = (2u64 << addr.stride(K::DIRECT_BITS)).wrapping_sub(1);
         self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize).copied().unwrap_or(0)
     }
 
@@ -306,7 +323,7 @@ impl<K: PrefixKey> Lpm<K> {
     #[inline(always)]
     fn next(&self, e: u32, addr: K, o: u32) -> (u32, bool) {
         let Some(n) = self.nodes.get((e & !NODE) as usize) else { return (0, false) };
-        let bit = 1u64 << addr.bits(o, STRIDE);
+        let bit = 1u64 << addr.stride(o);
         let upto = (bit << 1).wrapping_sub(1);
         if n.vector & bit != 0 {
             (NODE | (n.base1 + (n.vector & upto).count_ones() - 1), true)

@@ -443,3 +443,18 @@ fn full_ipv6_bgp_table_matches_prefix_trie() {
     assert_eq!(t.len(), pt.len());
     check(&t, &pt, &probes, "after the day's updates");
 }
+
+/// The IPv6 lookup's stride step reads the same bits as the general
+/// extraction at every offset a lookup visits, up to the key's end.
+#[test]
+fn v6_stride_matches_bits() {
+    let mut x = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
+    for _ in 0..1000 {
+        x = x.rotate_left(17).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5851_f42d_4c95_7f2d;
+        let mut o = <u128 as PrefixKey>::DIRECT_BITS;
+        while o < 128 {
+            assert_eq!(x.stride(o), x.bits(o, STRIDE), "offset {o} of {x:#x}");
+            o += STRIDE;
+        }
+    }
+}
