@@ -36,6 +36,10 @@
 
 use std::collections::BTreeMap;
 
+#[path = "lpm_presence.rs"]
+mod presence;
+use presence::Presence;
+
 /// An address family's key: the address as an unsigned integer.
 pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// Bits in the address.
@@ -61,6 +65,8 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     }
     /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
     fn from_direct(index: usize) -> Self;
+    /// The key folded into 64 bits (for hashing).
+    fn fold(self) -> u64;
 }
 
 impl PrefixKey for u32 {
@@ -90,6 +96,10 @@ impl PrefixKey for u32 {
     #[inline]
     fn from_direct(index: usize) -> u32 {
         (index as u32) << (32 - Self::DIRECT_BITS)
+    }
+    #[inline]
+    fn fold(self) -> u64 {
+        u64::from(self)
     }
 }
 
@@ -125,6 +135,10 @@ impl PrefixKey for u128 {
     #[inline]
     fn from_direct(index: usize) -> u128 {
         (index as u128) << (128 - Self::DIRECT_BITS)
+    }
+    #[inline]
+    fn fold(self) -> u64 {
+        ((self >> 64) as u64) ^ (self as u64).rotate_left(32)
     }
 }
 
@@ -168,6 +182,43 @@ struct Node {
     base1: u32,
 }
 
+/// The leaf slots of a node (those not in `children`) where a new run of
+/// equal values starts, a child slot never breaking a run: bit `s` is set
+/// for the first leaf slot and for every leaf slot whose value differs from
+/// the previous leaf slot's.
+fn run_starts(value: &[u32; 64], children: u64) -> u64 {
+    let leaves = !children;
+    if leaves == 0 {
+        return 0;
+    }
+    // Child slots take the value of the leaf slot before them (the first
+    // leaf slot's, before any leaf), so they neither start nor end a run.
+    let mut carried = *value;
+    if children != 0 {
+        let mut prev = value[leaves.trailing_zeros() as usize];
+        for (s, v) in carried.iter_mut().enumerate() {
+            if children & (1 << s) != 0 {
+                *v = prev;
+            } else {
+                prev = *v;
+            }
+        }
+    }
+    // Eight slots at a time: one 0/1 byte per slot (a vector compare), the
+    // bytes' low bits gathered into a byte by one multiplication.
+    let mut differs = 0u64;
+    for chunk in 0..8 {
+        let mut ne = [0u8; 8];
+        for (i, b) in ne.iter_mut().enumerate() {
+            let s = chunk * 8 + i;
+            *b = u8::from(s > 0 && carried[s] != carried[s.saturating_sub(1)]);
+        }
+        let packed = u64::from_le_bytes(ne).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        differs |= packed << (chunk * 8);
+    }
+    (differs & leaves) | (leaves & leaves.wrapping_neg())
+}
+
 /// Sizes of the structure, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LpmMemory {
@@ -196,6 +247,8 @@ pub struct Lpm<K: PrefixKey> {
     leaves: Vec<u32>,
     /// Source of truth: `(key, len) -> value`, keys masked.
     prefixes: BTreeMap<(K, u8), u32>,
+    /// Which `(key, len)` pairs `prefixes` may hold (no false negatives).
+    presence: Presence,
     /// Per direct entry: 1 + the length of its best prefix of length <= D
     /// (0: none), and that prefix's value + 1 (0: none).
     root_len: Vec<u8>,
@@ -233,6 +286,7 @@ impl<K: PrefixKey> Default for Lpm<K> {
             nodes: Vec::new(),
             leaves: Vec::new(),
             prefixes: BTreeMap::new(),
+            presence: Presence::default(),
             root_len: Vec::new(),
             root_val: Vec::new(),
             node_default: Vec::new(),
@@ -277,8 +331,14 @@ impl<K: PrefixKey> Lpm<K> {
         }
         let len = len.min(K::BITS);
         let key = key.masked(len);
-        if self.prefixes.insert((key, len), value) == Some(value) {
-            return;
+        match self.prefixes.insert((key, len), value) {
+            Some(old) if old == value => return,
+            Some(_) => {}
+            None => {
+                if !self.presence.add(key, len) {
+                    self.presence.rebuild(self.prefixes.len(), self.prefixes.keys().copied());
+                }
+            }
         }
         self.update(key, len);
     }
@@ -452,6 +512,7 @@ impl<K: PrefixKey> Lpm<K> {
         let shadow = self.prefixes.len() * (entry + entry / 2 + 8);
         let free: usize = self.free_nodes.iter().chain(&self.free_leaves).map(|f| f.capacity() * 4).sum();
         let update_bytes = shadow
+            + self.presence.bytes()
             + self.direct.capacity() * 4
             + self.root_len.capacity()
             + self.root_val.capacity() * 4
@@ -571,7 +632,7 @@ impl<K: PrefixKey> Lpm<K> {
         // inside this node's stride, else the node's default.
         let base = ((o as u8 + 1)..lo_len)
             .rev()
-            .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| v + 1))
+            .find_map(|l| self.shadow_get(key.masked(l), l).map(|v| v + 1))
             .unwrap_or(default);
         let mut ps = std::mem::take(&mut self.scratch);
         ps.clear();
@@ -640,18 +701,14 @@ impl<K: PrefixKey> Lpm<K> {
             }
             node.base1 = base;
         }
+        node.leafvec = run_starts(value, node.vector);
         let mut runs = [0u32; 64];
         let mut nrun = 0usize;
-        node.leafvec = 0;
-        for (s, &v) in value.iter().enumerate() {
-            if node.vector & (1 << s) != 0 {
-                continue;
-            }
-            if nrun == 0 || runs[nrun - 1] != v {
-                runs[nrun] = v;
-                nrun += 1;
-                node.leafvec |= 1 << s;
-            }
+        let mut starts = node.leafvec;
+        while starts != 0 {
+            runs[nrun] = value[starts.trailing_zeros() as usize];
+            nrun += 1;
+            starts &= starts - 1;
         }
         node.base0 = 0;
         if nrun > 0 {
@@ -662,22 +719,33 @@ impl<K: PrefixKey> Lpm<K> {
         }
     }
 
+    /// `prefixes[key/len]`, with the presence filter in front (`key` masked).
+    #[inline]
+    fn shadow_get(&self, key: K, len: u8) -> Option<u32> {
+        if self.presence.may_hold(key, len) {
+            self.prefixes.get(&(key, len)).copied()
+        } else {
+            None
+        }
+    }
+
     /// A prefix no longer than D changed: refresh the direct entries it covers.
     fn update_short(&mut self, key: K, len: u8) {
         let d = K::DIRECT_BITS;
         let first = key.bits(0, d);
         let count = 1usize << (d - u32::from(len));
-        let (new_len, new_val) = match self.prefixes.get(&(key, len)) {
+        let own = self.prefixes.get(&(key, len)).copied();
+        let (new_len, new_val) = match own {
             Some(v) => (len + 1, v + 1),
             None => {
                 // The next shorter prefix covering `key`, if any.
                 (0..len)
                     .rev()
-                    .find_map(|l| self.prefixes.get(&(key.masked(l), l)).map(|v| (l + 1, v + 1)))
+                    .find_map(|l| self.shadow_get(key.masked(l), l).map(|v| (l + 1, v + 1)))
                     .unwrap_or((0, 0))
             }
         };
-        let present = self.prefixes.contains_key(&(key, len));
+        let present = own.is_some();
         for s in first..first + count {
             let take = if present { self.root_len[s] <= len + 1 } else { self.root_len[s] == len + 1 };
             if !take {
@@ -750,6 +818,7 @@ impl<K: PrefixKey> Lpm<K> {
         for f in self.free_nodes.iter_mut().chain(self.free_leaves.iter_mut()) {
             f.clear();
         }
+        self.presence.rebuild(self.prefixes.len(), self.prefixes.keys().copied());
         let all: Vec<(K, u8, u32)> = self.iter().collect();
         // Sorted by key then length, a later prefix overlapping an earlier one
         // is inside it (longer): writing in order leaves the longest match.

@@ -458,3 +458,30 @@ fn v6_stride_matches_bits() {
         }
     }
 }
+
+proptest! {
+    /// `run_starts` marks exactly the leaf slots where a scan that skips
+    /// child slots sees a new value.
+    #[test]
+    fn run_starts_matches_a_scan(
+        values in proptest::array::uniform32(0u32..3),
+        hi in proptest::array::uniform32(0u32..3),
+        children in prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>(), (0u32..64).prop_map(|b| 1u64 << b), (0u32..64).prop_map(|b| !(1u64 << b))],
+    ) {
+        let mut value = [0u32; 64];
+        value[..32].copy_from_slice(&values);
+        value[32..].copy_from_slice(&hi);
+        let mut expect = 0u64;
+        let mut last = None;
+        for (s, &v) in value.iter().enumerate() {
+            if children & (1 << s) != 0 {
+                continue;
+            }
+            if last != Some(v) {
+                expect |= 1 << s;
+                last = Some(v);
+            }
+        }
+        prop_assert_eq!(run_starts(&value, children), expect);
+    }
+}
