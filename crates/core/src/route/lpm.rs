@@ -636,9 +636,13 @@ impl<K: PrefixKey> Lpm<K> {
             .unwrap_or(default);
         let mut ps = std::mem::take(&mut self.scratch);
         ps.clear();
+        // One search: the range's upper end is found by scanning, not by a
+        // second walk down the tree.
+        let last = lo_key.last(lo_len);
         ps.extend(
             self.prefixes
-                .range((lo_key, lo_len)..=(lo_key.last(lo_len), u8::MAX))
+                .range((lo_key, lo_len)..)
+                .take_while(|((k, _), _)| *k <= last)
                 .map(|(&(k, l), &v)| (k, l, v)),
         );
         value[first..first + count].iter_mut().for_each(|x| *x = base);

@@ -6,8 +6,9 @@
 //! of several cold nodes. A clear bit here proves a pair absent with one
 //! read; a set bit means "maybe" and the shadow decides. Bits are never
 //! cleared on removal (stale bits only cost a probe); the filter is rebuilt
-//! from the shadow when it grows past an eighth of its bits, which keeps
-//! false positives near 1 − e^(−1/8) ≈ 12 %.
+//! from the shadow when it grows past an eighth of its bits (it is sized at
+//! 16 to 32 bits per pair), which keeps false positives below
+//! 1 − e^(−1/8) ≈ 12 %.
 
 use super::PrefixKey;
 
@@ -55,9 +56,10 @@ impl Presence {
         self.added <= self.bits.len() * 64 / 8
     }
 
-    /// Sized for `count` pairs (eight bits each), holding exactly `pairs`.
+    /// Sized for `count` pairs (16 to 32 bits each), holding exactly `pairs`.
     pub(super) fn rebuild<K: PrefixKey>(&mut self, count: usize, pairs: impl Iterator<Item = (K, u8)>) {
-        let log2 = (count.max(1) * 8).next_power_of_two().trailing_zeros().max(MIN_BITS_LOG2);
+        // Sixteen bits a pair: room to double before the next rebuild.
+        let log2 = (count.max(1) * 16).next_power_of_two().trailing_zeros().max(MIN_BITS_LOG2);
         self.bits.clear();
         self.bits.resize(1 << (log2 - 6), 0);
         self.shift = 64 - log2;
