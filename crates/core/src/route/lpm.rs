@@ -441,26 +441,34 @@ impl<K: PrefixKey> Lpm<K> {
 
     /// Up to [`LANES`] lookups advanced one level per round, so each round
     /// issues the independent reads of every unfinished lane back to back.
+    /// Every lane still walking in round `r` is at offset `D + r·STRIDE`,
+    /// and the unfinished lanes are kept compacted in `walking` (without a
+    /// branch per lane), so a round touches only lanes that still walk.
     fn lookup_rounds(&self, addrs: &[K], out: &mut [Option<u32>]) {
         let n = addrs.len().min(out.len()).min(LANES);
+        let Some(&a0) = addrs.first() else { return };
+        let mut lane = [a0; LANES];
+        lane[..n].copy_from_slice(&addrs[..n]);
         let mut e = [0u32; LANES];
-        let mut off = [K::DIRECT_BITS; LANES];
-        let mut deeper = false;
-        for i in 0..n {
-            e[i] = self.first(addrs[i]);
-            deeper |= e[i] & NODE != 0;
+        let mut walking = [0u8; LANES];
+        let mut left = 0;
+        for (i, (x, a)) in e.iter_mut().zip(&lane[..n]).enumerate() {
+            *x = self.first(*a);
+            walking[left] = i as u8;
+            left += usize::from(*x & NODE != 0);
         }
-        while deeper {
-            deeper = false;
-            for i in 0..n {
-                if e[i] & NODE == 0 {
-                    continue;
-                }
-                let (next, down) = self.next(e[i], addrs[i], off[i]);
+        let mut o = K::DIRECT_BITS;
+        while left > 0 {
+            let mut still = 0;
+            for j in 0..left {
+                let i = usize::from(walking[j]) % LANES;
+                let (next, down) = self.next(e[i], lane[i], o);
                 e[i] = next;
-                off[i] += STRIDE * u32::from(down);
-                deeper |= down;
+                walking[still] = i as u8;
+                still += usize::from(down);
             }
+            left = still;
+            o += STRIDE;
         }
         for (o, v) in out.iter_mut().zip(&e[..n]) {
             *o = v.checked_sub(1);
