@@ -24,7 +24,9 @@
 //!
 //! # Update side
 //!
-//! A sorted shadow of the prefixes (`BTreeMap`) is the source of truth. An
+//! A sorted shadow of the prefixes (`BTreeMap`) is the source of truth; a
+//! one-hash Bloom filter (`lpm_presence.rs`) in front of it answers most of
+//! an update's probes for covering prefixes without walking the tree. An
 //! update of `p/L` rebuilds only the smallest subtree that covers it: the
 //! deepest existing node whose six-bit stride holds bit `L`, from the prefixes
 //! inside that node's span. Prefixes no longer than D are applied to the
@@ -461,6 +463,7 @@ impl<K: PrefixKey> Lpm<K> {
         while left > 0 {
             let mut still = 0;
             for j in 0..left {
+                // `% LANES` proves the index in bounds to the compiler.
                 let i = usize::from(walking[j]) % LANES;
                 let (next, down) = self.next(e[i], lane[i], o);
                 e[i] = next;
