@@ -47,6 +47,7 @@ impl SendBuf {
     /// The `len` bytes starting `off` bytes in, as the ring's one or two
     /// contiguous pieces (the second empty unless the range wraps); `None`
     /// if the range is not all held.
+    #[inline]
     pub fn slices(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
         let end = off.checked_add(len).filter(|&e| e <= self.data.len())?;
         let (a, b) = self.data.as_slices();
