@@ -194,6 +194,21 @@ impl Tcb {
             }
             _ => {}
         }
+        // Nothing unsent, no FIN to send and no go-back-N resend pending
+        // (the receiving side of a bulk transfer, on every segment): only a
+        // pending ACK can go, and the zero-window persist timer below needs
+        // data waiting, so the option block and the send loop are skipped.
+        let unsent = self.sndbuf.len().saturating_sub(seq::dist(self.buf_seq, self.snd_nxt) as usize);
+        let fin_seq = self.buf_seq.wrapping_add(self.sndbuf.len() as u32);
+        if unsent == 0
+            && !(self.fin_queued && seq::le(self.snd_nxt, fin_seq))
+            && !seq::lt(self.snd_nxt, self.snd_max)
+        {
+            if self.ack_now {
+                self.send_ack(now);
+            }
+            return;
+        }
         // One option block for the whole run: the timestamp clock, TS.Recent
         // and the SACK blocks do not change while sending.
         let opts = self.data_options(now, true);
