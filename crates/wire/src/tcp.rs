@@ -143,6 +143,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// least 5 (`BadLength("data_offset")`) whose header fits the buffer
     /// (`Truncated`) (RFC 9293 §3.1). Options are checked by
     /// [`TcpRepr::parse`] or [`TcpOptions::parse`].
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
         if b.len() < HEADER_LEN {
@@ -282,6 +283,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// out) and the segment verifies if the total is `0xffff` (RFC 9293
     /// §3.1, RFC 1071 §2). The header is a multiple of 4 bytes long, so the
     /// payload starts at an even offset.
+    #[inline]
     pub fn header_sum(&self, src: IpAddr, dst: IpAddr) -> Result<checksum::Checksum> {
         let b = self.buffer.as_ref();
         let mut sum = pseudo_header(src, dst, protocol::TCP, b.len())?;
@@ -401,6 +403,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a checked segment, validating its options
     /// ([`TcpOptions::parse`]). The checksum is not verified here.
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<Self> {
         let flags = packet.flags();
         Ok(TcpRepr {

@@ -47,6 +47,7 @@ impl SendBuf {
     /// The `len` bytes starting `off` bytes in, as the ring's one or two
     /// contiguous pieces (the second empty unless the range wraps); `None`
     /// if the range is not all held.
+    #[inline]
     pub fn slices(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
         let end = off.checked_add(len).filter(|&e| e <= self.data.len())?;
         let (a, b) = self.data.as_slices();
@@ -166,6 +167,21 @@ impl RecvBuf {
         let start = self.base + u64::from(off);
         let end = start + bytes.len() as u64;
         self.latest = Some((start, end));
+        // An arrival that continues the held run before it (starting exactly
+        // where that entry's bytes end) and overlaps nothing after it is
+        // appended to that entry: after a loss the data beyond the hole is
+        // one entry, not one per segment, so building the SACK blocks
+        // (RFC 2018 §4, on every ACK while the hole lasts) and filling the
+        // hole walk runs, not segments.
+        if self.ooo.range(start..end).next().is_none() {
+            if let Some((&prev_start, prev)) = self.ooo.range_mut(..start).next_back() {
+                if prev_start + prev.len() as u64 == start {
+                    prev.extend_from_slice(bytes);
+                    self.ooo_bytes += bytes.len();
+                    return 0;
+                }
+            }
+        }
         let keep = self.ooo.get(&start).is_none_or(|old| old.len() < bytes.len());
         if keep {
             if let Some(old) = self.ooo.insert(start, bytes.to_vec()) {
@@ -297,6 +313,30 @@ mod tests {
         let b = r.sack_blocks(1000, 3);
         assert_eq!(b[0], SackBlock { left: 1100, right: 1120 });
         assert_eq!(b[1], SackBlock { left: 1300, right: 1310 });
+    }
+
+    /// A run beyond a hole is held as one entry (appended to), and still
+    /// reads back byte for byte once the hole fills; an overlapping or
+    /// non-adjacent arrival is held on its own as before.
+    #[test]
+    fn run_beyond_hole_is_one_entry() {
+        let mut r = RecvBuf::new(1000);
+        let stream: Vec<u8> = (0..200u32).map(|i| i as u8).collect();
+        for at in (20..100).step_by(10) {
+            assert_eq!(r.insert(at as u32, &stream[at..at + 10]), 0);
+        }
+        assert_eq!(r.ooo.len(), 1, "one contiguous run, one entry");
+        assert_eq!(r.sack_blocks(5000, 3), vec![SackBlock { left: 5020, right: 5100 }]);
+        // Overlapping the run's tail, and a second run: their own entries.
+        r.insert(95, &stream[95..110]);
+        r.insert(150, &stream[150..160]);
+        assert_eq!(r.ooo.len(), 3);
+        assert_eq!(r.sack_blocks(5000, 3)[0], SackBlock { left: 5150, right: 5160 });
+        assert_eq!(r.insert(0, &stream[..20]), 110);
+        let mut out = [0u8; 200];
+        let n = r.read(&mut out);
+        assert_eq!(&out[..n], &stream[..110]);
+        assert_eq!(r.sack_blocks(5110, 3), vec![SackBlock { left: 5150, right: 5160 }]);
     }
 
     /// RFC 9293 §3.8.6: nothing beyond the window is stored.

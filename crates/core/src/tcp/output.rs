@@ -48,25 +48,26 @@ impl Tcb {
             // The common case, written directly (RFC 7323 Appendix A layout).
             return TcpOptions::timestamps_only(self.ts_now(now), self.ts_recent);
         }
-        let mut o: Vec<TcpOption<'static>> = Vec::with_capacity(6);
+        // At most six options, listed in place (no allocation per ACK while
+        // holes last).
+        let mut o = [TcpOption::Nop; 6];
+        let mut n = 0;
         if self.ts_ok {
-            o.push(TcpOption::Nop);
-            o.push(TcpOption::Nop);
-            o.push(TcpOption::Timestamps { tsval: self.ts_now(now), tsecr: self.ts_recent });
+            o[2] = TcpOption::Timestamps { tsval: self.ts_now(now), tsecr: self.ts_recent };
+            n = 3;
         }
         if sack {
             let max = if self.ts_ok { 3 } else { 4 };
             let blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, max);
             if let Ok(b) = via6_wire::tcp_option::SackBlocks::from_slice(&blocks) {
-                o.push(TcpOption::Nop);
-                o.push(TcpOption::Nop);
-                o.push(TcpOption::Sack(b));
+                o[n + 2] = TcpOption::Sack(b);
+                n += 3;
             }
         }
-        if o.is_empty() {
+        if n == 0 {
             return TcpOptions::EMPTY;
         }
-        TcpOptions::from_options(&o).unwrap_or(TcpOptions::EMPTY)
+        TcpOptions::from_options(&o[..n]).unwrap_or(TcpOptions::EMPTY)
     }
 
     /// The window field (RFC 9293 §3.8.6.2.2 receiver SWS avoidance; never
@@ -193,6 +194,21 @@ impl Tcb {
                 return;
             }
             _ => {}
+        }
+        // Nothing unsent, no FIN to send and no go-back-N resend pending
+        // (the receiving side of a bulk transfer, on every segment): only a
+        // pending ACK can go, and the zero-window persist timer below needs
+        // data waiting, so the option block and the send loop are skipped.
+        let unsent = self.sndbuf.len().saturating_sub(seq::dist(self.buf_seq, self.snd_nxt) as usize);
+        let fin_seq = self.buf_seq.wrapping_add(self.sndbuf.len() as u32);
+        if unsent == 0
+            && !(self.fin_queued && seq::le(self.snd_nxt, fin_seq))
+            && !seq::lt(self.snd_nxt, self.snd_max)
+        {
+            if self.ack_now {
+                self.send_ack(now);
+            }
+            return;
         }
         // One option block for the whole run: the timestamp clock, TS.Recent
         // and the SACK blocks do not change while sending.

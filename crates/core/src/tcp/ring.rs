@@ -76,7 +76,10 @@ impl ByteRing {
             return None;
         }
         let size = self.buf.len();
-        let tail = (self.head + self.len) % size.max(1);
+        // head < size and len <= size: one conditional subtraction, no
+        // division (this runs once per arriving segment).
+        let tail = self.head + self.len;
+        let tail = if tail >= size { tail - size } else { tail };
         let first = n.min(size - tail);
         let (lo, hi) = self.buf.split_at_mut(tail);
         Some((&mut hi[..first], &mut lo[..n - first]))
@@ -114,7 +117,15 @@ impl ByteRing {
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
         self.len -= n;
-        self.head = if self.len == 0 { 0 } else { (self.head + n) % self.buf.len() };
+        let head = self.head + n;
+        // head < size and n <= len <= size: no division needed.
+        self.head = if self.len == 0 {
+            0
+        } else if head >= self.buf.len() {
+            head - self.buf.len()
+        } else {
+            head
+        };
     }
 
     /// Drops everything held (the storage stays).
