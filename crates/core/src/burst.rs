@@ -1,14 +1,17 @@
 //! Receiving frames in bursts, as VPP and DPDK do: the destinations of every
 //! frame in the burst that may be forwarded go through ONE batched FIB
-//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6), so the
-//! LPM can overlap the memory reads of independent lookups; then each frame
-//! takes exactly the per-frame path of [`Stack::receive`], whose forwarding
-//! step reads the batched result instead of walking the FIB again.
+//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6) that also
+//! reads every found route's next-hop id, so the LPM and the per-route
+//! next-hop array (random reads in tables larger than the caches) overlap
+//! their memory reads across the burst instead of stalling each frame; then
+//! each frame takes exactly the per-frame path of [`Stack::receive`], whose
+//! forwarding step reads the batched next hop instead of walking the FIB.
 //!
 //! The batched result is a pure cache: it is used only for the same
 //! destination and while the route table's generation is unchanged (an
-//! earlier frame of the burst — an RA, a redirect — may change routes), so a
-//! burst behaves exactly as feeding its frames one by one.
+//! earlier frame of the burst — an RA, a redirect — may change routes, and
+//! every change of a route or of the next-hop table bumps the generation),
+//! so a burst behaves exactly as feeding its frames one by one.
 
 use crate::addr::IfIndex;
 use crate::iface::LinkKind;
@@ -21,11 +24,11 @@ use via6_wire::ethernet::ethertype;
 /// Frames handled per batched lookup.
 pub const BURST: usize = 32;
 
-/// One frame's batched FIB result.
+/// One frame's batched forwarding lookup: the next hop of the best route.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FibHint {
     dst: HintDst,
-    fib: Option<u32>,
+    nh: Option<NextHopId>,
     generation: u64,
 }
 
@@ -90,7 +93,7 @@ impl Stack {
                     _ => {}
                 }
             }
-            // Stage 2: one batched lookup per family.
+            // Stage 2: one batched lookup per family, down to the next hop.
             let (mut r4, mut r6) = ([None; BURST], [None; BURST]);
             self.routes.forward_lookup_batch_v4(&a4[..n4], &mut r4[..n4]);
             self.routes.forward_lookup_batch_v6(&a6[..n6], &mut r6[..n6]);
@@ -101,11 +104,11 @@ impl Stack {
                 self.burst_fib = match *t {
                     4 => {
                         i4 += 1;
-                        Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), fib: r4[i4 - 1], generation })
+                        Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), nh: r4[i4 - 1], generation })
                     }
                     6 => {
                         i6 += 1;
-                        Some(FibHint { dst: HintDst::V6(a6[i6 - 1]), fib: r6[i6 - 1], generation })
+                        Some(FibHint { dst: HintDst::V6(a6[i6 - 1]), nh: r6[i6 - 1], generation })
                     }
                     _ => None,
                 };
@@ -120,10 +123,10 @@ impl Stack {
     #[inline]
     pub(crate) fn fwd_lookup_v4(&self, dst: Ipv4Addr) -> Option<(NextHopId, &Adjacency)> {
         match self.burst_fib {
-            Some(FibHint { dst: HintDst::V4(d), fib, generation })
+            Some(FibHint { dst: HintDst::V4(d), nh, generation })
                 if d == dst.to_bits() && generation == self.routes.generation() =>
             {
-                self.routes.forward_entry(fib)
+                self.routes.nexthop_entry(nh?)
             }
             _ => self.routes.forward_lookup_v4(dst),
         }
@@ -133,10 +136,10 @@ impl Stack {
     #[inline]
     pub(crate) fn fwd_lookup_v6(&self, dst: &Ipv6Addr) -> Option<(NextHopId, &Adjacency)> {
         match self.burst_fib {
-            Some(FibHint { dst: HintDst::V6(d), fib, generation })
+            Some(FibHint { dst: HintDst::V6(d), nh, generation })
                 if d == dst.to_bits() && generation == self.routes.generation() =>
             {
-                self.routes.forward_entry(fib)
+                self.routes.nexthop_entry(nh?)
             }
             _ => self.routes.forward_lookup_v6(dst),
         }
