@@ -101,7 +101,7 @@ impl Stack {
             let generation = self.routes.generation();
             let (mut i4, mut i6) = (0, 0);
             for (t, f) in fam.iter().zip(chunk) {
-                self.burst_fib = match *t {
+                let hint = match *t {
                     4 => {
                         i4 += 1;
                         Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), nh: r4[i4 - 1], generation })
@@ -112,9 +112,81 @@ impl Stack {
                     }
                     _ => None,
                 };
-                self.receive(ifindex, f.as_ref(), now);
+                let f = f.as_ref();
+                if let Some(h) = &hint {
+                    if self.burst_fast(ifindex, f, now, h) {
+                        continue;
+                    }
+                }
+                self.burst_fib = hint;
+                self.receive(ifindex, f, now);
             }
             self.burst_fib = None;
+        }
+    }
+
+    /// [`Stack::receive`] for a frame the fast path forwards, with the
+    /// burst's hint handed over directly: the same steps as `receive` and
+    /// `link_input` up to the fast path (an up Ethernet interface, an
+    /// untagged IPv4/IPv6 frame to its own MAC, RFC 894), then
+    /// [`Stack::fast_forward`]. `false` when nothing was done: the frame
+    /// then takes `receive` (whose fast path declines again, as nothing
+    /// changed in between), so the outcome is `receive`'s either way.
+    #[inline(always)]
+    fn burst_fast(&mut self, ifindex: IfIndex, frame: &[u8], now: Instant, hint: &FibHint) -> bool {
+        let Some(iface) = self.interface(ifindex) else { return false };
+        let LinkKind::Ethernet(mac) = iface.kind else { return false };
+        if !iface.up {
+            return false;
+        }
+        let Some(h) = frame.get(..14) else { return false };
+        let et = u16::from_be_bytes([h[12], h[13]]);
+        if h[..6] != mac.0 || (et != ethertype::IPV4 && et != ethertype::IPV6) {
+            return false;
+        }
+        self.last_now = now;
+        if !self.fast_forward_hinted(ifindex, &frame[14..], Some(hint)) {
+            return false;
+        }
+        if !self.looped.is_empty() {
+            self.drain_looped(now);
+        }
+        true
+    }
+
+    /// The fast path's lookup: `hint` (the burst's next hop, handed over
+    /// directly) when it is for `dst` and still current, else
+    /// [`Stack::fwd_lookup_v4`].
+    #[inline(always)]
+    pub(crate) fn fast_lookup_v4(
+        &self,
+        dst: Ipv4Addr,
+        hint: Option<&FibHint>,
+    ) -> Option<(NextHopId, &Adjacency)> {
+        match hint {
+            Some(&FibHint { dst: HintDst::V4(d), nh, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.nexthop_entry(nh?)
+            }
+            _ => self.fwd_lookup_v4(dst),
+        }
+    }
+
+    /// [`Stack::fast_lookup_v4`] for IPv6.
+    #[inline(always)]
+    pub(crate) fn fast_lookup_v6(
+        &self,
+        dst: &Ipv6Addr,
+        hint: Option<&FibHint>,
+    ) -> Option<(NextHopId, &Adjacency)> {
+        match hint {
+            Some(&FibHint { dst: HintDst::V6(d), nh, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.nexthop_entry(nh?)
+            }
+            _ => self.fwd_lookup_v6(dst),
         }
     }
 
