@@ -64,6 +64,7 @@ impl PacketBuf {
     }
 
     /// Shortens the live region to `len` bytes.
+    #[inline]
     pub fn truncate(&mut self, len: usize) {
         self.end = self.start + len.min(self.len());
     }
