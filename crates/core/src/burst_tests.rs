@@ -292,6 +292,38 @@ fn route_change_between_bursts_is_seen() {
     assert_eq!(ca, cb);
 }
 
+/// Frames the burst's direct fast path must refuse exactly where
+/// `receive` does: another unicast MAC, a VLAN tag, a down interface.
+#[test]
+fn direct_fast_path_refuses_what_receive_refuses() {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let good = frame(&Kind::Fwd(ip("198.51.100.7")), 64);
+    let mut other_mac = good.clone();
+    other_mac[5] ^= 0x40;
+    let mut vlan = good.clone();
+    vlan[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+    let frames =
+        vec![good.clone(), other_mac, vlan, good.clone(), frame(&Kind::Fwd(ip("2001:db8:99::7")), 64)];
+    same(&frames, true);
+    for down in [false, true] {
+        let (mut a, now) = router(true);
+        let (mut b, _) = router(true);
+        for r in [&mut a, &mut b] {
+            r.iface_mut(IfIndex(1)).unwrap().up = !down;
+        }
+        for f in &frames {
+            a.receive(IfIndex(1), f, now);
+        }
+        b.receive_burst(IfIndex(1), &frames, now);
+        let (oa, ob) = (drain(&mut a), drain(&mut b));
+        assert_eq!(oa.len(), if down { 0 } else { 3 });
+        assert_eq!(oa, ob);
+        let ca: Vec<_> = a.stats().all().collect();
+        let cb: Vec<_> = b.stats().all().collect();
+        assert_eq!(ca, cb);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
