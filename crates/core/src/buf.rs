@@ -64,6 +64,7 @@ impl PacketBuf {
     }
 
     /// Shortens the live region to `len` bytes.
+    #[inline]
     pub fn truncate(&mut self, len: usize) {
         self.end = self.start + len.min(self.len());
     }
@@ -117,6 +118,64 @@ impl BufPool {
     }
 }
 
+/// A FIFO of frames waiting to be sent: a vector and a read index, emptied
+/// whenever it drains (the usual case: a driver takes every frame after each
+/// call) and compacted when the consumed front grows — so a push is a
+/// vector push and a pop a slot take, both inline (a `VecDeque` push is an
+/// out-of-line call with index wrapping).
+#[derive(Debug)]
+pub struct FrameQueue<T> {
+    slots: Vec<Option<T>>,
+    head: usize,
+}
+
+impl<T> Default for FrameQueue<T> {
+    fn default() -> Self {
+        FrameQueue { slots: Vec::new(), head: 0 }
+    }
+}
+
+impl<T> FrameQueue<T> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Frames queued.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.head
+    }
+
+    /// Whether no frame is queued.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues a frame at the back.
+    #[inline]
+    pub fn push_back(&mut self, frame: T) {
+        self.slots.push(Some(frame));
+    }
+
+    /// Takes the frame at the front.
+    #[inline]
+    pub fn pop_front(&mut self) -> Option<T> {
+        let frame = self.slots.get_mut(self.head)?.take();
+        self.head += 1;
+        if self.head == self.slots.len() {
+            self.slots.clear();
+            self.head = 0;
+        } else if self.head >= 64 && self.head * 2 >= self.slots.len() {
+            // Never drained: drop the consumed front (amortised O(1)).
+            self.slots.drain(..self.head);
+            self.head = 0;
+        }
+        frame
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +194,32 @@ mod tests {
         pool.put(b);
         let c = pool.get(5);
         assert_eq!(c.len(), 5);
+    }
+
+    #[test]
+    fn frame_queue_is_fifo_and_bounded_by_its_contents() {
+        let mut q = FrameQueue::new();
+        assert_eq!(q.pop_front(), None);
+        // Interleaved: never empty, so the front must be compacted.
+        let (mut next_in, mut next_out) = (0u32, 0u32);
+        for round in 0..10_000u32 {
+            for _ in 0..(1 + round % 3) {
+                q.push_back(next_in);
+                next_in += 1;
+            }
+            for _ in 0..(1 + (round + 1) % 3) {
+                if q.len() > 1 {
+                    assert_eq!(q.pop_front(), Some(next_out));
+                    next_out += 1;
+                }
+            }
+            assert_eq!(q.len() as u32, next_in - next_out);
+            assert!(q.slots.len() <= 2 * q.len() + 64, "consumed slots pile up: {}", q.slots.len());
+        }
+        while let Some(x) = q.pop_front() {
+            assert_eq!(x, next_out);
+            next_out += 1;
+        }
+        assert_eq!((next_out, q.len(), q.is_empty(), q.slots.len()), (next_in, 0, true, 0));
     }
 }

@@ -1,14 +1,17 @@
 //! Receiving frames in bursts, as VPP and DPDK do: the destinations of every
 //! frame in the burst that may be forwarded go through ONE batched FIB
-//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6), so the
-//! LPM can overlap the memory reads of independent lookups; then each frame
-//! takes exactly the per-frame path of [`Stack::receive`], whose forwarding
-//! step reads the batched result instead of walking the FIB again.
+//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6) that also
+//! reads every found route's next-hop id, so the LPM and the per-route
+//! next-hop array (random reads in tables larger than the caches) overlap
+//! their memory reads across the burst instead of stalling each frame; then
+//! each frame takes exactly the per-frame path of [`Stack::receive`], whose
+//! forwarding step reads the batched next hop instead of walking the FIB.
 //!
 //! The batched result is a pure cache: it is used only for the same
 //! destination and while the route table's generation is unchanged (an
-//! earlier frame of the burst — an RA, a redirect — may change routes), so a
-//! burst behaves exactly as feeding its frames one by one.
+//! earlier frame of the burst — an RA, a redirect — may change routes, and
+//! every change of a route or of the next-hop table bumps the generation),
+//! so a burst behaves exactly as feeding its frames one by one.
 
 use crate::addr::IfIndex;
 use crate::iface::LinkKind;
@@ -21,11 +24,11 @@ use via6_wire::ethernet::ethertype;
 /// Frames handled per batched lookup.
 pub const BURST: usize = 32;
 
-/// One frame's batched FIB result.
+/// One frame's batched forwarding lookup: the next hop of the best route.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FibHint {
     dst: HintDst,
-    fib: Option<u32>,
+    nh: Option<NextHopId>,
     generation: u64,
 }
 
@@ -90,7 +93,7 @@ impl Stack {
                     _ => {}
                 }
             }
-            // Stage 2: one batched lookup per family.
+            // Stage 2: one batched lookup per family, down to the next hop.
             let (mut r4, mut r6) = ([None; BURST], [None; BURST]);
             self.routes.forward_lookup_batch_v4(&a4[..n4], &mut r4[..n4]);
             self.routes.forward_lookup_batch_v6(&a6[..n6], &mut r6[..n6]);
@@ -98,20 +101,92 @@ impl Stack {
             let generation = self.routes.generation();
             let (mut i4, mut i6) = (0, 0);
             for (t, f) in fam.iter().zip(chunk) {
-                self.burst_fib = match *t {
+                let hint = match *t {
                     4 => {
                         i4 += 1;
-                        Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), fib: r4[i4 - 1], generation })
+                        Some(FibHint { dst: HintDst::V4(a4[i4 - 1]), nh: r4[i4 - 1], generation })
                     }
                     6 => {
                         i6 += 1;
-                        Some(FibHint { dst: HintDst::V6(a6[i6 - 1]), fib: r6[i6 - 1], generation })
+                        Some(FibHint { dst: HintDst::V6(a6[i6 - 1]), nh: r6[i6 - 1], generation })
                     }
                     _ => None,
                 };
-                self.receive(ifindex, f.as_ref(), now);
+                let f = f.as_ref();
+                if let Some(h) = &hint {
+                    if self.burst_fast(ifindex, f, now, h) {
+                        continue;
+                    }
+                }
+                self.burst_fib = hint;
+                self.receive(ifindex, f, now);
             }
             self.burst_fib = None;
+        }
+    }
+
+    /// [`Stack::receive`] for a frame the fast path forwards, with the
+    /// burst's hint handed over directly: the same steps as `receive` and
+    /// `link_input` up to the fast path (an up Ethernet interface, an
+    /// untagged IPv4/IPv6 frame to its own MAC, RFC 894), then
+    /// [`Stack::fast_forward`]. `false` when nothing was done: the frame
+    /// then takes `receive` (whose fast path declines again, as nothing
+    /// changed in between), so the outcome is `receive`'s either way.
+    #[inline(always)]
+    fn burst_fast(&mut self, ifindex: IfIndex, frame: &[u8], now: Instant, hint: &FibHint) -> bool {
+        let Some(iface) = self.interface(ifindex) else { return false };
+        let LinkKind::Ethernet(mac) = iface.kind else { return false };
+        if !iface.up {
+            return false;
+        }
+        let Some(h) = frame.get(..14) else { return false };
+        let et = u16::from_be_bytes([h[12], h[13]]);
+        if h[..6] != mac.0 || (et != ethertype::IPV4 && et != ethertype::IPV6) {
+            return false;
+        }
+        self.last_now = now;
+        if !self.fast_forward_hinted(ifindex, &frame[14..], Some(hint)) {
+            return false;
+        }
+        if !self.looped.is_empty() {
+            self.drain_looped(now);
+        }
+        true
+    }
+
+    /// The fast path's lookup: `hint` (the burst's next hop, handed over
+    /// directly) when it is for `dst` and still current, else
+    /// [`Stack::fwd_lookup_v4`].
+    #[inline(always)]
+    pub(crate) fn fast_lookup_v4(
+        &self,
+        dst: Ipv4Addr,
+        hint: Option<&FibHint>,
+    ) -> Option<(NextHopId, &Adjacency)> {
+        match hint {
+            Some(&FibHint { dst: HintDst::V4(d), nh, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.nexthop_entry(nh?)
+            }
+            _ => self.fwd_lookup_v4(dst),
+        }
+    }
+
+    /// [`Stack::fast_lookup_v4`] for IPv6.
+    #[inline(always)]
+    pub(crate) fn fast_lookup_v6(
+        &self,
+        dst: &Ipv6Addr,
+        hint: Option<&FibHint>,
+    ) -> Option<(NextHopId, &Adjacency)> {
+        match hint {
+            Some(&FibHint { dst: HintDst::V6(d), nh, generation })
+                if d == dst.to_bits() && generation == self.routes.generation() =>
+            {
+                self.routes.nexthop_entry(nh?)
+            }
+            _ => self.fwd_lookup_v6(dst),
         }
     }
 
@@ -120,10 +195,10 @@ impl Stack {
     #[inline]
     pub(crate) fn fwd_lookup_v4(&self, dst: Ipv4Addr) -> Option<(NextHopId, &Adjacency)> {
         match self.burst_fib {
-            Some(FibHint { dst: HintDst::V4(d), fib, generation })
+            Some(FibHint { dst: HintDst::V4(d), nh, generation })
                 if d == dst.to_bits() && generation == self.routes.generation() =>
             {
-                self.routes.forward_entry(fib)
+                self.routes.nexthop_entry(nh?)
             }
             _ => self.routes.forward_lookup_v4(dst),
         }
@@ -133,10 +208,10 @@ impl Stack {
     #[inline]
     pub(crate) fn fwd_lookup_v6(&self, dst: &Ipv6Addr) -> Option<(NextHopId, &Adjacency)> {
         match self.burst_fib {
-            Some(FibHint { dst: HintDst::V6(d), fib, generation })
+            Some(FibHint { dst: HintDst::V6(d), nh, generation })
                 if d == dst.to_bits() && generation == self.routes.generation() =>
             {
-                self.routes.forward_entry(fib)
+                self.routes.nexthop_entry(nh?)
             }
             _ => self.routes.forward_lookup_v6(dst),
         }

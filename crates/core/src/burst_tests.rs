@@ -219,6 +219,111 @@ fn forwarded_burst_leaves_at_once_both_families_of_gateway() {
     assert_eq!(outs, want);
 }
 
+/// The burst's next-hop hint is used only for its own destination and
+/// route-table generation: a route added after the burst's lookups (as an
+/// earlier frame of the burst could do) or another destination takes the
+/// FIB again.
+#[test]
+fn stale_hints_are_never_used() {
+    use super::{FibHint, HintDst};
+    let (mut r, _) = router(true);
+    let ip4 = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+    let ip6 = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+    let via = |r: &Stack, a: IpAddr| r.routes.forward_lookup(a).map(|(id, adj)| (id, *adj));
+    let (d4, d6) = (ip4("198.51.100.7"), ip6("2001:db8:99::7"));
+    let hop4 = via(&r, d4.into()).unwrap();
+    let hop6 = via(&r, d6.into()).unwrap();
+    // A hint claiming "no route" for a routed destination, still current:
+    // it is the burst's answer (that is what a hint is for).
+    let g = r.routes.generation();
+    r.burst_fib = Some(FibHint { dst: HintDst::V4(d4.to_bits()), nh: None, generation: g });
+    assert!(r.fwd_lookup_v4(d4).is_none());
+    // Another destination: the FIB.
+    assert_eq!(r.fwd_lookup_v4(ip4("198.51.100.8")).map(|(i, a)| (i, *a)), Some(hop4));
+    assert_eq!(r.fwd_lookup_v6(&d6).map(|(i, a)| (i, *a)), Some(hop6));
+    // The same destination after a route change: the FIB.
+    let more: IpPrefix = "198.51.100.7/32".parse().unwrap();
+    r.add_route(Route::new(more, NextHop::Blackhole, None)).unwrap();
+    let now4 = via(&r, d4.into()).unwrap();
+    assert_eq!(now4.1.nexthop, NextHop::Blackhole);
+    assert_eq!(r.fwd_lookup_v4(d4).map(|(i, a)| (i, *a)), Some(now4));
+    // And an IPv6 hint pointing at the IPv4 next hop, made stale the same way.
+    let g = r.routes.generation();
+    r.burst_fib = Some(FibHint { dst: HintDst::V6(d6.to_bits()), nh: Some(hop4.0), generation: g });
+    assert_eq!(r.fwd_lookup_v6(&d6).map(|(i, a)| (i, *a)), Some(hop4));
+    r.delete_route(more, None).unwrap();
+    assert_eq!(r.fwd_lookup_v6(&d6).map(|(i, a)| (i, *a)), Some(hop6));
+    r.burst_fib = None;
+}
+
+/// A burst whose first frames change the route table: an on-link IPv6
+/// route learnt mid-burst must take effect for the frames after it exactly
+/// as frame by frame. The table changes through `add_route` between two
+/// halves of one stream, fed once one by one and once as bursts whose
+/// lookups straddle the change.
+#[test]
+fn route_change_between_bursts_is_seen() {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let frames: Vec<Vec<u8>> = (0..96)
+        .map(|i| match i % 3 {
+            0 => frame(&Kind::Fwd(ip("198.51.100.7")), 64),
+            1 => frame(&Kind::Fwd(ip("203.0.113.7")), 64),
+            _ => frame(&Kind::Fwd(ip("2001:db8:99::7")), 64),
+        })
+        .collect();
+    let (mut a, now) = router(true);
+    let (mut b, _) = router(true);
+    let change = |r: &mut Stack| {
+        let p: IpPrefix = "198.51.100.0/25".parse().unwrap();
+        r.add_route(Route::new(p, NextHop::Blackhole, None)).unwrap();
+    };
+    for (i, f) in frames.iter().enumerate() {
+        if i == 40 {
+            change(&mut a);
+        }
+        a.receive(IfIndex(1), f, now);
+    }
+    b.receive_burst(IfIndex(1), &frames[..40], now);
+    change(&mut b);
+    b.receive_burst(IfIndex(1), &frames[40..], now);
+    assert_eq!(drain(&mut a), drain(&mut b));
+    let ca: Vec<_> = a.stats().all().collect();
+    let cb: Vec<_> = b.stats().all().collect();
+    assert_eq!(ca, cb);
+}
+
+/// Frames the burst's direct fast path must refuse exactly where
+/// `receive` does: another unicast MAC, a VLAN tag, a down interface.
+#[test]
+fn direct_fast_path_refuses_what_receive_refuses() {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let good = frame(&Kind::Fwd(ip("198.51.100.7")), 64);
+    let mut other_mac = good.clone();
+    other_mac[5] ^= 0x40;
+    let mut vlan = good.clone();
+    vlan[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+    let frames =
+        vec![good.clone(), other_mac, vlan, good.clone(), frame(&Kind::Fwd(ip("2001:db8:99::7")), 64)];
+    same(&frames, true);
+    for down in [false, true] {
+        let (mut a, now) = router(true);
+        let (mut b, _) = router(true);
+        for r in [&mut a, &mut b] {
+            r.iface_mut(IfIndex(1)).unwrap().up = !down;
+        }
+        for f in &frames {
+            a.receive(IfIndex(1), f, now);
+        }
+        b.receive_burst(IfIndex(1), &frames, now);
+        let (oa, ob) = (drain(&mut a), drain(&mut b));
+        assert_eq!(oa.len(), if down { 0 } else { 3 });
+        assert_eq!(oa, ob);
+        let ca: Vec<_> = a.stats().all().collect();
+        let cb: Vec<_> = b.stats().all().collect();
+        assert_eq!(ca, cb);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]

@@ -16,6 +16,7 @@
 
 use crate::addr::{self, IfIndex};
 use crate::buf::HEADROOM;
+use crate::burst::FibHint;
 use crate::iface::LinkKind;
 use crate::neigh::{NeighKey, NeighSlot};
 use crate::route::{Adjacency, NextHop, NextHopId};
@@ -40,12 +41,19 @@ impl Stack {
     /// applies; `false` (nothing done) when the general path must take it.
     #[inline]
     pub(crate) fn fast_forward(&mut self, in_if: IfIndex, ip: &[u8]) -> bool {
+        self.fast_forward_hinted(in_if, ip, None)
+    }
+
+    /// [`Stack::fast_forward`] with a burst's next-hop hint handed over
+    /// directly (used only if it is for this destination and current).
+    #[inline(always)]
+    pub(crate) fn fast_forward_hinted(&mut self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> bool {
         #[cfg(test)]
         if self.no_fast_path {
             return false;
         }
         match ip.first().map(|b| b >> 4) {
-            Some(4) => match self.fast_v4(in_if, ip) {
+            Some(4) => match self.fast_v4(in_if, ip, hint) {
                 Some(out) => {
                     self.stats.inc(Counter::IpsTotal);
                     self.stats.inc(Counter::IpsForward);
@@ -57,7 +65,7 @@ impl Stack {
                 }
                 None => false,
             },
-            Some(6) => match self.fast_v6(in_if, ip) {
+            Some(6) => match self.fast_v6(in_if, ip, hint) {
                 Some(out) => {
                     self.stats.inc(Counter::Ip6sTotal);
                     self.stats.inc(Counter::Ip6sForward);
@@ -96,7 +104,7 @@ impl Stack {
     /// RFC 1812 §5.2: TTL > 1, a route via a gateway or on-link, fits the
     /// MTU, leaves by another interface) with a resolved neighbour.
     #[inline]
-    fn fast_v4(&self, in_if: IfIndex, ip: &[u8]) -> Option<Out> {
+    fn fast_v4(&self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> Option<Out> {
         let (total, src, dst, ttl, _df) = crate::ipv4::plain_header(ip)?;
         let bad_src = src.is_multicast() || src.is_broadcast() || src.is_loopback();
         let special_dst = dst.is_unspecified()
@@ -110,7 +118,7 @@ impl Stack {
         if !self.forwarding(true) {
             return None;
         }
-        let (id, adj) = self.fwd_lookup_v4(dst)?;
+        let (id, adj) = self.fast_lookup_v4(dst, hint)?;
         self.fast_hop(in_if, id, adj, true, total)
     }
 
@@ -121,7 +129,7 @@ impl Stack {
     /// `ipv6_forward` (Hop Limit > 1, RFC 4007 §9 scope, a route, fits the
     /// MTU — routers never fragment, leaves by another interface).
     #[inline]
-    fn fast_v6(&self, in_if: IfIndex, ip: &[u8]) -> Option<Out> {
+    fn fast_v6(&self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> Option<Out> {
         let h: &[u8; 40] = ip.get(..40)?.try_into().ok()?;
         let total = 40 + usize::from(u16::from_be_bytes([h[4], h[5]]));
         if total > ip.len() {
@@ -144,7 +152,7 @@ impl Stack {
         if self.local_index.may_hold_v6(&d) || !self.forwarding(false) {
             return None;
         }
-        let (id, adj) = self.fwd_lookup_v6(&d)?;
+        let (id, adj) = self.fast_lookup_v6(&d, hint)?;
         self.fast_hop(in_if, id, adj, false, total)
     }
 

@@ -266,6 +266,7 @@ impl Interface {
     }
 
     /// The effective IPv6 link MTU (an RA's MTU option may lower it).
+    #[inline]
     pub fn mtu6(&self) -> u32 {
         if self.nd_vars.link_mtu != 0 {
             self.nd_vars.link_mtu.min(self.mtu)
@@ -377,15 +378,28 @@ impl LocalIndex {
     }
 
     /// Whether `dst` may be one of our IPv4 addresses or directed broadcasts.
-    #[inline]
+    /// The filter inline (it rejects almost every forwarded destination),
+    /// the search out of line.
+    #[inline(always)]
     pub fn may_hold_v4(&self, dst: std::net::Ipv4Addr) -> bool {
-        self.bit(filter_bit(u64::from(dst.to_bits()))) && self.v4.binary_search(&dst.to_bits()).is_ok()
+        self.bit(filter_bit(u64::from(dst.to_bits()))) && self.holds_v4(dst.to_bits())
     }
 
-    /// Whether `dst` may be one of our IPv6 unicast addresses.
-    #[inline]
+    /// Whether `dst` may be one of our IPv6 unicast addresses (the filter
+    /// inline, the search out of line).
+    #[inline(always)]
     pub fn may_hold_v6(&self, dst: &Ipv6Addr) -> bool {
-        self.bit(filter_bit(fold_v6(dst.to_bits()))) && self.v6.binary_search(&dst.to_bits()).is_ok()
+        self.bit(filter_bit(fold_v6(dst.to_bits()))) && self.holds_v6(dst.to_bits())
+    }
+
+    #[inline(never)]
+    fn holds_v4(&self, dst: u32) -> bool {
+        self.v4.binary_search(&dst).is_ok()
+    }
+
+    #[inline(never)]
+    fn holds_v6(&self, dst: u128) -> bool {
+        self.v6.binary_search(&dst).is_ok()
     }
 }
 

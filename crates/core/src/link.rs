@@ -34,6 +34,8 @@ impl Stack {
                 // The common case first: an untagged IPv4/IPv6 frame to our
                 // own MAC (RFC 894) — the same outcome as the general path
                 // below, without its multicast and broadcast checks.
+                // `Stack::burst_fast` (burst.rs) repeats the steps up to
+                // `fast_forward`: keep the two in step.
                 if let Some(h) = frame.get(..14) {
                     let et = u16::from_be_bytes([h[12], h[13]]);
                     if h[..6] == mac.0 && (et == ethertype::IPV4 || et == ethertype::IPV6) {

@@ -4,7 +4,7 @@
 //! reads no clock: `now` is always an argument.
 
 use crate::addr::{self, GatewayAddr, IfIndex};
-use crate::buf::{BufPool, PacketBuf};
+use crate::buf::{BufPool, FrameQueue, PacketBuf};
 use crate::errno::{Errno, StackError, StackResult};
 use crate::iface::{IfAddr, Interface, LinkKind, NdFlags, NdVars};
 use crate::neigh::NeighCache;
@@ -66,7 +66,7 @@ pub struct Stack {
     /// SipHash key for stable IIDs (RFC 7217) and other keyed hashes.
     pub(crate) secret: [u8; 16],
     pub(crate) pool: BufPool,
-    pub(crate) tx: VecDeque<TxFrame>,
+    pub(crate) tx: FrameQueue<TxFrame>,
     pub(crate) tx_limit: usize,
     /// Packets looped back to ourselves, delivered before a call returns.
     pub(crate) looped: VecDeque<(IfIndex, PacketBuf)>,
@@ -107,7 +107,7 @@ impl Stack {
             rng,
             secret,
             pool: BufPool::new(1024),
-            tx: VecDeque::new(),
+            tx: FrameQueue::new(),
             tx_limit: 4096,
             looped: VecDeque::new(),
             echo: Default::default(),

@@ -12,6 +12,9 @@ use via6_wire::IpPrefix;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteId(pub u32);
 
+/// Destinations per batched FIB lookup ([`crate::burst::BURST`]).
+const BATCH: usize = crate::burst::BURST;
+
 /// Routes of both families.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
@@ -176,27 +179,52 @@ impl RouteTable {
         self.forward_entry(self.fib6.lookup(addr.to_bits()))
     }
 
-    /// The FIB step of [`RouteTable::forward_lookup`] for a burst of IPv4
-    /// destinations at once (RFC 1812 §5.2.4.3): `out[i]` is the FIB's
-    /// value for `addrs[i]`, to be finished by [`RouteTable::forward_entry`].
-    /// One call lets the LPM overlap the memory reads of independent
-    /// lookups.
+    /// [`RouteTable::forward_lookup`] for a burst of IPv4 destinations at
+    /// once (RFC 1812 §5.2.4.3): `out[i]` is the next hop of the best route
+    /// for `addrs[i]`, to be read with [`RouteTable::nexthop_entry`]. The
+    /// LPM walks every destination first (its reads overlap), then every
+    /// route's next-hop id is read in a second sweep, so those random reads
+    /// in the per-route array overlap as well instead of costing one cache
+    /// miss per packet later, between two packets' worth of work.
     #[inline]
-    pub fn forward_lookup_batch_v4(&self, addrs: &[u32], out: &mut [Option<u32>]) {
-        self.fib4.lookup_batch(addrs, out);
+    pub fn forward_lookup_batch_v4(&self, addrs: &[u32], out: &mut [Option<NextHopId>]) {
+        let mut fib = [None; BATCH];
+        for (a, o) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            let fib = &mut fib[..a.len()];
+            self.fib4.lookup_batch(a, fib);
+            self.nexthops_of(fib, o);
+        }
     }
 
     /// [`RouteTable::forward_lookup_batch_v4`] for IPv6 destinations.
     #[inline]
-    pub fn forward_lookup_batch_v6(&self, addrs: &[u128], out: &mut [Option<u32>]) {
-        self.fib6.lookup_batch(addrs, out);
+    pub fn forward_lookup_batch_v6(&self, addrs: &[u128], out: &mut [Option<NextHopId>]) {
+        let mut fib = [None; BATCH];
+        for (a, o) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            let fib = &mut fib[..a.len()];
+            self.fib6.lookup_batch(a, fib);
+            self.nexthops_of(fib, o);
+        }
     }
 
-    /// The rest of [`RouteTable::forward_lookup`] for a FIB value found by a
-    /// batched lookup: its shared next hop and adjacency.
+    /// The next-hop ids of a burst of FIB values (route ids), one sweep.
+    #[inline(always)]
+    fn nexthops_of(&self, fib: &[Option<u32>], out: &mut [Option<NextHopId>]) {
+        for (f, o) in fib.iter().zip(out.iter_mut()) {
+            *o = f.and_then(|r| self.nh.get(r as usize).copied());
+        }
+    }
+
+    /// The rest of [`RouteTable::forward_lookup`] for a FIB value: its
+    /// shared next hop and adjacency.
     #[inline]
     pub fn forward_entry(&self, fib: Option<u32>) -> Option<(NextHopId, &Adjacency)> {
-        let nh = *self.nh.get(fib? as usize)?;
+        self.nexthop_entry(*self.nh.get(fib? as usize)?)
+    }
+
+    /// A next hop found by a batched lookup, with its adjacency.
+    #[inline]
+    pub fn nexthop_entry(&self, nh: NextHopId) -> Option<(NextHopId, &Adjacency)> {
         self.nexthops.get(nh).map(|a| (nh, a))
     }
 
@@ -349,6 +377,40 @@ mod tests {
         t.retain(|_| false);
         assert!(t.nexthops().is_empty());
         assert!(t.forward_lookup("203.0.113.9".parse().unwrap()).is_none());
+    }
+
+    /// The batched forwarding lookup (more than one batch's worth, both
+    /// families, hits and misses) equals the one-at-a-time lookup.
+    #[test]
+    fn batched_lookup_equals_one_by_one() {
+        let mut t = RouteTable::new();
+        t.add(Route::new("10.0.0.0/8".parse().unwrap(), NextHop::OnLink, Some(IfIndex(1)))).unwrap();
+        let mut r = v4_via_v6();
+        r.dest = "10.1.0.0/16".parse().unwrap();
+        t.add(r).unwrap();
+        t.add(Route::new("10.1.2.0/24".parse().unwrap(), NextHop::Blackhole, None)).unwrap();
+        t.add(Route::new("2001:db8::/32".parse().unwrap(), NextHop::OnLink, Some(IfIndex(3)))).unwrap();
+        t.add(Route::new("2001:db8:1::/48".parse().unwrap(), NextHop::Reject, None)).unwrap();
+        // Every seventh address is outside every route.
+        let a4: Vec<u32> = (0..100u32)
+            .map(|i| (0x0a + u32::from(i % 7 == 0)) << 24 | (i % 4) << 16 | (i % 5) << 8 | i)
+            .collect();
+        let a6: Vec<u128> =
+            (0..100u128).map(|i| (0x2001_0db8 + u128::from(i % 7 == 0)) << 96 | (i % 3) << 80 | i).collect();
+        let mut o4 = vec![Some(NextHopId(99)); a4.len()];
+        let mut o6 = vec![Some(NextHopId(99)); a6.len()];
+        t.forward_lookup_batch_v4(&a4, &mut o4);
+        t.forward_lookup_batch_v6(&a6, &mut o6);
+        for (a, o) in a4.iter().zip(&o4) {
+            let one = t.forward_lookup(IpAddr::V4((*a).into())).map(|(i, _)| i);
+            assert_eq!(*o, one, "{a:#x}");
+        }
+        for (a, o) in a6.iter().zip(&o6) {
+            let one = t.forward_lookup(IpAddr::V6((*a).into())).map(|(i, _)| i);
+            assert_eq!(*o, one, "{a:#x}");
+        }
+        assert!(o4.iter().any(Option::is_none) && o6.iter().any(Option::is_none));
+        assert!(o4.iter().flatten().collect::<std::collections::HashSet<_>>().len() == 3);
     }
 
     #[test]
