@@ -69,6 +69,11 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     fn from_direct(index: usize) -> Self;
     /// The key folded into 64 bits (for hashing).
     fn fold(self) -> u64;
+    /// Whether `self` lies in the prefix `key/len` given as `key` (masked)
+    /// and `mask` (`len` leading ones).
+    fn within(self, key: Self, mask: Self) -> bool;
+    /// `len` leading one bits.
+    fn mask(len: u8) -> Self;
 }
 
 impl PrefixKey for u32 {
@@ -102,6 +107,13 @@ impl PrefixKey for u32 {
     #[inline]
     fn fold(self) -> u64 {
         u64::from(self)
+    }
+    #[inline]
+    fn within(self, key: u32, mask: u32) -> bool {
+        self & mask == key
+    }
+    fn mask(len: u8) -> u32 {
+        u32::MAX.masked(len)
     }
 }
 
@@ -142,10 +154,21 @@ impl PrefixKey for u128 {
     fn fold(self) -> u64 {
         ((self >> 64) as u64) ^ (self as u64).rotate_left(32)
     }
+    #[inline]
+    fn within(self, key: u128, mask: u128) -> bool {
+        self & mask == key
+    }
+    fn mask(len: u8) -> u128 {
+        u128::MAX.masked(len)
+    }
 }
 
 // The lookup's strides of an IPv6 key end exactly at bit 64.
 const _: () = assert!((64 - <u128 as PrefixKey>::DIRECT_BITS) % STRIDE == 0);
+
+/// Tables of at most this many prefixes are also kept as a list, longest
+/// first, which lookups scan instead of walking the trie.
+const SMALL: usize = 16;
 
 /// Lanes of `Lpm::lookup_rounds`.
 const LANES: usize = 32;
@@ -251,6 +274,11 @@ pub struct Lpm<K: PrefixKey> {
     prefixes: BTreeMap<(K, u8), u32>,
     /// Which `(key, len)` pairs `prefixes` may hold (no false negatives).
     presence: Presence,
+    /// While the table holds at most [`SMALL`] prefixes: them, longest
+    /// first, as `(key, mask, value)`; else empty. A host's handful of
+    /// routes is scanned in a few instructions, where the trie walks a
+    /// node per six bits past `D` (a /64 is eight nodes deep in IPv6).
+    small: Vec<(K, K, u32)>,
     /// Per direct entry: 1 + the length of its best prefix of length <= D
     /// (0: none), and that prefix's value + 1 (0: none).
     root_len: Vec<u8>,
@@ -289,6 +317,7 @@ impl<K: PrefixKey> Default for Lpm<K> {
             leaves: Vec::new(),
             prefixes: BTreeMap::new(),
             presence: Presence::default(),
+            small: Vec::new(),
             root_len: Vec::new(),
             root_val: Vec::new(),
             node_default: Vec::new(),
@@ -320,6 +349,7 @@ impl<K: PrefixKey> Lpm<K> {
             }
         }
         t.rebuild_all();
+        t.refresh_small();
         t
     }
 
@@ -343,6 +373,7 @@ impl<K: PrefixKey> Lpm<K> {
             }
         }
         self.update(key, len);
+        self.refresh_small();
     }
 
     /// Removes `key/len`; returns its value.
@@ -351,12 +382,29 @@ impl<K: PrefixKey> Lpm<K> {
         let key = key.masked(len);
         let v = self.prefixes.remove(&(key, len))?;
         self.update(key, len);
+        self.refresh_small();
         Some(v)
     }
 
     /// The value of the longest prefix holding `addr`.
     #[inline]
     pub fn lookup(&self, addr: K) -> Option<u32> {
+        if !self.small.is_empty() {
+            return self.lookup_small(addr);
+        }
+        self.lookup_trie(addr)
+    }
+
+    /// [`Lpm::lookup`] in the list of a small table: the first (longest)
+    /// prefix holding `addr`.
+    #[inline]
+    fn lookup_small(&self, addr: K) -> Option<u32> {
+        self.small.iter().find(|(k, m, _)| addr.within(*k, *m)).map(|e| e.2)
+    }
+
+    /// [`Lpm::lookup`] by the trie, whatever the table's size.
+    #[inline]
+    fn lookup_trie(&self, addr: K) -> Option<u32> {
         let mut e = self.first(addr);
         let mut o = K::DIRECT_BITS;
         while e & NODE != 0 {
@@ -401,9 +449,12 @@ impl<K: PrefixKey> Lpm<K> {
     }
 
     /// How many dependent memory reads `lookup(addr)` makes (the root entry,
-    /// each node, the leaf): the figure that bounds a lookup's latency on a
+    /// each node, the leaf; 1 for a small table's list): the figure that bounds a lookup's latency on a
     /// table larger than the caches, whatever the machine's load.
     pub fn reads(&self, addr: K) -> u32 {
+        if !self.small.is_empty() {
+            return 1;
+        }
         let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return 1 };
         if r.entry & LEAF_ONLY != 0 {
             return 2;
@@ -430,7 +481,11 @@ impl<K: PrefixKey> Lpm<K> {
     /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
     #[inline]
     pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
-        if K::ROUNDS {
+        if !self.small.is_empty() {
+            for (a, o) in addrs.iter().zip(out.iter_mut()) {
+                *o = self.lookup_small(*a);
+            }
+        } else if K::ROUNDS {
             for (a, o) in addrs.chunks(LANES).zip(out.chunks_mut(LANES)) {
                 self.lookup_rounds(a, o);
             }
@@ -513,7 +568,8 @@ impl<K: PrefixKey> Lpm<K> {
     /// Sizes of the lookup and update structures.
     pub fn memory(&self) -> LpmMemory {
         use std::mem::size_of;
-        let lookup_bytes = self.root.capacity() * size_of::<Root>()
+        let lookup_bytes = self.small.capacity() * size_of::<(K, K, u32)>()
+            + self.root.capacity() * size_of::<Root>()
             + self.nodes.capacity() * size_of::<Node>()
             + self.leaves.capacity() * 4;
         // A B-tree leaf holds up to 11 entries and is about 2/3 full; count
@@ -731,6 +787,19 @@ impl<K: PrefixKey> Lpm<K> {
             let b = base as usize;
             self.leaves[b..b + nrun].copy_from_slice(&runs[..nrun]);
             node.base0 = base;
+        }
+    }
+
+    /// Keeps `small` in step with the shadow: the list while the table is
+    /// small, nothing once it is not.
+    fn refresh_small(&mut self) {
+        self.small.clear();
+        if self.prefixes.len() <= SMALL {
+            self.small.extend(self.prefixes.iter().map(|(&(k, l), &v)| (k, K::mask(l), v)));
+            // Longest first (a longer mask is the larger number): prefixes
+            // of one length are disjoint, so the first hit is the longest
+            // match.
+            self.small.sort_by_key(|e| std::cmp::Reverse(e.1));
         }
     }
 
