@@ -491,7 +491,7 @@ impl<K: PrefixKey> Lpm<K> {
             }
         } else {
             for (a, o) in addrs.iter().zip(out.iter_mut()) {
-                *o = self.lookup(*a);
+                *o = self.lookup_trie(*a);
             }
         }
     }

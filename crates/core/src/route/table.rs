@@ -1,7 +1,7 @@
 //! The RIB (every route, with metrics) and the FIB (best route per prefix in an
 //! LPM structure) for both families, kept in step on every change.
 
-use super::lpm::Lpm;
+use super::lpm::{Lpm, PrefixKey};
 use super::nexthop::{Adjacency, NextHopId, NextHopTable};
 use super::{NextHop, Route};
 use std::collections::BTreeMap;
@@ -188,22 +188,24 @@ impl RouteTable {
     /// miss per packet later, between two packets' worth of work.
     #[inline]
     pub fn forward_lookup_batch_v4(&self, addrs: &[u32], out: &mut [Option<NextHopId>]) {
-        let mut fib = [None; BATCH];
-        for (a, o) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
-            let fib = &mut fib[..a.len()];
-            self.fib4.lookup_batch(a, fib);
-            self.nexthops_of(fib, o);
-        }
+        self.forward_lookup_batch(&self.fib4, addrs, out);
     }
 
     /// [`RouteTable::forward_lookup_batch_v4`] for IPv6 destinations.
     #[inline]
     pub fn forward_lookup_batch_v6(&self, addrs: &[u128], out: &mut [Option<NextHopId>]) {
-        let mut fib = [None; BATCH];
+        self.forward_lookup_batch(&self.fib6, addrs, out);
+    }
+
+    /// Both families' batched lookup: the LPM for a chunk, then the sweep
+    /// over its route ids.
+    #[inline(always)]
+    fn forward_lookup_batch<K: PrefixKey>(&self, fib: &Lpm<K>, addrs: &[K], out: &mut [Option<NextHopId>]) {
+        let mut ids = [None; BATCH];
         for (a, o) in addrs.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
-            let fib = &mut fib[..a.len()];
-            self.fib6.lookup_batch(a, fib);
-            self.nexthops_of(fib, o);
+            let ids = &mut ids[..a.len()];
+            fib.lookup_batch(a, ids);
+            self.nexthops_of(ids, o);
         }
     }
 
