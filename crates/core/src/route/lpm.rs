@@ -166,8 +166,9 @@ impl PrefixKey for u128 {
 // The lookup's strides of an IPv6 key end exactly at bit 64.
 const _: () = assert!((64 - <u128 as PrefixKey>::DIRECT_BITS) % STRIDE == 0);
 
-/// Tables of at most this many prefixes are also kept as a list, longest
-/// first, which lookups scan instead of walking the trie.
+/// A table of at most this many prefixes is a list, longest first, which
+/// lookups scan; the trie is built when the table grows past it and dropped
+/// again when it shrinks to half of it (no rebuild per route flap).
 const SMALL: usize = 16;
 
 /// Lanes of `Lpm::lookup_rounds`.
@@ -274,10 +275,11 @@ pub struct Lpm<K: PrefixKey> {
     prefixes: BTreeMap<(K, u8), u32>,
     /// Which `(key, len)` pairs `prefixes` may hold (no false negatives).
     presence: Presence,
-    /// While the table holds at most [`SMALL`] prefixes: them, longest
-    /// first, as `(key, mask, value)`; else empty. A host's handful of
-    /// routes is scanned in a few instructions, where the trie walks a
-    /// node per six bits past `D` (a /64 is eight nodes deep in IPv6).
+    /// While there is no trie (`root` empty; at most [`SMALL`] prefixes):
+    /// every prefix, longest first, as `(key, mask, value)`. A host's
+    /// handful of routes is scanned in a few instructions, where the trie
+    /// walks a node per six bits past `D` (a /64 is eight nodes deep in
+    /// IPv6) and its first level alone takes 4 MiB (IPv4) or 1 MiB (IPv6).
     small: Vec<(K, K, u32)>,
     /// Per direct entry: 1 + the length of its best prefix of length <= D
     /// (0: none), and that prefix's value + 1 (0: none).
@@ -348,8 +350,12 @@ impl<K: PrefixKey> Lpm<K> {
                 t.prefixes.insert((k.masked(l), l), v);
             }
         }
-        t.rebuild_all();
-        t.refresh_small();
+        if t.prefixes.len() > SMALL {
+            t.rebuild_all();
+        } else {
+            t.presence.rebuild(t.prefixes.len(), t.prefixes.keys().copied());
+            t.refresh_small();
+        }
         t
     }
 
@@ -372,8 +378,7 @@ impl<K: PrefixKey> Lpm<K> {
                 }
             }
         }
-        self.update(key, len);
-        self.refresh_small();
+        self.changed(key, len);
     }
 
     /// Removes `key/len`; returns its value.
@@ -381,31 +386,49 @@ impl<K: PrefixKey> Lpm<K> {
         let len = len.min(K::BITS);
         let key = key.masked(len);
         let v = self.prefixes.remove(&(key, len))?;
-        self.update(key, len);
-        self.refresh_small();
+        self.changed(key, len);
         Some(v)
     }
 
-    /// The value of the longest prefix holding `addr`.
-    #[inline]
-    pub fn lookup(&self, addr: K) -> Option<u32> {
-        if !self.small.is_empty() {
-            return self.lookup_small(addr);
+    /// Brings the lookup side in step after `key/len` changed in the shadow:
+    /// the list of a small table, or the trie, built or dropped as the
+    /// table crosses [`SMALL`] or half of it.
+    fn changed(&mut self, key: K, len: u8) {
+        if self.root.is_empty() {
+            if self.prefixes.len() > SMALL {
+                self.small = Vec::new();
+                self.rebuild_all();
+            } else {
+                self.refresh_small();
+            }
+        } else if self.prefixes.len() <= SMALL / 2 {
+            self.drop_trie();
+            self.refresh_small();
+        } else {
+            self.update(key, len);
         }
-        self.lookup_trie(addr)
     }
 
-    /// [`Lpm::lookup`] in the list of a small table: the first (longest)
-    /// prefix holding `addr`.
-    #[inline]
-    fn lookup_small(&self, addr: K) -> Option<u32> {
-        self.small.iter().find(|(k, m, _)| addr.within(*k, *m)).map(|e| e.2)
+    /// Frees the trie (both sides); lookups then scan `small`.
+    fn drop_trie(&mut self) {
+        let presence = std::mem::take(&mut self.presence);
+        let prefixes = std::mem::take(&mut self.prefixes);
+        *self = Lpm { prefixes, presence, ..Lpm::default() };
     }
 
-    /// [`Lpm::lookup`] by the trie, whatever the table's size.
-    #[inline]
-    fn lookup_trie(&self, addr: K) -> Option<u32> {
-        let mut e = self.first(addr);
+    /// The value of the longest prefix holding `addr`. Always inlined: a
+    /// call per lookup costs more than the walk of a full IPv4 table.
+    #[inline(always)]
+    pub fn lookup(&self, addr: K) -> Option<u32> {
+        // No first-level entry: no trie, a small table's list (the bound
+        // check every lookup makes anyway, so big tables pay nothing).
+        let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return self.lookup_small(addr) };
+        if r.entry & LEAF_ONLY != 0 {
+            // A leaf-only first-level node (every full-table IPv4 lookup):
+            // its leaf is the answer, no node test follows.
+            return self.leaf_only(r, addr).checked_sub(1);
+        }
+        let mut e = r.entry;
         let mut o = K::DIRECT_BITS;
         while e & NODE != 0 {
             let (next, down) = self.next(e, addr, o);
@@ -415,14 +438,32 @@ impl<K: PrefixKey> Lpm<K> {
         e.checked_sub(1)
     }
 
+    /// [`Lpm::lookup`] in the list of a small table: the first (longest)
+    /// prefix holding `addr`. Out of line: inlined, it would crowd the
+    /// trie walk that big tables take (measured: +10 instructions an IPv4
+    /// lookup, +24 an IPv6 one).
+    #[inline(never)]
+    fn lookup_small(&self, addr: K) -> Option<u32> {
+        self.small.iter().find(|(k, m, _)| addr.within(*k, *m)).map(|e| e.2)
+    }
+
     /// The first-level step of a lookup: `addr`'s root entry, a leaf-only
-    /// node's leaf read at once (0, "no route", for an empty table).
+    /// node's leaf read at once (a small table's answer when there is no trie).
     #[inline(always)]
     fn first(&self, addr: K) -> u32 {
-        let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return 0 };
+        let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else {
+            // No trie: a small table's answer, as a leaf.
+            return self.lookup_small(addr).map_or(0, |v| v + 1);
+        };
         if r.entry & LEAF_ONLY == 0 {
             return r.entry;
         }
+        self.leaf_only(r, addr)
+    }
+
+    /// The leaf of `addr` under `r`, a `LEAF_ONLY` root entry.
+    #[inline(always)]
+    fn leaf_only(&self, r: &Root, addr: K) -> u32 {
         let upto = (2u64 << addr.stride(K::DIRECT_BITS)).wrapping_sub(1);
         self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize).copied().unwrap_or(0)
     }
@@ -452,9 +493,6 @@ impl<K: PrefixKey> Lpm<K> {
     /// each node, the leaf; 1 for a small table's list): the figure that bounds a lookup's latency on a
     /// table larger than the caches, whatever the machine's load.
     pub fn reads(&self, addr: K) -> u32 {
-        if !self.small.is_empty() {
-            return 1;
-        }
         let Some(r) = self.root.get(addr.bits(0, K::DIRECT_BITS)) else { return 1 };
         if r.entry & LEAF_ONLY != 0 {
             return 2;
@@ -481,7 +519,7 @@ impl<K: PrefixKey> Lpm<K> {
     /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
     #[inline]
     pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
-        if !self.small.is_empty() {
+        if self.root.is_empty() {
             for (a, o) in addrs.iter().zip(out.iter_mut()) {
                 *o = self.lookup_small(*a);
             }
@@ -491,7 +529,7 @@ impl<K: PrefixKey> Lpm<K> {
             }
         } else {
             for (a, o) in addrs.iter().zip(out.iter_mut()) {
-                *o = self.lookup_trie(*a);
+                *o = self.lookup(*a);
             }
         }
     }
@@ -790,17 +828,13 @@ impl<K: PrefixKey> Lpm<K> {
         }
     }
 
-    /// Keeps `small` in step with the shadow: the list while the table is
-    /// small, nothing once it is not.
+    /// Rebuilds `small` from the shadow.
     fn refresh_small(&mut self) {
         self.small.clear();
-        if self.prefixes.len() <= SMALL {
-            self.small.extend(self.prefixes.iter().map(|(&(k, l), &v)| (k, K::mask(l), v)));
-            // Longest first (a longer mask is the larger number): prefixes
-            // of one length are disjoint, so the first hit is the longest
-            // match.
-            self.small.sort_by_key(|e| std::cmp::Reverse(e.1));
-        }
+        self.small.extend(self.prefixes.iter().map(|(&(k, l), &v)| (k, K::mask(l), v)));
+        // Longest first (a longer mask is the larger number): prefixes of
+        // one length are disjoint, so the first hit is the longest match.
+        self.small.sort_by_key(|e| std::cmp::Reverse(e.1));
     }
 
     /// `prefixes[key/len]`, with the presence filter in front (`key` masked).

@@ -125,8 +125,6 @@ fn check_against_scan<K: PrefixKey + Wrap>(ops: &[(K, u8, bool)], probes: &[K]) 
         }
         for ((p, b), r) in all.into_iter().zip(batch).zip(rounds) {
             prop_assert_eq!(t.lookup(p), scan(&list, p), "probe {:?} after op {}", p, i);
-            // Small tables answer from their list; the trie must agree.
-            prop_assert_eq!(t.lookup_trie(p), scan(&list, p), "trie probe {:?} after op {}", p, i);
             prop_assert_eq!(b, scan(&list, p), "batched probe {:?} after op {}", p, i);
             prop_assert_eq!(r, scan(&list, p), "probe {:?} in rounds after op {}", p, i);
         }
@@ -488,37 +486,53 @@ proptest! {
     }
 }
 
-/// A host's table (a few IPv6 routes) is answered from the list, longest
-/// first, and keeps answering from the trie past [`SMALL`] prefixes and
-/// from the list again below it.
+/// A host's table (a few IPv6 routes) is a list, longest first, with no
+/// trie; past [`SMALL`] prefixes the trie is built, and it is dropped again
+/// only at half of that (hysteresis), with the same answers throughout.
 #[test]
-fn small_tables_scan_their_list_and_agree_with_the_trie() {
+fn small_tables_are_a_list_and_grow_into_a_trie() {
     let net = |s: &str| s.parse::<Ipv6Net>().unwrap();
+    let addr = |s: &str| s.parse::<Ipv6Addr>().unwrap().to_bits();
     let mut t = Lpm::<u128>::new();
     for (i, p) in ["::/0", "2001:db8:1::/64", "2001:db8:1::7/128", "fe80::/64"].iter().enumerate() {
         let n = net(p);
         t.insert(n.network().to_bits(), n.prefix_len(), i as u32);
     }
-    assert_eq!(t.small.len(), 4);
-    let addr = |s: &str| s.parse::<Ipv6Addr>().unwrap().to_bits();
-    for (a, v) in [("2001:db8:1::7", 2), ("2001:db8:1::8", 1), ("fe80::1", 3), ("2001:db8:2::1", 0)] {
-        assert_eq!(t.lookup(addr(a)), Some(v), "{a}");
-        assert_eq!(t.lookup_trie(addr(a)), Some(v), "{a}");
-        assert_eq!(t.reads(addr(a)), 1);
-    }
-    // Past SMALL prefixes the list is dropped and the trie answers.
+    let host = [("2001:db8:1::7", 2), ("2001:db8:1::8", 1), ("fe80::1", 3), ("2001:db8:2::1", 0)];
+    let check = |t: &Lpm<u128>| {
+        for (a, v) in host {
+            assert_eq!(t.lookup(addr(a)), Some(v), "{a}");
+            let mut out = [None; 1];
+            t.lookup_batch(&[addr(a)], &mut out);
+            assert_eq!(out, [Some(v)], "{a} in a batch");
+            t.lookup_rounds(&[addr(a)], &mut out);
+            assert_eq!(out, [Some(v)], "{a} in rounds");
+        }
+    };
+    assert!(t.root.is_empty() && t.small.len() == 4);
+    check(&t);
+    assert_eq!(t.reads(addr("fe80::1")), 1);
+    let extra = |i: u128| (0x2001_0db8_0100u128 + i) << 80;
     for i in 0..SMALL as u128 {
-        t.insert((0x2001_0db8_0100u128 + i) << 80, 48, 100 + i as u32);
+        t.insert(extra(i), 48, 100 + i as u32);
     }
-    assert!(t.small.is_empty());
-    assert_eq!(t.lookup(addr("2001:db8:1::7")), Some(2));
+    assert!(!t.root.is_empty() && t.small.is_empty(), "20 prefixes: a trie");
+    check(&t);
     assert_eq!(t.lookup(addr("2001:db8:105::1")), Some(105));
-    for i in 0..SMALL as u128 {
-        assert_eq!(t.remove((0x2001_0db8_0100u128 + i) << 80, 48), Some(100 + i as u32));
+    // Down to 9 prefixes the trie stays; at 8 it is dropped.
+    for i in 0..11 {
+        assert_eq!(t.remove(extra(i), 48), Some(100 + i as u32));
     }
-    assert_eq!(t.small.len(), 4);
-    assert_eq!(t.lookup(addr("2001:db8:1::8")), Some(1));
-    let mut out = [None; 2];
-    t.lookup_batch(&[addr("fe80::9"), addr("2001:db8:1::7")], &mut out);
-    assert_eq!(out, [Some(3), Some(2)]);
+    assert_eq!(t.len(), 9);
+    assert!(!t.root.is_empty());
+    check(&t);
+    t.remove(extra(11), 48);
+    assert!(t.root.is_empty() && t.small.len() == 8, "8 prefixes: a list again");
+    check(&t);
+    assert_eq!(t.lookup(addr("2001:db8:10f::1")), Some(115));
+    assert_eq!(t.lookup(addr("2001:db8:10b::1")), Some(0));
+    // A bulk build of a small table is a list as well.
+    let b = Lpm::build(t.iter().collect::<Vec<_>>());
+    assert!(b.root.is_empty());
+    check(&b);
 }
