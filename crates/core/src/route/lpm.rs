@@ -4,6 +4,10 @@
 //!
 //! # Lookup side (what a forwarded packet touches)
 //!
+//! A table of at most [`SMALL`] prefixes (a host's) is only `small`, its
+//! prefixes longest first, which a lookup scans; the trie below is built
+//! when the table grows past that and dropped when it shrinks to half.
+//!
 //! - `root`: 2^D 16-byte entries indexed by the address's top D bits (D = 18
 //!   for IPv4, 16 for IPv6). An entry is either a leaf (the next-hop id + 1,
 //!   or 0 for "no route"), or, with bit 31 set, the index of a node, or, with
