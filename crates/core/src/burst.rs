@@ -63,7 +63,7 @@ impl Stack {
     /// Hands several received frames from one interface to the stack: the
     /// same result, frame for frame and counter for counter, as calling
     /// [`Stack::receive`] on each in order, with one batched FIB lookup per
-    /// [`BURST`] frames.
+    /// `BURST` (32) frames.
     pub fn receive_burst<F: AsRef<[u8]>>(&mut self, ifindex: IfIndex, frames: &[F], now: Instant) {
         let Some(kind) = self.interface(ifindex).map(|i| i.kind) else {
             for f in frames {

@@ -62,9 +62,9 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// `n` (1..=32) bits starting at bit `offset` (0 = most significant),
     /// zero-padded past the end of the address; `offset < 128`.
     fn bits(self, offset: u32, n: u32) -> usize;
-    /// The [`STRIDE`] bits at `offset` (`self.bits(offset, STRIDE)`), for
-    /// the offsets a lookup visits (`DIRECT_BITS` + a multiple of
-    /// [`STRIDE`]); the lookup's hot step.
+    /// The `STRIDE` (6) bits at `offset` (`self.bits(offset, STRIDE)`),
+    /// for the offsets a lookup visits (`DIRECT_BITS` + a multiple of
+    /// `STRIDE`); the lookup's hot step.
     #[inline(always)]
     fn stride(self, offset: u32) -> usize {
         self.bits(offset, STRIDE)
@@ -517,7 +517,7 @@ impl<K: PrefixKey> Lpm<K> {
     ///
     /// The forwarding path's burst entry point. The lookups are independent
     /// chains of reads. For IPv6 (deep walks) they advance in rounds of up
-    /// to [`LANES`] lanes, one level per round, so the reads of every lane
+    /// to `LANES` (32) lanes, one level per round, so the reads of every lane
     /// are in flight together; for IPv4 (two reads on a full table) one
     /// lookup after another lets the out-of-order core overlap them as well,
     /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
