@@ -35,7 +35,7 @@ pub struct OutSeg {
     pub payload: Vec<u8>,
     /// Payload bytes in the send buffer from `seq` on: copied from the
     /// ring straight into the frame when the segment is emitted
-    /// ([`Tcb::ring_payload`]). Zero when `payload` carries the data.
+    /// (the emitter copies the send ring's one or two slices). Zero when `payload` carries the data.
     pub ring: u32,
     /// An RFC 5961 challenge ACK (subject to the global rate limit).
     pub challenge: bool,
