@@ -34,8 +34,8 @@ pub struct OutSeg {
     /// own send path, and tests).
     pub payload: Vec<u8>,
     /// Payload bytes in the send buffer from `seq` on: copied from the
-    /// ring straight into the frame when the segment is emitted
-    /// (the emitter copies the send ring's one or two slices). Zero when `payload` carries the data.
+    /// ring's one or two slices straight into the frame when the segment
+    /// is emitted. Zero when `payload` carries the data.
     pub ring: u32,
     /// An RFC 5961 challenge ACK (subject to the global rate limit).
     pub challenge: bool,
