@@ -3,7 +3,7 @@
 //! now", plus the waker registry the driver checks after every iteration
 //! that touched the stack. One readiness implementation serves both APIs:
 //! tokio tasks register their task waker, blocking calls a thread-parking
-//! waker (see [`block_on`]).
+//! waker (see `block_on`).
 
 use std::collections::HashMap;
 use std::io;
