@@ -147,20 +147,8 @@ impl Stack {
         if !self.sysctl.on(Knob::Ip6SourceAddressValidation) || src.is_unspecified() {
             return true;
         }
-        // What `route_lookup(src)` would answer, without building its
-        // result: our own address routes to loopback; a scoped source goes
-        // back out of its own zone; else the best route must be a usable
-        // one out of the arrival interface, which must be up.
-        if self.is_local_address(IpAddr::V6(*src)) {
-            return false;
-        }
-        if addr::needs_zone(src) {
-            return self.interface(ifindex).is_some();
-        }
-        let Some((_, route)) = self.routes.lookup(IpAddr::V6(*src)) else { return false };
-        !matches!(route.nexthop, NextHop::Reject | NextHop::Blackhole)
-            && route.ifindex == Some(ifindex)
-            && self.interface(ifindex).is_some_and(|i| i.up)
+        let zone = addr::needs_zone(src).then_some(ifindex);
+        self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex)
     }
 
     /// Our unicast addresses (a link-local one only on its own link), and the

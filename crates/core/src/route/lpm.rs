@@ -523,11 +523,7 @@ impl<K: PrefixKey> Lpm<K> {
     /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
     #[inline]
     pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
-        if self.root.is_empty() {
-            for (a, o) in addrs.iter().zip(out.iter_mut()) {
-                *o = self.lookup_small(*a);
-            }
-        } else if K::ROUNDS {
+        if K::ROUNDS {
             for (a, o) in addrs.chunks(LANES).zip(out.chunks_mut(LANES)) {
                 self.lookup_rounds(a, o);
             }
