@@ -16,14 +16,21 @@
 //!   the node and then of the leaf. On the full IPv4 table every first-level
 //!   node is leaf-only (no prefix is longer than /24), so an in-table lookup
 //!   is two dependent reads instead of three.
-//! - `nodes`: 64-ary nodes of 24 bytes. A node at offset `o` consumes the six
-//!   address bits `o..o+6` (zero-padded past the address's end). `vector`
-//!   marks the slots that are internal nodes, stored contiguously from
-//!   `base1`; the other slots are leaves, run-length compressed: `leafvec`
-//!   marks the slots where a new run of equal leaves starts, and the runs are
-//!   stored contiguously from `base0`. A slot's child or leaf is found by a
-//!   population count of the bit vector below it, so a lookup is one direct
-//!   read plus one 24-byte node and one 4-byte leaf per six bits past D.
+//! - `nodes`: nodes of 2^S slots, S (the stride) = 6 for IPv4 and 8 for
+//!   IPv6. A node at offset `o` consumes the S address bits `o..o+S`
+//!   (zero-padded past the address's end). It is stored as 2^(S-6)
+//!   consecutive 24-byte words (`Node`) of 64 slots each: one for IPv4, four
+//!   for IPv6. `vector` marks the slots that are internal nodes, stored
+//!   contiguously from the node's child base; the other slots are leaves,
+//!   run-length compressed: `leafvec` marks the slots where a new run of
+//!   equal leaves starts, and the runs are stored contiguously from the
+//!   node's leaf base. Each word's `base1`/`base0` already add the children
+//!   and runs of the words before it, so a slot's child or leaf is found by
+//!   a population count of its own word's bit vector below it: a lookup is
+//!   one direct read plus one 24-byte word and one 4-byte leaf per S bits
+//!   past D. IPv6's wider nodes make an in-table lookup (mostly /48s: nodes
+//!   at bits 16, 24, 32, 40) two reads shorter than six-bit nodes would
+//!   (16, 22, 28, 34, 40, 46), for the same instructions per node.
 //! - `leaves`: next-hop ids + 1.
 //!
 //! # Update side
@@ -44,6 +51,8 @@ use std::collections::BTreeMap;
 
 #[path = "lpm_presence.rs"]
 mod presence;
+#[path = "lpm_update.rs"]
+mod update;
 use presence::Presence;
 
 /// An address family's key: the address as an unsigned integer.
@@ -52,6 +61,9 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     const BITS: u8;
     /// Bits resolved by the first-level (direct) table.
     const DIRECT_BITS: u32;
+    /// Bits consumed by one node (6 or 8: a node is 2^(STRIDE-6) words of
+    /// 64 slots).
+    const STRIDE: u32;
     /// Whether `Lpm::lookup_batch` advances its lookups in rounds (deep
     /// tries) rather than one after another (shallow ones).
     const ROUNDS: bool;
@@ -62,12 +74,12 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// `n` (1..=32) bits starting at bit `offset` (0 = most significant),
     /// zero-padded past the end of the address; `offset < 128`.
     fn bits(self, offset: u32, n: u32) -> usize;
-    /// The `STRIDE` (6) bits at `offset` (`self.bits(offset, STRIDE)`),
-    /// for the offsets a lookup visits (`DIRECT_BITS` + a multiple of
+    /// The `STRIDE` bits at `offset` (`self.bits(offset, STRIDE)`), for
+    /// the offsets a lookup visits (`DIRECT_BITS` + a multiple of
     /// `STRIDE`); the lookup's hot step.
     #[inline(always)]
     fn stride(self, offset: u32) -> usize {
-        self.bits(offset, STRIDE)
+        self.bits(offset, Self::STRIDE)
     }
     /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
     fn from_direct(index: usize) -> Self;
@@ -83,6 +95,9 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
 impl PrefixKey for u32 {
     const BITS: u8 = 32;
     const DIRECT_BITS: u32 = 18;
+    /// Six: a first-level node then ends at /24, the longest prefix of the
+    /// full table, and is leaf-only, which the first level inlines.
+    const STRIDE: u32 = 6;
     /// In rounds, a full-table IPv4 burst ran at 0.85–1.09× of one lookup
     /// after another (two reads each: nothing to overlap that the
     /// out-of-order core does not already overlap).
@@ -124,6 +139,10 @@ impl PrefixKey for u32 {
 impl PrefixKey for u128 {
     const BITS: u8 = 128;
     const DIRECT_BITS: u32 = 16;
+    /// Eight: an in-table lookup (mostly /48s) walks nodes at 16, 24, 32
+    /// and 40 (mean 5.5 dependent reads on the full table, against 7.0
+    /// with six-bit nodes).
+    const STRIDE: u32 = 8;
     /// In rounds, a full-table in-table IPv6 burst (about seven dependent
     /// reads a lookup) ran at 1.55–1.88× of one lookup after another.
     const ROUNDS: bool = true;
@@ -148,7 +167,7 @@ impl PrefixKey for u128 {
     #[inline(always)]
     fn stride(self, offset: u32) -> usize {
         let half = if offset < 64 { (self >> 64) as u64 } else { self as u64 };
-        ((half << (offset & 63)) >> (64 - STRIDE)) as usize
+        ((half << (offset & 63)) >> (64 - Self::STRIDE)) as usize
     }
     #[inline]
     fn from_direct(index: usize) -> u128 {
@@ -168,7 +187,7 @@ impl PrefixKey for u128 {
 }
 
 // The lookup's strides of an IPv6 key end exactly at bit 64.
-const _: () = assert!((64 - <u128 as PrefixKey>::DIRECT_BITS) % STRIDE == 0);
+const _: () = assert!((64 - <u128 as PrefixKey>::DIRECT_BITS) % <u128 as PrefixKey>::STRIDE == 0);
 
 /// A table of at most this many prefixes is a list, longest first, which
 /// lookups scan; the trie is built when the table grows past it and dropped
@@ -178,8 +197,8 @@ const SMALL: usize = 16;
 /// Lanes of `Lpm::lookup_rounds`.
 const LANES: usize = 32;
 
-/// Bits consumed by one node.
-const STRIDE: u32 = 6;
+/// Slots of one node word (`Node`): 64, one bit each in a `u64`.
+const WORD_SLOTS: usize = 64;
 /// A direct or root entry with this bit set holds a node index.
 const NODE: u32 = 1 << 31;
 /// A root entry with this bit set holds a leaf-only node's `leafvec` and
@@ -199,54 +218,21 @@ struct Root {
     base0: u32,
 }
 
-/// One 64-ary node (24 bytes).
+/// One word of a node: 64 of its slots (24 bytes). A node is `Lpm::WORDS`
+/// consecutive words.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Node {
     /// Slot `i` is an internal node.
     vector: u64,
     /// Slot `i` (a leaf) starts a new run of equal leaves.
     leafvec: u64,
-    /// First leaf run.
+    /// The leaf run of this word's first run start: the node's first run
+    /// plus the runs started in the words before this one (so a leaf slot
+    /// before this word's first run start reads the run before it).
     base0: u32,
-    /// First child node.
+    /// The first word of this word's first child: the node's first child
+    /// plus `WORDS` per child in the words before this one.
     base1: u32,
-}
-
-/// The leaf slots of a node (those not in `children`) where a new run of
-/// equal values starts, a child slot never breaking a run: bit `s` is set
-/// for the first leaf slot and for every leaf slot whose value differs from
-/// the previous leaf slot's.
-fn run_starts(value: &[u32; 64], children: u64) -> u64 {
-    let leaves = !children;
-    if leaves == 0 {
-        return 0;
-    }
-    // Child slots take the value of the leaf slot before them (the first
-    // leaf slot's, before any leaf), so they neither start nor end a run.
-    let mut carried = *value;
-    if children != 0 {
-        let mut prev = value[leaves.trailing_zeros() as usize];
-        for (s, v) in carried.iter_mut().enumerate() {
-            if children & (1 << s) != 0 {
-                *v = prev;
-            } else {
-                prev = *v;
-            }
-        }
-    }
-    // Eight slots at a time: one 0/1 byte per slot (a vector compare), the
-    // bytes' low bits gathered into a byte by one multiplication.
-    let mut differs = 0u64;
-    for chunk in 0..8 {
-        let mut ne = [0u8; 8];
-        for (i, b) in ne.iter_mut().enumerate() {
-            let s = chunk * 8 + i;
-            *b = u8::from(s > 0 && carried[s] != carried[s.saturating_sub(1)]);
-        }
-        let packed = u64::from_le_bytes(ne).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        differs |= packed << (chunk * 8);
-    }
-    (differs & leaves) | (leaves & leaves.wrapping_neg())
 }
 
 /// Sizes of the structure, in bytes.
@@ -258,7 +244,7 @@ pub struct LpmMemory {
     /// from its entry count), per-entry short-prefix state, node defaults
     /// and free lists.
     pub update_bytes: usize,
-    /// Nodes in use (not counting free ones).
+    /// Node words (64 slots, 24 bytes each) in use (not counting free ones).
     pub nodes: usize,
     /// Leaves in use.
     pub leaves: usize,
@@ -289,16 +275,19 @@ pub struct Lpm<K: PrefixKey> {
     /// (0: none), and that prefix's value + 1 (0: none).
     root_len: Vec<u8>,
     root_val: Vec<u32>,
-    /// Per node: the encoded leaf of the best prefix no longer than the
-    /// node's offset covering its span (what slots without a longer prefix
-    /// inherit).
+    /// Per node (at its first word's index): the encoded leaf of the best
+    /// prefix no longer than the node's offset covering its span (what
+    /// slots without a longer prefix inherit).
     node_default: Vec<u32>,
-    /// Free arrays by exact size (index = size, 1..=64).
+    /// Free arrays by exact size in words or leaves (index = size).
     free_nodes: Vec<Vec<u32>>,
     free_leaves: Vec<Vec<u32>>,
     /// Reused buffer for the prefixes an update re-derives (no allocation
     /// per update).
     scratch: Vec<(K, u8, u32)>,
+    /// Reused stack of the children a node rebuild is assembling (their
+    /// words), before they are copied into the node's child array.
+    kids: Vec<Node>,
     /// Elements sitting in free lists.
     garbage: usize,
 }
@@ -331,6 +320,7 @@ impl<K: PrefixKey> Default for Lpm<K> {
             free_leaves: Vec::new(),
             garbage: 0,
             scratch: Vec::new(),
+            kids: Vec::new(),
         }
     }
 }
@@ -338,6 +328,11 @@ impl<K: PrefixKey> Default for Lpm<K> {
 impl<K: PrefixKey> Lpm<K> {
     /// The largest value a prefix may map to.
     pub const MAX_VALUE: u32 = LEAF_ONLY - 2;
+
+    /// Slots in one node: 2^STRIDE.
+    const SLOTS: usize = 1 << K::STRIDE;
+    /// Words (`Node`s of 64 slots) in one node.
+    const WORDS: usize = Self::SLOTS / WORD_SLOTS;
 
     /// An empty table (allocates nothing until the first insert).
     pub fn new() -> Self {
@@ -437,7 +432,7 @@ impl<K: PrefixKey> Lpm<K> {
         while e & NODE != 0 {
             let (next, down) = self.next(e, addr, o);
             e = next;
-            o += STRIDE * u32::from(down);
+            o += K::STRIDE * u32::from(down);
         }
         e.checked_sub(1)
     }
@@ -472,16 +467,17 @@ impl<K: PrefixKey> Lpm<K> {
         self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize).copied().unwrap_or(0)
     }
 
-    /// One node of a lookup: from `e` (`NODE | index`, consuming the six
-    /// bits of `addr` at `o`), the child's entry and `true`, or the leaf and
-    /// `false`.
+    /// One node of a lookup: from `e` (`NODE | index`, consuming the
+    /// `STRIDE` bits of `addr` at `o`), the child's entry and `true`, or the
+    /// leaf and `false`. Only the word holding the slot is read.
     #[inline(always)]
     fn next(&self, e: u32, addr: K, o: u32) -> (u32, bool) {
-        let Some(n) = self.nodes.get((e & !NODE) as usize) else { return (0, false) };
-        let bit = 1u64 << addr.stride(o);
+        let s = addr.stride(o);
+        let Some(n) = self.nodes.get((e & !NODE) as usize + s / WORD_SLOTS) else { return (0, false) };
+        let bit = 1u64 << (s % WORD_SLOTS);
         let upto = (bit << 1).wrapping_sub(1);
         if n.vector & bit != 0 {
-            (NODE | (n.base1 + (n.vector & upto).count_ones() - 1), true)
+            (NODE | (n.base1 + ((n.vector & upto).count_ones() - 1) * Self::WORDS as u32), true)
         } else {
             (
                 self.leaves
@@ -507,7 +503,7 @@ impl<K: PrefixKey> Lpm<K> {
             // The node, and the leaf when the walk ends there.
             n += 1 + u32::from(!down);
             e = next;
-            o += STRIDE;
+            o += K::STRIDE;
         }
         n
     }
@@ -564,7 +560,7 @@ impl<K: PrefixKey> Lpm<K> {
                 still += usize::from(down);
             }
             left = still;
-            o += STRIDE;
+            o += K::STRIDE;
         }
         for (o, v) in out.iter_mut().zip(&e[..n]) {
             *o = v.checked_sub(1);
@@ -622,6 +618,7 @@ impl<K: PrefixKey> Lpm<K> {
             + self.root_len.capacity()
             + self.root_val.capacity() * 4
             + self.node_default.capacity() * 4
+            + self.kids.capacity() * size_of::<Node>()
             + free;
         let free_nodes: usize = self.free_nodes.iter().enumerate().map(|(size, f)| size * f.len()).sum();
         let free_leaves: usize = self.free_leaves.iter().enumerate().map(|(size, f)| size * f.len()).sum();
@@ -631,415 +628,6 @@ impl<K: PrefixKey> Lpm<K> {
             nodes: self.nodes.len() - free_nodes,
             leaves: self.leaves.len() - free_leaves,
         }
-    }
-
-    // ----- updates -----
-
-    fn ensure_init(&mut self) {
-        if self.direct.is_empty() {
-            let n = 1usize << K::DIRECT_BITS;
-            self.root = vec![Root::default(); n];
-            self.direct = vec![0; n];
-            self.root_len = vec![0; n];
-            self.root_val = vec![0; n];
-            self.free_nodes = vec![Vec::new(); 65];
-            self.free_leaves = vec![Vec::new(); 65];
-        }
-    }
-
-    /// Brings the lookup side in step after `key/len` changed in the shadow.
-    fn update(&mut self, key: K, len: u8) {
-        self.ensure_init();
-        let d = K::DIRECT_BITS;
-        if u32::from(len) <= d {
-            self.update_short(key, len);
-            let first = key.bits(0, d);
-            (first..first + (1usize << (d - u32::from(len)))).for_each(|j| self.sync_root(j));
-        } else {
-            let j = key.bits(0, d);
-            let e = self.direct[j];
-            if e & NODE == 0 {
-                self.rebuild_root_slot(j, key.masked(d as u8));
-            } else {
-                // Descend to the deepest node whose stride holds bit `len`.
-                let mut idx = e & !NODE;
-                let mut o = d;
-                while u32::from(len) > o + STRIDE {
-                    let n = self.nodes[idx as usize];
-                    let bit = 1u64 << key.bits(o, STRIDE);
-                    if n.vector & bit == 0 {
-                        break;
-                    }
-                    idx = n.base1 + (n.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1;
-                    o += STRIDE;
-                }
-                self.rebuild_slots(idx, o, key, len);
-            }
-            self.sync_root(j);
-        }
-        let live = self.nodes.len() + self.leaves.len() - self.garbage;
-        if self.garbage > 4096 && self.garbage > live / 2 {
-            self.rebuild_all();
-        }
-    }
-
-    /// Brings lookup-side `root[j]` in step with update-side `direct[j]`.
-    fn sync_root(&mut self, j: usize) {
-        let e = self.direct[j];
-        let n = if e & NODE != 0 { self.nodes[(e & !NODE) as usize] } else { Node::default() };
-        self.root[j] = if e & NODE != 0 && n.vector == 0 {
-            Root { leafvec: n.leafvec, entry: LEAF_ONLY, base0: n.base0 }
-        } else {
-            Root { leafvec: 0, entry: e, base0: 0 }
-        };
-    }
-
-    /// Re-derives the slots of node `idx` (at offset `o`) that `key/len`
-    /// covers (or, for `len` past this node's stride, the one slot holding
-    /// `key`) with their subtrees; every other slot and subtree is kept.
-    fn rebuild_slots(&mut self, idx: u32, o: u32, key: K, len: u8) {
-        let end = o + STRIDE;
-        let old = self.nodes[idx as usize];
-        let default = self.node_default[idx as usize];
-        // Decode the node's 64 slots: a child (and the value it inherits) or a leaf.
-        let mut value = [0u32; 64];
-        let mut kids = [Node::default(); 64];
-        // Each leaf run covers the slots up to the next run's start (child
-        // slots in between do not break a run); children then overwrite
-        // their own slots with the value they inherit.
-        let mut starts = old.leafvec;
-        let mut run = old.base0 as usize;
-        while starts != 0 {
-            let first = starts.trailing_zeros() as usize;
-            starts &= starts - 1;
-            let next = if starts == 0 { 64 } else { starts.trailing_zeros() as usize };
-            value[first..next].fill(self.leaves[run]);
-            run += 1;
-        }
-        let mut children = old.vector;
-        let mut c = old.base1 as usize;
-        while children != 0 {
-            let s = children.trailing_zeros() as usize;
-            children &= children - 1;
-            kids[s] = self.nodes[c];
-            value[s] = self.node_default[c];
-            c += 1;
-        }
-        // The covered slots, and the key range whose prefixes decide them.
-        let (first, count, lo_len) = if u32::from(len) <= end {
-            (key.bits(o, STRIDE), 1usize << (end - u32::from(len)), len)
-        } else {
-            (key.bits(o, STRIDE), 1, end as u8)
-        };
-        let lo_key = key.masked(lo_len);
-        let covered = if count == 64 { u64::MAX } else { ((1u64 << count) - 1) << first };
-        // What the covered slots inherit: the longest prefix above the range
-        // inside this node's stride, else the node's default.
-        let base = ((o as u8 + 1)..lo_len)
-            .rev()
-            .find_map(|l| self.shadow_get(key.masked(l), l).map(|v| v + 1))
-            .unwrap_or(default);
-        let mut ps = std::mem::take(&mut self.scratch);
-        ps.clear();
-        // One search: the range's upper end is found by scanning, not by a
-        // second walk down the tree.
-        let last = lo_key.last(lo_len);
-        ps.extend(
-            self.prefixes
-                .range((lo_key, lo_len)..)
-                .take_while(|((k, _), _)| *k <= last)
-                .map(|(&(k, l), &v)| (k, l, v)),
-        );
-        value[first..first + count].iter_mut().for_each(|x| *x = base);
-        for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
-            let f = k.bits(o, STRIDE);
-            let c = 1usize << (end - u32::from(l));
-            value[f..f + c].iter_mut().for_each(|x| *x = v + 1);
-        }
-        // Free the covered subtrees and this node's own arrays.
-        for (s, kid) in kids.iter().enumerate() {
-            if old.vector & covered & (1 << s) != 0 {
-                self.free_below(*kid);
-            }
-        }
-        let nkids = old.vector.count_ones() as usize;
-        if nkids > 0 {
-            self.free_node_array(old.base1, nkids);
-        }
-        let nleaf = old.leafvec.count_ones() as usize;
-        if nleaf > 0 {
-            self.free_leaves[nleaf].push(old.base0);
-            self.garbage += nleaf;
-        }
-        // New children for the covered slots.
-        let mut node = Node { vector: old.vector & !covered, ..Node::default() };
-        let mut a = 0;
-        while a < ps.len() {
-            if u32::from(ps[a].1) <= end {
-                a += 1;
-                continue;
-            }
-            let s = ps[a].0.bits(o, STRIDE);
-            let mut b = a + 1;
-            while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
-                b += 1;
-            }
-            kids[s] = self.build_node(end, value[s], &ps[a..b]);
-            node.vector |= 1 << s;
-            a = b;
-        }
-        self.encode(&mut node, &value, &kids);
-        self.nodes[idx as usize] = node;
-        self.scratch = ps;
-    }
-
-    /// Stores `node`'s children (`kids` at the slots of `node.vector`, each
-    /// inheriting `value` of its slot) and its leaf runs in new arrays.
-    fn encode(&mut self, node: &mut Node, value: &[u32; 64], kids: &[Node; 64]) {
-        let nkids = node.vector.count_ones() as usize;
-        if nkids > 0 {
-            let base = self.alloc_nodes(nkids);
-            let mut children = node.vector;
-            let mut i = base as usize;
-            while children != 0 {
-                let s = children.trailing_zeros() as usize;
-                children &= children - 1;
-                self.nodes[i] = kids[s];
-                self.node_default[i] = value[s];
-                i += 1;
-            }
-            node.base1 = base;
-        }
-        node.leafvec = run_starts(value, node.vector);
-        let mut runs = [0u32; 64];
-        let mut nrun = 0usize;
-        let mut starts = node.leafvec;
-        while starts != 0 {
-            runs[nrun] = value[starts.trailing_zeros() as usize];
-            nrun += 1;
-            starts &= starts - 1;
-        }
-        node.base0 = 0;
-        if nrun > 0 {
-            let base = self.alloc_leaves(nrun);
-            let b = base as usize;
-            self.leaves[b..b + nrun].copy_from_slice(&runs[..nrun]);
-            node.base0 = base;
-        }
-    }
-
-    /// Rebuilds `small` from the shadow.
-    fn refresh_small(&mut self) {
-        self.small.clear();
-        self.small.extend(self.prefixes.iter().map(|(&(k, l), &v)| (k, K::mask(l), v)));
-        // Longest first (a longer mask is the larger number): prefixes of
-        // one length are disjoint, so the first hit is the longest match.
-        self.small.sort_by_key(|e| std::cmp::Reverse(e.1));
-    }
-
-    /// `prefixes[key/len]`, with the presence filter in front (`key` masked).
-    #[inline]
-    fn shadow_get(&self, key: K, len: u8) -> Option<u32> {
-        if self.presence.may_hold(key, len) {
-            self.prefixes.get(&(key, len)).copied()
-        } else {
-            None
-        }
-    }
-
-    /// A prefix no longer than D changed: refresh the direct entries it covers.
-    fn update_short(&mut self, key: K, len: u8) {
-        let d = K::DIRECT_BITS;
-        let first = key.bits(0, d);
-        let count = 1usize << (d - u32::from(len));
-        let own = self.prefixes.get(&(key, len)).copied();
-        let (new_len, new_val) = match own {
-            Some(v) => (len + 1, v + 1),
-            None => {
-                // The next shorter prefix covering `key`, if any.
-                (0..len)
-                    .rev()
-                    .find_map(|l| self.shadow_get(key.masked(l), l).map(|v| (l + 1, v + 1)))
-                    .unwrap_or((0, 0))
-            }
-        };
-        let present = own.is_some();
-        for s in first..first + count {
-            let take = if present { self.root_len[s] <= len + 1 } else { self.root_len[s] == len + 1 };
-            if !take {
-                continue;
-            }
-            self.root_len[s] = new_len;
-            if self.root_val[s] == new_val {
-                continue;
-            }
-            self.root_val[s] = new_val;
-            let e = self.direct[s];
-            if e & NODE == 0 {
-                self.direct[s] = new_val;
-            } else {
-                self.node_default[(e & !NODE) as usize] = new_val;
-                self.rebuild_root_slot(s, K::from_direct(s));
-            }
-        }
-    }
-
-    /// Rebuilds direct entry `j` (span `span`/D) from the shadow.
-    fn rebuild_root_slot(&mut self, j: usize, span: K) {
-        let d = K::DIRECT_BITS;
-        let ps = self.span(span, d as u8);
-        let e = self.direct[j];
-        if e & NODE != 0 {
-            let idx = e & !NODE;
-            let old = self.nodes[idx as usize];
-            self.free_below(old);
-            if ps.is_empty() {
-                self.free_node_array(idx, 1);
-                self.direct[j] = self.root_val[j];
-                return;
-            }
-            let node = self.build_node(d, self.root_val[j], &ps);
-            self.nodes[idx as usize] = node;
-            self.node_default[idx as usize] = self.root_val[j];
-        } else if !ps.is_empty() {
-            let node = self.build_node(d, self.root_val[j], &ps);
-            let idx = self.alloc_nodes(1);
-            self.nodes[idx as usize] = node;
-            self.node_default[idx as usize] = self.root_val[j];
-            self.direct[j] = NODE | idx;
-        } else {
-            self.direct[j] = self.root_val[j];
-        }
-    }
-
-    /// The prefixes strictly longer than `len` inside `key/len`, sorted.
-    fn span(&self, key: K, len: u8) -> Vec<(K, u8, u32)> {
-        self.prefixes
-            .range((key, 0)..=(key.last(len), u8::MAX))
-            .filter(|((_, l), _)| *l > len)
-            .map(|(&(k, l), &v)| (k, l, v))
-            .collect()
-    }
-
-    /// Rebuilds everything from the shadow, compactly.
-    fn rebuild_all(&mut self) {
-        let d = K::DIRECT_BITS;
-        self.root = Vec::new();
-        self.direct = Vec::new();
-        self.nodes = Vec::new();
-        self.leaves = Vec::new();
-        self.node_default = Vec::new();
-        self.garbage = 0;
-        self.ensure_init();
-        self.root_len.iter_mut().for_each(|x| *x = 0);
-        self.root_val.iter_mut().for_each(|x| *x = 0);
-        for f in self.free_nodes.iter_mut().chain(self.free_leaves.iter_mut()) {
-            f.clear();
-        }
-        self.presence.rebuild(self.prefixes.len(), self.prefixes.keys().copied());
-        let all: Vec<(K, u8, u32)> = self.iter().collect();
-        // Sorted by key then length, a later prefix overlapping an earlier one
-        // is inside it (longer): writing in order leaves the longest match.
-        for &(k, l, v) in all.iter().filter(|p| u32::from(p.1) <= d) {
-            let first = k.bits(0, d);
-            let count = 1usize << (d - u32::from(l));
-            self.root_len[first..first + count].iter_mut().for_each(|x| *x = l + 1);
-            self.root_val[first..first + count].iter_mut().for_each(|x| *x = v + 1);
-        }
-        self.direct.copy_from_slice(&self.root_val);
-        let long: Vec<(K, u8, u32)> = all.into_iter().filter(|p| u32::from(p.1) > d).collect();
-        let mut a = 0;
-        while a < long.len() {
-            let j = long[a].0.bits(0, d);
-            let mut b = a + 1;
-            while b < long.len() && long[b].0.bits(0, d) == j {
-                b += 1;
-            }
-            let node = self.build_node(d, self.root_val[j], &long[a..b]);
-            let idx = self.alloc_nodes(1);
-            self.nodes[idx as usize] = node;
-            self.node_default[idx as usize] = self.root_val[j];
-            self.direct[j] = NODE | idx;
-            a = b;
-        }
-        (0..self.direct.len()).for_each(|j| self.sync_root(j));
-        self.nodes.shrink_to_fit();
-        self.leaves.shrink_to_fit();
-        self.node_default.shrink_to_fit();
-    }
-
-    /// Builds the node at offset `o` whose span's prefixes longer than `o`
-    /// are `ps` (sorted) and whose uncovered slots inherit `default`.
-    fn build_node(&mut self, o: u32, default: u32, ps: &[(K, u8, u32)]) -> Node {
-        let end = o + STRIDE;
-        let mut slots = [default; 64];
-        for &(k, l, v) in ps.iter().filter(|p| u32::from(p.1) <= end) {
-            let first = k.bits(o, STRIDE);
-            let count = 1usize << (end - u32::from(l));
-            slots[first..first + count].iter_mut().for_each(|x| *x = v + 1);
-        }
-        let mut node = Node::default();
-        let mut kids = [Node::default(); 64];
-        let mut a = 0;
-        while a < ps.len() {
-            if u32::from(ps[a].1) <= end {
-                a += 1;
-                continue;
-            }
-            let s = ps[a].0.bits(o, STRIDE);
-            let mut b = a + 1;
-            while b < ps.len() && ps[b].0.bits(o, STRIDE) == s && u32::from(ps[b].1) > end {
-                b += 1;
-            }
-            kids[s] = self.build_node(end, slots[s], &ps[a..b]);
-            node.vector |= 1 << s;
-            a = b;
-        }
-        self.encode(&mut node, &slots, &kids);
-        node
-    }
-
-    /// Frees the arrays below `n` (its children, recursively, and its leaves).
-    fn free_below(&mut self, n: Node) {
-        let nchild = n.vector.count_ones();
-        for i in 0..nchild {
-            let c = self.nodes[(n.base1 + i) as usize];
-            self.free_below(c);
-        }
-        if nchild > 0 {
-            self.free_node_array(n.base1, nchild as usize);
-        }
-        let nleaf = n.leafvec.count_ones() as usize;
-        if nleaf > 0 {
-            self.free_leaves[nleaf].push(n.base0);
-            self.garbage += nleaf;
-        }
-    }
-
-    fn free_node_array(&mut self, base: u32, n: usize) {
-        self.free_nodes[n].push(base);
-        self.garbage += n;
-    }
-
-    fn alloc_nodes(&mut self, n: usize) -> u32 {
-        if let Some(b) = self.free_nodes[n].pop() {
-            self.garbage -= n;
-            return b;
-        }
-        let b = self.nodes.len();
-        self.nodes.resize(b + n, Node::default());
-        self.node_default.resize(b + n, 0);
-        b as u32
-    }
-
-    fn alloc_leaves(&mut self, n: usize) -> u32 {
-        if let Some(b) = self.free_leaves[n].pop() {
-            self.garbage -= n;
-            return b;
-        }
-        let b = self.leaves.len();
-        self.leaves.resize(b + n, 0);
-        b as u32
     }
 }
 

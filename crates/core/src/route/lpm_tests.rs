@@ -259,6 +259,72 @@ fn churn_through_free_lists_and_compaction_stays_exact() {
         }
     }
     assert_eq!(t.len(), pt.len());
+    drain_compacts_and_stays_exact(&mut t);
+}
+
+/// The same churn under one IPv6 /24, prefixes /16 to /64 (the four-word
+/// eight-bit nodes: in-place leaf patches, node rebuilds, free lists by
+/// word count, compaction), with a few values so runs merge and split.
+#[test]
+fn ipv6_churn_through_free_lists_and_compaction_stays_exact() {
+    let mut t = Lpm::<u128>::new();
+    let mut pt: PrefixMap<Ipv6Net, u32> = PrefixMap::new();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let site = 0x2001_0d00u128 << 96;
+    for i in 0..200_000u32 {
+        let r = next();
+        let l = 16 + (r % 49) as u8;
+        // Bits 24..64 random but clustered (16 bits of them fixed), so
+        // prefixes nest and share nodes.
+        let k = (site | (u128::from(next() & 0xff_ff00_00ff_ffff) << 64)).masked(l);
+        let net = Ipv6Net::new(Ipv6Addr::from_bits(k), l).unwrap();
+        if r >> 60 < 5 {
+            assert_eq!(t.remove(k, l), pt.remove(&net));
+        } else {
+            let v = (r >> 32) as u32 % 4;
+            t.insert(k, l, v);
+            pt.insert(net, v);
+        }
+        if i % 10_000 == 0 {
+            for _ in 0..2000 {
+                let p = site | (u128::from(next() & 0xff_ff00_00ff_ffff) << 64) | u128::from(next());
+                let host = Ipv6Net::new(Ipv6Addr::from_bits(p), 128).unwrap();
+                assert_eq!(t.lookup(p), pt.get_lpm(&host).map(|(_, v)| *v), "probe {p:#x} at {i}");
+            }
+        }
+    }
+    assert_eq!(t.len(), pt.len());
+    drain_compacts_and_stays_exact(&mut t);
+}
+
+/// Withdraws all but every 32nd prefix of `t`: the freed arrays pass a
+/// half of the live ones, so the structure is rebuilt compactly (the node
+/// array shrinks), and every lookup still equals a linear scan of what is
+/// left (each prefix's first and last address and their neighbours).
+fn drain_compacts_and_stays_exact<K: PrefixKey + Wrap>(t: &mut Lpm<K>) {
+    let all: Vec<(K, u8, u32)> = t.iter().collect();
+    let peak = t.nodes.len();
+    let mut left = Vec::new();
+    for (i, &(k, l, v)) in all.iter().enumerate() {
+        if i % 32 == 0 {
+            left.push((k, l, v));
+        } else {
+            assert_eq!(t.remove(k, l), Some(v));
+        }
+    }
+    assert!(t.nodes.len() < peak / 2, "compacted: {} node words, {peak} at the peak", t.nodes.len());
+    for &(k, l, _) in &left {
+        let last = k.last(l);
+        for p in [k, last, k.wrapping_dec(), last.wrapping_inc()] {
+            assert_eq!(t.lookup(p), scan(&left, p), "probe {p:?} after the drain");
+        }
+    }
 }
 
 // ----- the full RIPE RIS tables -----
@@ -453,8 +519,8 @@ fn v6_stride_matches_bits() {
         x = x.rotate_left(17).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5851_f42d_4c95_7f2d;
         let mut o = <u128 as PrefixKey>::DIRECT_BITS;
         while o < 128 {
-            assert_eq!(x.stride(o), x.bits(o, STRIDE), "offset {o} of {x:#x}");
-            o += STRIDE;
+            assert_eq!(x.stride(o), x.bits(o, <u128 as PrefixKey>::STRIDE), "offset {o} of {x:#x}");
+            o += <u128 as PrefixKey>::STRIDE;
         }
     }
 }
@@ -482,7 +548,55 @@ proptest! {
                 last = Some(v);
             }
         }
-        prop_assert_eq!(run_starts(&value, children), expect);
+        prop_assert_eq!(update::run_starts(&value, children, None), expect);
+    }
+
+    /// The run starts of a four-word (256-slot) node: a word's first leaf
+    /// slot starts a run only if its value differs from the last leaf slot
+    /// of the words before it.
+    #[test]
+    fn node_run_starts_match_a_scan(
+        value in proptest::collection::vec(0u32..3, 256),
+        children in proptest::array::uniform4(prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()]),
+    ) {
+        let mut expect = [0u64; 4];
+        let mut last = None;
+        for (s, &v) in value.iter().enumerate() {
+            if children[s / 64] & (1 << (s % 64)) != 0 {
+                continue;
+            }
+            if last != Some(v) {
+                expect[s / 64] |= 1 << (s % 64);
+                last = Some(v);
+            }
+        }
+        prop_assert_eq!(update::node_run_starts(&value, &children), expect);
+    }
+
+    /// Patching the run starts of a node after a range of its slots changed
+    /// gives the run starts computed afresh.
+    #[test]
+    fn patched_run_starts_equal_fresh_ones(
+        old in proptest::collection::vec(0u32..3, 256),
+        old_children in proptest::array::uniform4(prop_oneof![Just(0u64), any::<u64>()]),
+        new_values in proptest::collection::vec(0u32..3, 256),
+        new_kids in any::<u64>(),
+        first in 0usize..256,
+        log_count in 0u32..9,
+    ) {
+        let count = (1usize << log_count).min(256 - first);
+        let before = update::node_run_starts(&old, &old_children);
+        let mut value = old.clone();
+        value[first..first + count].copy_from_slice(&new_values[first..first + count]);
+        let mut children = old_children;
+        for s in first..first + count {
+            let bit = 1u64 << (s % 64);
+            if new_kids & (1 << (s % 64)) != 0 { children[s / 64] |= bit } else { children[s / 64] &= !bit }
+        }
+        prop_assert_eq!(
+            update::patch_run_starts(&before, &value, &children, first, count),
+            update::node_run_starts(&value, &children)
+        );
     }
 }
 
