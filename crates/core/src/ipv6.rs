@@ -49,6 +49,15 @@ struct Fwd6 {
     hlim: u8,
 }
 
+/// The last IPv6 source `Stack::source_valid_v6` found valid: the source,
+/// its arrival interface and the route table's generation at the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SrcValid6 {
+    src: Ipv6Addr,
+    ifindex: IfIndex,
+    generation: u64,
+}
+
 impl Stack {
     pub(crate) fn ipv6_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
         self.stats.inc(Counter::Ip6sTotal);
@@ -143,12 +152,28 @@ impl Stack {
     /// that we would route back out of the interface it arrived on; a
     /// source that is one of our own addresses (routed to loopback) never
     /// arrives from outside (FreeBSD's check). `::` is judged later.
-    fn source_valid_v6(&self, ifindex: IfIndex, src: &Ipv6Addr) -> bool {
+    ///
+    /// The last source found valid is remembered with the route table's
+    /// generation ([`SrcValid6`]): a packet from the same source on the
+    /// same interface skips the route lookup while no route changed (every
+    /// route change bumps the generation), the interface is up and the
+    /// source is still not one of ours — the three things the lookup's
+    /// answer depends on — so the rule holds exactly as without the memo.
+    fn source_valid_v6(&mut self, ifindex: IfIndex, src: &Ipv6Addr) -> bool {
         if !self.sysctl.on(Knob::Ip6SourceAddressValidation) || src.is_unspecified() {
             return true;
         }
+        let memo = SrcValid6 { src: *src, ifindex, generation: self.routes.generation() };
+        if self.src_valid6 == Some(memo)
+            && self.interface(ifindex).is_some_and(|i| i.up)
+            && self.local_ifindex(IpAddr::V6(*src)).is_none()
+        {
+            return true;
+        }
         let zone = addr::needs_zone(src).then_some(ifindex);
-        self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex)
+        let valid = self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex);
+        self.src_valid6 = valid.then_some(memo);
+        valid
     }
 
     /// Our unicast addresses (a link-local one only on its own link), and the
