@@ -49,6 +49,20 @@ struct Fwd6 {
     hlim: u8,
 }
 
+/// RFC 4291 §2.5.5, RFC 4942 §2.1.4: mapped and compatible addresses
+/// never appear on the wire; RFC 4291 §2.7: no multicast sources; RFC 4291
+/// §2.5.3: ::1 never arrives from outside; no unspecified destination.
+#[inline]
+fn bad_scope_v6(src: &Ipv6Addr, dst: &Ipv6Addr, from_loopback: bool) -> bool {
+    src.is_multicast()
+        || addr::ipv4_mapped(src).is_some()
+        || addr::ipv4_mapped(dst).is_some()
+        || addr::is_ipv4_compatible(src)
+        || addr::is_ipv4_compatible(dst)
+        || dst.is_unspecified()
+        || ((src.is_loopback() || dst.is_loopback()) && !from_loopback)
+}
+
 /// The last IPv6 source `Stack::source_valid_v6` found valid: the source,
 /// its arrival interface and the route table's generation at the time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,14 +93,7 @@ impl Stack {
         // RFC 4291 §2.5.5, RFC 4942 §2.1.4: mapped and compatible addresses
         // never appear on the wire; RFC 4291 §2.7: no multicast sources;
         // RFC 4291 §2.5.3: ::1 never arrives from outside.
-        let bad = src.is_multicast()
-            || addr::ipv4_mapped(&src).is_some()
-            || addr::ipv4_mapped(&dst).is_some()
-            || addr::is_ipv4_compatible(&src)
-            || addr::is_ipv4_compatible(&dst)
-            || dst.is_unspecified()
-            || ((src.is_loopback() || dst.is_loopback()) && !from_loopback);
-        if bad {
+        if bad_scope_v6(&src, &dst, from_loopback) {
             self.stats.inc(Counter::Ip6sBadscope);
             self.pool.put(buf);
             return;
@@ -131,6 +138,34 @@ impl Stack {
                 }
             }
         }
+    }
+
+    /// A TCP segment for us right after the fixed IPv6 header, delivered
+    /// straight from the driver's frame `b` (borrowed for this call)
+    /// instead of a copy in a pool buffer: the checks, counters and
+    /// outcome of `ipv6_input` → `ipv6_deliver` → `tcp_input` for such a
+    /// packet (no extension header to walk, RFC 8200 §4; raw sockets never
+    /// see TCP). False, with nothing done or counted, for any other packet
+    /// or any packet the general path would drop, which then takes it.
+    #[inline]
+    pub(crate) fn ipv6_tcp_in_place(&mut self, ifindex: IfIndex, b: &[u8], now: Instant) -> bool {
+        let Ok(p) = Ipv6Packet::new_checked(b) else { return false };
+        if p.next_header() != protocol::TCP {
+            return false;
+        }
+        let (total, src, dst) = (p.total_len(), p.src(), p.dst());
+        let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
+        if bad_scope_v6(&src, &dst, from_loopback)
+            || src.is_unspecified()
+            || !self.is_for_us_v6(ifindex, &dst)
+            || (!from_loopback && !self.source_valid_v6(ifindex, &src))
+        {
+            return false;
+        }
+        self.stats.inc(Counter::Ip6sTotal);
+        self.stats.inc(Counter::Ip6sDelivered);
+        self.tcp_input(ifindex, &b[..total], 40, now);
+        true
     }
 
     /// A packet not addressed to us: forwarded when forwarding is on,
@@ -331,7 +366,7 @@ impl Stack {
         match proto {
             protocol::ICMPV6 => self.icmpv6_input(ifindex, &buf, offset, now),
             protocol::UDP => self.udp_input(ifindex, &buf, offset, now),
-            protocol::TCP => self.tcp_input(ifindex, &buf, offset, now),
+            protocol::TCP => self.tcp_input(ifindex, buf.bytes(), offset, now),
             protocol::IPV6_NONXT | protocol::ESP => {}
             _ if raw => {}
             _ => {

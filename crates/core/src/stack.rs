@@ -86,7 +86,7 @@ pub struct Stack {
     /// The last IPv6 source found valid (`ip6.source_address_validation`).
     pub(crate) src_valid6: Option<crate::ipv6::SrcValid6>,
     /// Tests only: send everything through the general path, to compare
-    /// the forwarding fast path with it.
+    /// the forwarding fast path and TCP's in-place input with it.
     #[cfg(test)]
     pub(crate) no_fast_path: bool,
 }

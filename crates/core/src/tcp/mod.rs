@@ -34,6 +34,8 @@ pub mod tcb;
 mod timers;
 
 #[cfg(test)]
+mod inplace_tests;
+#[cfg(test)]
 mod predict_tests;
 #[cfg(test)]
 mod tests;
