@@ -70,7 +70,7 @@ fn frame(p: &Pick) -> Vec<u8> {
         src_port: 40000,
         dst_port: p.port,
         seq: 12345,
-        ack: (p.flags % 4 != 0).then_some(777),
+        ack: (!p.flags.is_multiple_of(4)).then_some(777),
         flags,
         window: 1000,
         urgent: 0,

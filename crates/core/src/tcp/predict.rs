@@ -79,7 +79,7 @@ impl Tcb {
         }
         // RFC 7323 §5.3: PAWS passes (a segment without the option when
         // timestamps are in use goes the general way).
-        if self.ts_ok && !self.seg_ts.is_some_and(|(tsval, _)| !seq::lt(tsval, self.ts_recent)) {
+        if self.ts_ok && self.seg_ts.is_none_or(|(tsval, _)| seq::lt(tsval, self.ts_recent)) {
             return false;
         }
         // RFC 5961 §5.2: an acceptable ACK value.

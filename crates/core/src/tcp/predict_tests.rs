@@ -246,7 +246,7 @@ fn run(c: &TcpConfig, mtu: u32, ops: &[Op]) -> Result<u64, TestCaseError> {
             x.collect();
         }
         if let Op::Advance(ms) = o {
-            now = now + Duration::from_millis(*ms);
+            now += Duration::from_millis(*ms);
         }
         let [f, g] = &w;
         for i in 0..2 {
