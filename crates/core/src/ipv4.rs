@@ -77,11 +77,7 @@ impl Stack {
         buf.truncate(total);
         // RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: martian sources.
         let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
-        if src.is_multicast()
-            || src.is_broadcast()
-            || (src.is_loopback() && !from_loopback)
-            || dst.is_unspecified()
-        {
+        if martian_v4(src, dst, from_loopback) {
             self.stats.inc(Counter::IpsBadaddr);
             self.pool.put(buf);
             return;
@@ -96,6 +92,29 @@ impl Stack {
             self.stats.inc(Counter::IpsCantforward);
             self.pool.put(buf);
         }
+    }
+
+    /// A TCP segment for us in an unfragmented IPv4 packet without options,
+    /// delivered straight from the driver's frame `b` (borrowed for this
+    /// call) instead of a copy in a pool buffer: the checks, counters and
+    /// outcome of `ipv4_input` → `ipv4_local` → `tcp_input` for such a
+    /// packet (raw sockets never see TCP). False, with nothing done or
+    /// counted, for any other packet, which takes the general path.
+    #[inline]
+    pub(crate) fn ipv4_tcp_in_place(&mut self, ifindex: IfIndex, b: &[u8], now: Instant) -> bool {
+        let Some((total, src, dst, _, _)) = plain_header(b) else { return false };
+        // RFC 791 §3.1: MF clear and fragment offset zero — not a fragment.
+        if b[9] != protocol::TCP || u16::from_be_bytes([b[6], b[7]]) & 0x3fff != 0 {
+            return false;
+        }
+        let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
+        if martian_v4(src, dst, from_loopback) || !self.is_for_us_v4(ifindex, dst) {
+            return false;
+        }
+        self.stats.inc(Counter::IpsTotal);
+        self.stats.inc(Counter::IpsDelivered);
+        self.tcp_input(ifindex, &b[..total], 20, now);
+        true
     }
 
     /// The header fields of any IPv4 packet, options included, validated
@@ -145,7 +164,7 @@ impl Stack {
         match proto {
             protocol::ICMP => self.icmpv4_input(ifindex, &buf, hlen, now),
             protocol::UDP => self.udp_input(ifindex, &buf, hlen, now),
-            protocol::TCP => self.tcp_input(ifindex, &buf, hlen, now),
+            protocol::TCP => self.tcp_input(ifindex, buf.bytes(), hlen, now),
             _ if raw => {}
             _ => {
                 self.stats.inc(Counter::IpsNoproto);
@@ -292,6 +311,13 @@ impl Stack {
 }
 
 /// The fast header check for the common IPv4 header: no options (IHL 5),
+/// RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: martian sources (multicast,
+/// broadcast, loopback from outside) and the unspecified destination.
+#[inline]
+fn martian_v4(src: Ipv4Addr, dst: Ipv4Addr, from_loopback: bool) -> bool {
+    src.is_multicast() || src.is_broadcast() || (src.is_loopback() && !from_loopback) || dst.is_unspecified()
+}
+
 /// Total Length within the buffer and at least the header (RFC 791 §3.1),
 /// a valid header checksum (RFC 1071; RFC 1812 §5.2.2). Returns the same
 /// fields as the full parse; `None` for anything else, which then takes

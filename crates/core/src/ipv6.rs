@@ -49,6 +49,29 @@ struct Fwd6 {
     hlim: u8,
 }
 
+/// RFC 4291 §2.5.5, RFC 4942 §2.1.4: mapped and compatible addresses
+/// never appear on the wire; RFC 4291 §2.7: no multicast sources; RFC 4291
+/// §2.5.3: ::1 never arrives from outside; no unspecified destination.
+#[inline]
+fn bad_scope_v6(src: &Ipv6Addr, dst: &Ipv6Addr, from_loopback: bool) -> bool {
+    src.is_multicast()
+        || addr::ipv4_mapped(src).is_some()
+        || addr::ipv4_mapped(dst).is_some()
+        || addr::is_ipv4_compatible(src)
+        || addr::is_ipv4_compatible(dst)
+        || dst.is_unspecified()
+        || ((src.is_loopback() || dst.is_loopback()) && !from_loopback)
+}
+
+/// The last IPv6 source `Stack::source_valid_v6` found valid: the source,
+/// its arrival interface and the route table's generation at the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SrcValid6 {
+    src: Ipv6Addr,
+    ifindex: IfIndex,
+    generation: u64,
+}
+
 impl Stack {
     pub(crate) fn ipv6_input(&mut self, ifindex: IfIndex, mut buf: PacketBuf, now: Instant) {
         self.stats.inc(Counter::Ip6sTotal);
@@ -70,14 +93,7 @@ impl Stack {
         // RFC 4291 §2.5.5, RFC 4942 §2.1.4: mapped and compatible addresses
         // never appear on the wire; RFC 4291 §2.7: no multicast sources;
         // RFC 4291 §2.5.3: ::1 never arrives from outside.
-        let bad = src.is_multicast()
-            || addr::ipv4_mapped(&src).is_some()
-            || addr::ipv4_mapped(&dst).is_some()
-            || addr::is_ipv4_compatible(&src)
-            || addr::is_ipv4_compatible(&dst)
-            || dst.is_unspecified()
-            || ((src.is_loopback() || dst.is_loopback()) && !from_loopback);
-        if bad {
+        if bad_scope_v6(&src, &dst, from_loopback) {
             self.stats.inc(Counter::Ip6sBadscope);
             self.pool.put(buf);
             return;
@@ -124,6 +140,34 @@ impl Stack {
         }
     }
 
+    /// A TCP segment for us right after the fixed IPv6 header, delivered
+    /// straight from the driver's frame `b` (borrowed for this call)
+    /// instead of a copy in a pool buffer: the checks, counters and
+    /// outcome of `ipv6_input` → `ipv6_deliver` → `tcp_input` for such a
+    /// packet (no extension header to walk, RFC 8200 §4; raw sockets never
+    /// see TCP). False, with nothing done or counted, for any other packet
+    /// or any packet the general path would drop, which then takes it.
+    #[inline]
+    pub(crate) fn ipv6_tcp_in_place(&mut self, ifindex: IfIndex, b: &[u8], now: Instant) -> bool {
+        let Ok(p) = Ipv6Packet::new_checked(b) else { return false };
+        if p.next_header() != protocol::TCP {
+            return false;
+        }
+        let (total, src, dst) = (p.total_len(), p.src(), p.dst());
+        let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
+        if bad_scope_v6(&src, &dst, from_loopback)
+            || src.is_unspecified()
+            || !self.is_for_us_v6(ifindex, &dst)
+            || (!from_loopback && !self.source_valid_v6(ifindex, &src))
+        {
+            return false;
+        }
+        self.stats.inc(Counter::Ip6sTotal);
+        self.stats.inc(Counter::Ip6sDelivered);
+        self.tcp_input(ifindex, &b[..total], 40, now);
+        true
+    }
+
     /// A packet not addressed to us: forwarded when forwarding is on,
     /// dropped when multicast (we never route multicast).
     #[inline]
@@ -143,12 +187,28 @@ impl Stack {
     /// that we would route back out of the interface it arrived on; a
     /// source that is one of our own addresses (routed to loopback) never
     /// arrives from outside (FreeBSD's check). `::` is judged later.
-    fn source_valid_v6(&self, ifindex: IfIndex, src: &Ipv6Addr) -> bool {
+    ///
+    /// The last source found valid is remembered with the route table's
+    /// generation ([`SrcValid6`]): a packet from the same source on the
+    /// same interface skips the route lookup while no route changed (every
+    /// route change bumps the generation), the interface is up and the
+    /// source is still not one of ours — the three things the lookup's
+    /// answer depends on — so the rule holds exactly as without the memo.
+    fn source_valid_v6(&mut self, ifindex: IfIndex, src: &Ipv6Addr) -> bool {
         if !self.sysctl.on(Knob::Ip6SourceAddressValidation) || src.is_unspecified() {
             return true;
         }
+        let memo = SrcValid6 { src: *src, ifindex, generation: self.routes.generation() };
+        if self.src_valid6 == Some(memo)
+            && self.interface(ifindex).is_some_and(|i| i.up)
+            && self.local_ifindex(IpAddr::V6(*src)).is_none()
+        {
+            return true;
+        }
         let zone = addr::needs_zone(src).then_some(ifindex);
-        self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex)
+        let valid = self.route_lookup(IpAddr::V6(*src), zone).is_ok_and(|l| !l.local && l.ifindex == ifindex);
+        self.src_valid6 = valid.then_some(memo);
+        valid
     }
 
     /// Our unicast addresses (a link-local one only on its own link), and the
@@ -306,7 +366,7 @@ impl Stack {
         match proto {
             protocol::ICMPV6 => self.icmpv6_input(ifindex, &buf, offset, now),
             protocol::UDP => self.udp_input(ifindex, &buf, offset, now),
-            protocol::TCP => self.tcp_input(ifindex, &buf, offset, now),
+            protocol::TCP => self.tcp_input(ifindex, buf.bytes(), offset, now),
             protocol::IPV6_NONXT | protocol::ESP => {}
             _ if raw => {}
             _ => {

@@ -39,7 +39,9 @@ impl Stack {
                 if let Some(h) = frame.get(..14) {
                     let et = u16::from_be_bytes([h[12], h[13]]);
                     if h[..6] == mac.0 && (et == ethertype::IPV4 || et == ethertype::IPV6) {
-                        if self.fast_forward(ifindex, &frame[14..]) {
+                        if self.fast_forward(ifindex, &frame[14..])
+                            || self.tcp_in_place(ifindex, &frame[14..], now)
+                        {
                             return;
                         }
                         let buf = self.pool.copy_of(&frame[14..]);
@@ -80,9 +82,30 @@ impl Stack {
                 }
             }
             LinkKind::Ip | LinkKind::Loopback => {
+                if self.tcp_in_place(ifindex, frame, now) {
+                    return;
+                }
                 let buf = self.pool.copy_of(frame);
                 self.ip_input(ifindex, buf, now);
             }
+        }
+    }
+
+    /// A TCP segment for us in a plain IPv4 or IPv6 packet is processed in
+    /// the driver's frame, borrowed for the call, not copied into a pool
+    /// buffer first (`ipv4_tcp_in_place`, `ipv6_tcp_in_place`: the same
+    /// checks and outcome as the general path); false for anything else.
+    #[inline]
+    fn tcp_in_place(&mut self, ifindex: IfIndex, ip: &[u8], now: Instant) -> bool {
+        // Tests compare this path with the general one (tcp/inplace_tests.rs).
+        #[cfg(test)]
+        if self.no_fast_path {
+            return false;
+        }
+        match ip_version(ip) {
+            Some(4) => self.ipv4_tcp_in_place(ifindex, ip, now),
+            Some(6) => self.ipv6_tcp_in_place(ifindex, ip, now),
+            _ => false,
         }
     }
 

@@ -83,8 +83,10 @@ pub struct Stack {
     pub(crate) sockets: crate::socket::SocketTable,
     /// The batched FIB result for the frame a burst is handling now.
     pub(crate) burst_fib: Option<crate::burst::FibHint>,
+    /// The last IPv6 source found valid (`ip6.source_address_validation`).
+    pub(crate) src_valid6: Option<crate::ipv6::SrcValid6>,
     /// Tests only: send everything through the general path, to compare
-    /// the forwarding fast path with it.
+    /// the forwarding fast path and TCP's in-place input with it.
     #[cfg(test)]
     pub(crate) no_fast_path: bool,
 }
@@ -122,6 +124,7 @@ impl Stack {
             frag: Default::default(),
             sockets: Default::default(),
             burst_fib: None,
+            src_valid6: None,
             #[cfg(test)]
             no_fast_path: false,
         }

@@ -5,6 +5,7 @@
 #[path = "harden_common.rs"]
 mod common;
 use common::*;
+use std::net::IpAddr;
 
 fn echo_replies(n: &mut Node) -> usize {
     icmp6_sent(&drain(&mut n.s)).iter().filter(|t| t.0 == 129).count()
@@ -30,6 +31,41 @@ fn source_address_validation_drops_sources_not_routed_back_out_of_the_arrival_in
     n.s.set_sysctl("net.inet6.ip6.source_address_validation", 0).unwrap();
     rx1(&mut n, &p, T0);
     assert_eq!(echo_replies(&mut n), 1);
+}
+
+/// RFC 3704 §3.2 with the last valid source remembered (`SrcValid6`):
+/// a route change after a source was found valid re-validates it — a more
+/// specific route sending the source out of another interface makes the
+/// next packet on the old one invalid, and deleting that route makes it
+/// valid again — and the source becoming one of our own addresses makes
+/// it invalid at once.
+#[test]
+fn source_address_validation_revalidates_after_a_route_or_address_change() {
+    let mut n = node();
+    let p = v6(peer6(), us6(), 58, &echo6(peer6(), us6(), 8));
+    rx0(&mut n, &p, T0);
+    rx0(&mut n, &p, T0);
+    assert_eq!(echo_replies(&mut n), 2, "valid, then valid from the memo");
+    let before = count(&n.s, "ip6s_badscope");
+    let host = format!("{}/128", peer6());
+    route(&mut n.s, &host, n.e1);
+    rx0(&mut n, &p, T0);
+    assert_eq!(echo_replies(&mut n), 0, "the source is now routed out of eth1");
+    assert_eq!(count(&n.s, "ip6s_badscope"), before + 1);
+    rx1(&mut n, &p, T0);
+    assert_eq!(count(&n.s, "ip6s_badscope"), before + 1, "valid on eth1");
+    n.s.delete_route(host.parse().unwrap(), None).unwrap();
+    rx1(&mut n, &p, T0);
+    assert_eq!(count(&n.s, "ip6s_badscope"), before + 2, "eth1 is no longer the way back");
+    rx0(&mut n, &p, T0);
+    rx0(&mut n, &p, T0);
+    assert_eq!(count(&n.s, "ip6s_badscope"), before + 2, "valid on eth0 again");
+    drain(&mut n.s);
+    // Our own address from now on: invalid from outside (no route change
+    // needed; the address lives on the loopback, which adds no route).
+    n.s.add_address(n.lo, IpAddr::V6(peer6()), 128, T0).unwrap();
+    rx0(&mut n, &p, T0);
+    assert_eq!(count(&n.s, "ip6s_badscope"), before + 3, "our own address from outside");
 }
 
 /// FreeBSD's form of the same check: our own address as the source of a

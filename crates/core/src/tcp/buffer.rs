@@ -21,9 +21,19 @@ impl SendBuf {
         SendBuf { data: VecDeque::new(), cap }
     }
 
-    /// Appends as much of `bytes` as fits; returns how much.
+    /// Appends as much of `bytes` as fits; returns how much. The storage
+    /// grows as the receive ring's does (`ring::GROWTH`): exactly what the
+    /// first write needs, then 8-fold per step up to the buffer's size, so
+    /// a bulk sender reaches its 512 KiB in one or two reallocations
+    /// instead of a doubling per step, and an idle connection holds none.
     pub fn write(&mut self, bytes: &[u8]) -> usize {
-        let n = bytes.len().min(self.cap - self.data.len());
+        let len = self.data.len();
+        let n = bytes.len().min(self.cap - len);
+        let have = self.data.capacity();
+        if len + n > have {
+            let want = (len + n).max(super::ring::GROWTH * have).min(self.cap);
+            self.data.reserve_exact(want - len);
+        }
         self.data.extend(&bytes[..n]);
         n
     }

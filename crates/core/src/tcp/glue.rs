@@ -10,7 +10,6 @@ use super::emit::{EmitError, Ring};
 use super::tcb::Tcb;
 use super::{seq, ConnKey, State};
 use crate::addr::{self, IfIndex};
-use crate::buf::PacketBuf;
 use crate::errno::Errno;
 use crate::socket::{LocalAddr, Proto, Socket, SocketHandle};
 use crate::stack::Stack;
@@ -24,9 +23,11 @@ use via6_wire::tcp::{TcpFlags, TcpPacket, TcpRepr};
 
 impl Stack {
     /// A TCP segment for us (IPv4 and IPv6 local delivery call this).
-    pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, buf: &PacketBuf, offset: usize, now: Instant) {
-        let Some((src, dst)) = crate::closed::ip_pair(buf.bytes()) else { return };
-        let Some(bytes) = buf.bytes().get(offset..) else { return };
+    /// `packet` is the IP packet (truncated to its length), `offset` where
+    /// the TCP header starts in it.
+    pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, packet: &[u8], offset: usize, now: Instant) {
+        let Some((src, dst)) = crate::closed::ip_pair(packet) else { return };
+        let Some(bytes) = packet.get(offset..) else { return };
         let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
         // RFC 9293 §3.1: the checksum covers the pseudo-header, the header
         // and the payload. The header part is summed here; the payload is

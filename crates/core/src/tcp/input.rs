@@ -98,10 +98,12 @@ impl Tcb {
         self.seg_ts = if self.ts_ok { seg.options.timestamps() } else { None };
         self.last_rcv = now;
         self.keep_probes = 0;
-        match self.state {
-            State::Closed | State::Listen => {}
-            State::SynSent => self.syn_sent(seg, now),
-            _ => self.synchronized(seg, now),
+        if !self.predicted(seg, now) {
+            match self.state {
+                State::Closed | State::Listen => {}
+                State::SynSent => self.syn_sent(seg, now),
+                _ => self.synchronized(seg, now),
+            }
         }
         self.output(now);
     }
@@ -249,15 +251,7 @@ impl Tcb {
         if !self.process_ack(seg, ack, now) {
             return;
         }
-        // RFC 7323 §4.3: TS.Recent from the segment that covers
-        // Last.ACK.sent.
-        if self.ts_ok {
-            if let Some((tsval, _)) = self.seg_ts {
-                if seq::le(seg.seq, self.last_ack_sent) && seq::ge(tsval, self.ts_recent) {
-                    self.ts_recent = tsval;
-                }
-            }
-        }
+        self.update_ts_recent(seg.seq);
         if zero_window_ack {
             if seg_len > 0 {
                 self.ack_now = true;
@@ -266,6 +260,19 @@ impl Tcb {
         }
         // Seventh and eighth: text and FIN.
         self.process_data(seg, now);
+    }
+
+    /// RFC 7323 §4.3: TS.Recent from the segment that covers
+    /// Last.ACK.sent.
+    #[inline]
+    pub(super) fn update_ts_recent(&mut self, seg_seq: u32) {
+        if self.ts_ok {
+            if let Some((tsval, _)) = self.seg_ts {
+                if seq::le(seg_seq, self.last_ack_sent) && seq::ge(tsval, self.ts_recent) {
+                    self.ts_recent = tsval;
+                }
+            }
+        }
     }
 
     /// The ACK field (RFC 9293 §3.10.7.4 fifth, RFC 5961 §5.2); false when
@@ -295,21 +302,7 @@ impl Tcb {
         {
             self.dup_ack(now);
         }
-        // Window update.
-        if seq::lt(self.snd_wl1, seg.seq) || (self.snd_wl1 == seg.seq && seq::le(self.snd_wl2, ack)) {
-            let reopened = self.snd_wnd == 0 && window > 0;
-            self.snd_wnd = window;
-            self.max_snd_wnd = self.max_snd_wnd.max(window);
-            self.snd_wl1 = seg.seq;
-            self.snd_wl2 = ack;
-            if reopened {
-                self.persist_at = None;
-                self.persist_backoff = 0;
-                if seq::lt(self.snd_una, self.snd_nxt) && self.rto_at.is_none() {
-                    self.rto_at = Some(now + self.rto.timeout());
-                }
-            }
-        }
+        self.window_update(seg.seq, ack, window, now);
         // FIN acknowledged?
         let fin_acked = self.fin_queued
             && ack == self.buf_seq.wrapping_add(self.sndbuf.len() as u32).wrapping_add(1)
@@ -339,8 +332,29 @@ impl Tcb {
         true
     }
 
+    /// The send window update (RFC 9293 §3.10.7.4 fifth, "If SND.UNA =<
+    /// SEG.ACK =< SND.NXT, the send window should be updated"), from a
+    /// segment newer than the last one that set it (SND.WL1, SND.WL2).
+    #[inline]
+    pub(super) fn window_update(&mut self, seg_seq: u32, ack: u32, window: u32, now: Instant) {
+        if seq::lt(self.snd_wl1, seg_seq) || (self.snd_wl1 == seg_seq && seq::le(self.snd_wl2, ack)) {
+            let reopened = self.snd_wnd == 0 && window > 0;
+            self.snd_wnd = window;
+            self.max_snd_wnd = self.max_snd_wnd.max(window);
+            self.snd_wl1 = seg_seq;
+            self.snd_wl2 = ack;
+            if reopened {
+                self.persist_at = None;
+                self.persist_backoff = 0;
+                if seq::lt(self.snd_una, self.snd_nxt) && self.rto_at.is_none() {
+                    self.rto_at = Some(now + self.rto.timeout());
+                }
+            }
+        }
+    }
+
     /// New data acknowledged.
-    fn new_ack(&mut self, ack: u32, now: Instant) {
+    pub(super) fn new_ack(&mut self, ack: u32, now: Instant) {
         // RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing).
         let mut sample = None;
         if self.ts_ok {
@@ -517,6 +531,29 @@ impl Tcb {
         self.rcvbuf.stage(seg.payload)
     }
 
+    /// After `advanced` bytes of a `len`-byte payload stored `off` bytes
+    /// after RCV.NXT: RCV.NXT advances and the ACK is scheduled — at once
+    /// for out-of-order data, a hole being filled or nothing new (RFC 5681
+    /// §4.2), else delayed or owed for the burst (RFC 9293 §3.8.6.3).
+    #[inline]
+    pub(super) fn took_data(&mut self, off: u32, advanced: u32, len: usize, now: Instant) {
+        self.rcv_nxt = self.rcv_nxt.wrapping_add(advanced);
+        if off > 0 || self.rcvbuf.has_holes() || advanced == 0 || advanced as usize > len {
+            // Out of order, a hole being filled, or nothing new: ACK now.
+            self.ack_now = true;
+        } else {
+            self.unacked_bytes += advanced;
+            if self.quickack > 0 {
+                self.quickack -= 1;
+                self.ack_now = true;
+            } else if self.unacked_bytes >= 2 * self.full_payload() {
+                self.ack_decision();
+            } else if self.delack_at.is_none() {
+                self.delack_at = Some(now + self.cfg.delack);
+            }
+        }
+    }
+
     /// Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth), with
     /// delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2; quick ACKs at start).
     fn process_data(&mut self, seg: &TcpRepr<'_>, now: Instant) {
@@ -546,21 +583,7 @@ impl Tcb {
             } else {
                 self.rcvbuf.insert(off, payload)
             };
-            self.rcv_nxt = self.rcv_nxt.wrapping_add(advanced);
-            if off > 0 || self.rcvbuf.has_holes() || advanced == 0 || advanced as usize > payload.len() {
-                // Out of order, a hole being filled, or nothing new: ACK now.
-                self.ack_now = true;
-            } else {
-                self.unacked_bytes += advanced;
-                if self.quickack > 0 {
-                    self.quickack -= 1;
-                    self.ack_now = true;
-                } else if self.unacked_bytes >= 2 * self.full_payload() {
-                    self.ack_decision();
-                } else if self.delack_at.is_none() {
-                    self.delack_at = Some(now + self.cfg.delack);
-                }
-            }
+            self.took_data(off, advanced, payload.len(), now);
         } else if !payload.is_empty() {
             self.ack_now = true;
         }

@@ -25,6 +25,7 @@ mod glue;
 mod input;
 pub mod isn;
 mod output;
+mod predict;
 mod ring;
 mod sack;
 pub mod seq;
@@ -32,6 +33,10 @@ pub mod syncookie;
 pub mod tcb;
 mod timers;
 
+#[cfg(test)]
+mod inplace_tests;
+#[cfg(test)]
+mod predict_tests;
 #[cfg(test)]
 mod tests;
 
