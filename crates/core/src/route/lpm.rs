@@ -81,6 +81,11 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     fn stride(self, offset: u32) -> usize {
         self.bits(offset, Self::STRIDE)
     }
+    /// The 64-bit word of the key that holds the stride at `offset`, for
+    /// the offsets a lookup visits: the stride is
+    /// `(half << (offset % 64)) >> (64 - STRIDE)`. Bursts keep it per lane
+    /// (one load a lane and round, not the whole key and a choice).
+    fn half(self, offset: u32) -> u64;
     /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
     fn from_direct(index: usize) -> Self;
     /// The key folded into 64 bits (for hashing).
@@ -118,6 +123,10 @@ impl PrefixKey for u32 {
     fn bits(self, offset: u32, n: u32) -> usize {
         // Offsets of a 32-bit key stay below 36: shift within a u64.
         (((u64::from(self) << 32) << (offset & 31)) >> (64 - n)) as usize
+    }
+    #[inline(always)]
+    fn half(self, _offset: u32) -> u64 {
+        u64::from(self) << 32
     }
     #[inline]
     fn from_direct(index: usize) -> u32 {
@@ -166,8 +175,15 @@ impl PrefixKey for u128 {
     /// assertion below), so one 64-bit shift pair replaces two 128-bit ones.
     #[inline(always)]
     fn stride(self, offset: u32) -> usize {
-        let half = if offset < 64 { (self >> 64) as u64 } else { self as u64 };
-        ((half << (offset & 63)) >> (64 - Self::STRIDE)) as usize
+        ((self.half(offset) << (offset & 63)) >> (64 - Self::STRIDE)) as usize
+    }
+    #[inline(always)]
+    fn half(self, offset: u32) -> u64 {
+        if offset < 64 {
+            (self >> 64) as u64
+        } else {
+            self as u64
+        }
     }
     #[inline]
     fn from_direct(index: usize) -> u128 {
@@ -472,7 +488,12 @@ impl<K: PrefixKey> Lpm<K> {
     /// leaf and `false`. Only the word holding the slot is read.
     #[inline(always)]
     fn next(&self, e: u32, addr: K, o: u32) -> (u32, bool) {
-        let s = addr.stride(o);
+        self.step(e, addr.stride(o))
+    }
+
+    /// [`Lpm::next`] from the slot `s` the address selects in the node.
+    #[inline(always)]
+    fn step(&self, e: u32, s: usize) -> (u32, bool) {
         let Some(n) = self.nodes.get((e & !NODE) as usize + s / WORD_SLOTS) else { return (0, false) };
         let bit = 1u64 << (s % WORD_SLOTS);
         let upto = (bit << 1).wrapping_sub(1);
@@ -541,20 +562,30 @@ impl<K: PrefixKey> Lpm<K> {
         let mut lane = [a0; LANES];
         lane[..n].copy_from_slice(&addrs[..n]);
         let mut e = [0u32; LANES];
+        let mut half = [0u64; LANES];
         let mut walking = [0u8; LANES];
         let mut left = 0;
         for (i, (x, a)) in e.iter_mut().zip(&lane[..n]).enumerate() {
             *x = self.first(*a);
+            half[i] = a.half(K::DIRECT_BITS);
             walking[left] = i as u8;
             left += usize::from(*x & NODE != 0);
         }
         let mut o = K::DIRECT_BITS;
         while left > 0 {
+            if o == 64 {
+                // The walks cross into an IPv6 key's second half.
+                for &i in &walking[..left] {
+                    let i = usize::from(i) % LANES;
+                    half[i] = lane[i].half(o);
+                }
+            }
             let mut still = 0;
             for j in 0..left {
                 // `% LANES` proves the index in bounds to the compiler.
                 let i = usize::from(walking[j]) % LANES;
-                let (next, down) = self.next(e[i], lane[i], o);
+                let s = ((half[i] << (o & 63)) >> (64 - K::STRIDE)) as usize;
+                let (next, down) = self.step(e[i], s);
                 e[i] = next;
                 walking[still] = i as u8;
                 still += usize::from(down);

@@ -510,17 +510,35 @@ fn full_ipv6_bgp_table_matches_prefix_trie() {
     check(&t, &pt, &probes, "after the day's updates");
 }
 
-/// The IPv6 lookup's stride step reads the same bits as the general
+/// The lookup's stride step (and a burst's, from the key's half) reads the same bits as the general
 /// extraction at every offset a lookup visits, up to the key's end.
 #[test]
-fn v6_stride_matches_bits() {
+fn strides_match_bits() {
     let mut x = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
     for _ in 0..1000 {
         x = x.rotate_left(17).wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5851_f42d_4c95_7f2d;
         let mut o = <u128 as PrefixKey>::DIRECT_BITS;
         while o < 128 {
-            assert_eq!(x.stride(o), x.bits(o, <u128 as PrefixKey>::STRIDE), "offset {o} of {x:#x}");
-            o += <u128 as PrefixKey>::STRIDE;
+            let stride = <u128 as PrefixKey>::STRIDE;
+            assert_eq!(x.stride(o), x.bits(o, stride), "offset {o} of {x:#x}");
+            assert_eq!(
+                ((x.half(o) << (o & 63)) >> (64 - stride)) as usize,
+                x.bits(o, stride),
+                "half at {o} of {x:#x}"
+            );
+            o += stride;
+        }
+        // IPv4 keys, through the offsets an IPv4 walk visits.
+        let v4 = x as u32;
+        let mut o = <u32 as PrefixKey>::DIRECT_BITS;
+        while o < 32 {
+            let stride = <u32 as PrefixKey>::STRIDE;
+            assert_eq!(
+                ((v4.half(o) << (o & 63)) >> (64 - stride)) as usize,
+                v4.bits(o, stride),
+                "half at {o} of {v4:#x}"
+            );
+            o += stride;
         }
     }
 }
