@@ -314,22 +314,7 @@ impl<K: PrefixKey> Lpm<K> {
         }
         self.free_arrays(&old);
         // New children for the covered slots.
-        let mut a = 0;
-        while a < ps.len() {
-            if u32::from(ps[a].1) <= end {
-                a += 1;
-                continue;
-            }
-            let s = ps[a].0.bits(o, K::STRIDE);
-            let mut b = a + 1;
-            while b < ps.len() && ps[b].0.bits(o, K::STRIDE) == s && u32::from(ps[b].1) > end {
-                b += 1;
-            }
-            let kid = self.build_node(end, value[s], &ps[a..b]);
-            kid_at[s] = self.push_kid(&kid);
-            vector[s / WORD_SLOTS] |= 1 << (s % WORD_SLOTS);
-            a = b;
-        }
+        self.build_children(o, &ps, &value, &mut vector, &mut kid_at);
         let old_starts: Bits = std::array::from_fn(|w| if w < words { old[w].leafvec } else { 0 });
         let starts = patch_run_starts(&old_starts, &value[..Self::SLOTS], &vector, first, count);
         let node = self.encode(&vector, &value, &kid_at, &starts);
@@ -602,6 +587,26 @@ impl<K: PrefixKey> Lpm<K> {
         let mark = self.kids.len();
         let mut vector = [0u64; MAX_WORDS];
         let mut kid_at = [0u32; MAX_SLOTS];
+        self.build_children(o, ps, &value, &mut vector, &mut kid_at);
+        let starts = node_run_starts(&value[..Self::SLOTS], &vector);
+        let node = self.encode(&vector, &value, &kid_at, &starts);
+        self.kids.truncate(mark);
+        node
+    }
+
+    /// Builds a child for every slot of the node at offset `o` that holds
+    /// prefixes of `ps` (sorted) longer than its stride, each inheriting
+    /// `value` of its slot; pushes them on `kids` and marks them in
+    /// `vector` and `kid_at`.
+    fn build_children(
+        &mut self,
+        o: u32,
+        ps: &[(K, u8, u32)],
+        value: &[u32; MAX_SLOTS],
+        vector: &mut Bits,
+        kid_at: &mut [u32; MAX_SLOTS],
+    ) {
+        let end = o + K::STRIDE;
         let mut a = 0;
         while a < ps.len() {
             if u32::from(ps[a].1) <= end {
@@ -618,10 +623,6 @@ impl<K: PrefixKey> Lpm<K> {
             vector[s / WORD_SLOTS] |= 1 << (s % WORD_SLOTS);
             a = b;
         }
-        let starts = node_run_starts(&value[..Self::SLOTS], &vector);
-        let node = self.encode(&vector, &value, &kid_at, &starts);
-        self.kids.truncate(mark);
-        node
     }
 
     /// Frees the arrays below node `g` (its children, recursively, and its

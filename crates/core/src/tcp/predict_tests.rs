@@ -8,12 +8,13 @@
 
 use super::predict::{no_prediction, predicted_count};
 use super::tcb::{OutSeg, Tcb};
+use super::tests::repr;
 use super::TcpConfig;
 use crate::time::Instant;
 use core::time::Duration;
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr};
-use via6_wire::tcp::{TcpFlags, TcpRepr};
+use via6_wire::tcp::TcpFlags;
 use via6_wire::tcp_option::{TcpOption, TcpOptions};
 
 const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -70,20 +71,6 @@ impl World {
         t.on_segment(&r, now);
         t.rcvbuf.unstage();
         no_prediction(false);
-    }
-}
-
-fn repr(s: &OutSeg) -> TcpRepr<'_> {
-    TcpRepr {
-        src_port: 1,
-        dst_port: 2,
-        seq: s.seq,
-        ack: s.ack,
-        flags: s.flags,
-        window: s.window,
-        urgent: 0,
-        options: s.options,
-        payload: &s.payload,
     }
 }
 

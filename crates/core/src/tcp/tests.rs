@@ -27,7 +27,8 @@ fn server_with(c: &TcpConfig) -> Tcb {
     Tcb::new(c, (B, 80), (A, 40000), None, 900_000, 1500, 7, T0)
 }
 
-fn repr(s: &OutSeg) -> TcpRepr<'_> {
+/// The segment `s` as the peer receives it.
+pub(super) fn repr(s: &OutSeg) -> TcpRepr<'_> {
     TcpRepr {
         src_port: 1,
         dst_port: 2,
