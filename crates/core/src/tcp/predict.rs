@@ -22,7 +22,7 @@
 //!   SND.UNA into a receive buffer that is open for reading, holds no
 //!   out-of-order data and belongs to a socket still open.
 //!
-//! Anything else takes the general path. `tests.rs` feeds random segment
+//! Anything else takes the general path. `predict_tests.rs` feeds random segment
 //! sequences through both (the prediction switched off with
 //! [`no_prediction`]) and compares the TCBs after every segment.
 
