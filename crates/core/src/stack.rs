@@ -416,7 +416,12 @@ impl Stack {
                 ));
             }
         }
-        self.routes.add(route).map_err(|_| StackError::new(Errno::EEXIST, "route already in table"))
+        self.routes.add(route).map_err(|e| match e {
+            crate::route::RouteError::TooManyNextHops => {
+                StackError::new(Errno::ENOBUFS, "no FIB id left for another next hop (4194304 in use)")
+            }
+            _ => StackError::new(Errno::EEXIST, "route already in table"),
+        })
     }
 
     /// Deletes the route for `dest`, the one with `nexthop` when given.

@@ -12,7 +12,7 @@ mod table;
 
 pub use lpm::{Lpm, PrefixKey};
 pub use nexthop::{Adjacency, NextHopId, NextHopTable};
-pub use table::{RouteId, RouteTable};
+pub use table::{RouteError, RouteId, RouteTable};
 
 use crate::addr::{GatewayAddr, IfIndex};
 use core::fmt;

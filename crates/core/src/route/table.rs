@@ -6,11 +6,38 @@ use super::nexthop::{Adjacency, NextHopId, NextHopTable};
 use super::{NextHop, Route};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use via6_wire::IpPrefix;
+use via6_wire::{IpPrefix, Ipv4Prefix, Ipv6Prefix};
 
-/// A route's slot in the table; what the FIB returns (a small next-hop id).
+/// A route's slot in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteId(pub u32);
+
+/// Bits of a FIB value that hold the next-hop id; the bits above hold the
+/// matched prefix's length, so a lookup that needs the route finds it in
+/// the RIB by (prefix, length) while forwarding reads the id alone.
+const NH_BITS: u32 = 22;
+/// Next-hop ids the FIB can hold (4 194 304: far above the routes of two
+/// full tables, and an id is reused once free).
+const NH_LIMIT: u32 = 1 << NH_BITS;
+
+/// The FIB value of a prefix of length `len` whose best route leaves by
+/// next hop `nh` (`nh` below [`NH_LIMIT`], at most 128 bits: below
+/// `Lpm::MAX_VALUE`).
+fn fib_value(nh: NextHopId, len: u8) -> u32 {
+    u32::from(len) << NH_BITS | nh.0
+}
+
+/// The next hop of a FIB value.
+#[inline(always)]
+fn fib_nexthop(v: u32) -> NextHopId {
+    NextHopId(v & (NH_LIMIT - 1))
+}
+
+/// The matched prefix length of a FIB value.
+#[inline]
+fn fib_len(v: u32) -> u8 {
+    (v >> NH_BITS) as u8
+}
 
 /// Destinations per batched FIB lookup ([`crate::burst::BURST`]).
 const BATCH: usize = crate::burst::BURST;
@@ -43,6 +70,9 @@ pub enum RouteError {
     Exists,
     /// No such route.
     NotFound,
+    /// The route would need a next hop beyond the FIB's ids (more than
+    /// 4 194 304 distinct next hops in use).
+    TooManyNextHops,
 }
 
 impl RouteTable {
@@ -64,6 +94,10 @@ impl RouteTable {
             return Err(RouteError::Exists);
         }
         let nh = self.nexthops.acquire(Adjacency::of(&route));
+        if nh.0 >= NH_LIMIT {
+            self.nexthops.release(nh);
+            return Err(RouteError::TooManyNextHops);
+        }
         let id = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(route.clone());
@@ -148,12 +182,22 @@ impl RouteTable {
 
     /// The best route for `addr` by longest prefix, then lowest metric.
     #[inline]
+    ///
+    /// The FIB gives the matched prefix's length with its next hop; the
+    /// route is the first (best) of that prefix's routes in the RIB.
     pub fn lookup(&self, addr: IpAddr) -> Option<(RouteId, &Route)> {
-        let id = match addr {
-            IpAddr::V4(a) => self.fib4.lookup(a.to_bits())?,
-            IpAddr::V6(a) => self.fib6.lookup(a.to_bits())?,
+        let prefix = match addr {
+            IpAddr::V4(a) => {
+                let len = fib_len(self.fib4.lookup(a.to_bits())?);
+                IpPrefix::V4(Ipv4Prefix::new_truncating(a, len).ok()?)
+            }
+            IpAddr::V6(a) => {
+                let len = fib_len(self.fib6.lookup(a.to_bits())?);
+                IpPrefix::V6(Ipv6Prefix::new_truncating(a, len).ok()?)
+            }
         };
-        self.slots.get(id as usize)?.as_ref().map(|r| (RouteId(id), r))
+        let id = *self.by_prefix.get(&prefix)?.first()?;
+        self.slots.get(id.0 as usize)?.as_ref().map(|r| (id, r))
     }
 
     /// The forwarding lookup (RFC 1812 §5.2.4.3): the shared next hop of
@@ -182,10 +226,8 @@ impl RouteTable {
     /// [`RouteTable::forward_lookup`] for a burst of IPv4 destinations at
     /// once (RFC 1812 §5.2.4.3): `out[i]` is the next hop of the best route
     /// for `addrs[i]`, to be read with [`RouteTable::nexthop_entry`]. The
-    /// LPM walks every destination first (its reads overlap), then every
-    /// route's next-hop id is read in a second sweep, so those random reads
-    /// in the per-route array overlap as well instead of costing one cache
-    /// miss per packet later, between two packets' worth of work.
+    /// LPM walks every destination first (its reads overlap); its values
+    /// are the next-hop ids (no read of the route or a per-route array).
     #[inline]
     pub fn forward_lookup_batch_v4(&self, addrs: &[u32], out: &mut [Option<NextHopId>]) {
         self.forward_lookup_batch(&self.fib4, addrs, out);
@@ -197,8 +239,8 @@ impl RouteTable {
         self.forward_lookup_batch(&self.fib6, addrs, out);
     }
 
-    /// Both families' batched lookup: the LPM for a chunk, then the sweep
-    /// over its route ids.
+    /// Both families' batched lookup: the LPM for a chunk, then its values'
+    /// next-hop ids.
     #[inline(always)]
     fn forward_lookup_batch<K: PrefixKey>(&self, fib: &Lpm<K>, addrs: &[K], out: &mut [Option<NextHopId>]) {
         let mut ids = [None; BATCH];
@@ -209,11 +251,11 @@ impl RouteTable {
         }
     }
 
-    /// The next-hop ids of a burst of FIB values (route ids), one sweep.
+    /// The next-hop ids of a burst of FIB values.
     #[inline(always)]
     fn nexthops_of(&self, fib: &[Option<u32>], out: &mut [Option<NextHopId>]) {
         for (f, o) in fib.iter().zip(out.iter_mut()) {
-            *o = f.and_then(|r| self.nh.get(r as usize).copied());
+            *o = f.map(fib_nexthop);
         }
     }
 
@@ -221,7 +263,7 @@ impl RouteTable {
     /// shared next hop and adjacency.
     #[inline]
     pub fn forward_entry(&self, fib: Option<u32>) -> Option<(NextHopId, &Adjacency)> {
-        self.nexthop_entry(*self.nh.get(fib? as usize)?)
+        self.nexthop_entry(fib_nexthop(fib?))
     }
 
     /// A next hop found by a batched lookup, with its adjacency.
@@ -251,6 +293,7 @@ impl RouteTable {
     /// back: those change its place in the RIB (remove and add instead).
     pub fn modify(&mut self, id: RouteId, f: impl FnOnce(&mut Route)) -> Option<&Route> {
         let r = self.slots.get_mut(id.0 as usize)?.as_mut()?;
+        let before = r.clone();
         let (dest, metric) = (r.dest, r.metric);
         f(r);
         r.dest = dest;
@@ -261,10 +304,18 @@ impl RouteTable {
         }
         let old = self.nh[id.0 as usize];
         if self.nexthops.get(old) != Some(&adj) {
-            self.nh[id.0 as usize] = self.nexthops.acquire(adj);
+            let nh = self.nexthops.acquire(adj);
+            if nh.0 >= NH_LIMIT {
+                // No FIB id for the new next hop: the route stays as it was.
+                self.nexthops.release(nh);
+                self.slots[id.0 as usize] = Some(before);
+                return None;
+            }
+            self.nh[id.0 as usize] = nh;
             self.nexthops.release(old);
         }
-        self.generation += 1;
+        // The FIB holds the best route's next hop: refresh it.
+        self.refresh_fib(dest);
         self.slots.get(id.0 as usize)?.as_ref()
     }
 
@@ -302,13 +353,14 @@ impl RouteTable {
 
     fn refresh_fib(&mut self, dest: IpPrefix) {
         self.generation += 1;
-        let best = self.by_prefix.get(&dest).and_then(|ids| ids.first()).map(|id| id.0);
-        match (dest, best) {
-            (IpPrefix::V4(p), Some(id)) => self.fib4.insert(p.addr().to_bits(), p.prefix_len(), id),
+        let best = self.by_prefix.get(&dest).and_then(|ids| ids.first());
+        let value = best.map(|id| fib_value(self.nh[id.0 as usize], dest.prefix_len()));
+        match (dest, value) {
+            (IpPrefix::V4(p), Some(v)) => self.fib4.insert(p.addr().to_bits(), p.prefix_len(), v),
             (IpPrefix::V4(p), None) => {
                 self.fib4.remove(p.addr().to_bits(), p.prefix_len());
             }
-            (IpPrefix::V6(p), Some(id)) => self.fib6.insert(p.addr().to_bits(), p.prefix_len(), id),
+            (IpPrefix::V6(p), Some(v)) => self.fib6.insert(p.addr().to_bits(), p.prefix_len(), v),
             (IpPrefix::V6(p), None) => {
                 self.fib6.remove(p.addr().to_bits(), p.prefix_len());
             }
@@ -383,6 +435,37 @@ mod tests {
 
     /// The batched forwarding lookup (more than one batch's worth, both
     /// families, hits and misses) equals the one-at-a-time lookup.
+    /// The FIB holds next-hop ids and matched lengths, not routes: the
+    /// route a lookup returns is the best (lowest metric) of the longest
+    /// matching prefix's routes, through every change of that set
+    /// (RFC 1812 §5.2.4.3), and forwarding follows the best route's next hop.
+    #[test]
+    fn lookup_finds_the_best_route_of_the_longest_prefix() {
+        let mut t = RouteTable::new();
+        let on = |dest: &str, i: u32, metric: u32| {
+            let mut r = Route::new(dest.parse().unwrap(), NextHop::OnLink, Some(IfIndex(i)));
+            r.metric = metric;
+            r
+        };
+        let dst: IpAddr = "10.1.2.3".parse().unwrap();
+        t.add(on("10.0.0.0/8", 1, 0)).unwrap();
+        let worse = t.add(on("10.1.0.0/16", 2, 20)).unwrap();
+        let best = t.add(on("10.1.0.0/16", 3, 10)).unwrap();
+        let v6 = t.add(on("2001:db8::/32", 4, 0)).unwrap();
+        assert_eq!(t.lookup(dst).map(|(id, _)| id), Some(best));
+        assert_eq!(t.forward_lookup(dst).unwrap().1.ifindex, Some(IfIndex(3)));
+        assert_eq!(t.lookup("2001:db8::1".parse().unwrap()).map(|(id, _)| id), Some(v6));
+        t.remove_where("10.1.0.0/16".parse().unwrap(), |r| r.metric == 10).unwrap();
+        assert_eq!(t.lookup(dst).map(|(id, _)| id), Some(worse));
+        assert_eq!(t.forward_lookup(dst).unwrap().1.ifindex, Some(IfIndex(2)));
+        t.modify(worse, |r| r.ifindex = Some(IfIndex(5))).unwrap();
+        assert_eq!(t.forward_lookup(dst).unwrap().1.ifindex, Some(IfIndex(5)));
+        t.remove_where("10.1.0.0/16".parse().unwrap(), |_| true).unwrap();
+        let (_, r) = t.lookup(dst).unwrap();
+        assert_eq!((r.dest.prefix_len(), r.ifindex), (8, Some(IfIndex(1))));
+        assert!(t.lookup("192.0.2.1".parse().unwrap()).is_none());
+    }
+
     #[test]
     fn batched_lookup_equals_one_by_one() {
         let mut t = RouteTable::new();
