@@ -232,13 +232,7 @@ proptest! {
 fn churn_through_free_lists_and_compaction_stays_exact() {
     let mut t = Lpm::<u32>::new();
     let mut pt: PrefixMap<Ipv4Net, u32> = PrefixMap::new();
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     for i in 0..200_000u32 {
         let r = next();
         let l = 8 + (r % 25) as u8;
@@ -269,13 +263,7 @@ fn churn_through_free_lists_and_compaction_stays_exact() {
 fn ipv6_churn_through_free_lists_and_compaction_stays_exact() {
     let mut t = Lpm::<u128>::new();
     let mut pt: PrefixMap<Ipv6Net, u32> = PrefixMap::new();
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     let site = 0x2001_0d00u128 << 96;
     for i in 0..200_000u32 {
         let r = next();
