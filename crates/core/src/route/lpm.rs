@@ -38,9 +38,10 @@
 //! A sorted shadow of the prefixes (`BTreeMap`) is the source of truth; a
 //! one-hash Bloom filter (`lpm_presence.rs`) in front of it answers most of
 //! an update's probes for covering prefixes without walking the tree. An
-//! update of `p/L` rebuilds only the smallest subtree that covers it: the
-//! deepest existing node whose six-bit stride holds bit `L`, from the prefixes
-//! inside that node's span. Prefixes no longer than D are applied to the
+//! update of `p/L` rebuilds only the covered slots of the deepest existing
+//! node whose stride holds bit `L`, from the prefixes inside their span (in
+//! place, without decoding the node, when its shape stays: `lpm_update.rs`).
+//! Prefixes no longer than D are applied to the
 //! direct entries they cover (keeping the length of each entry's best short
 //! prefix, so a withdrawal restores the next shorter one). Freed node and
 //! leaf arrays go to exact-size free lists and are reused; when more than a
@@ -284,8 +285,8 @@ pub struct Lpm<K: PrefixKey> {
     /// While there is no trie (`root` empty; at most [`SMALL`] prefixes):
     /// every prefix, longest first, as `(key, mask, value)`. A host's
     /// handful of routes is scanned in a few instructions, where the trie
-    /// walks a node per six bits past `D` (a /64 is eight nodes deep in
-    /// IPv6) and its first level alone takes 4 MiB (IPv4) or 1 MiB (IPv6).
+    /// walks a node per stride past `D` (a /64 is six nodes deep in IPv6)
+    /// and its first level alone takes 4 MiB (IPv4) or 1 MiB (IPv6).
     small: Vec<(K, K, u32)>,
     /// Per direct entry: 1 + the length of its best prefix of length <= D
     /// (0: none), and that prefix's value + 1 (0: none).
