@@ -309,12 +309,28 @@ fn profile_burst<K: PrefixKey>(t: &Lpm<K>, addrs: &[K]) -> u32 {
     })
 }
 
-/// `--profile`: build, then one pass of each lookup loop over `addrs`, then
-/// the day's updates with a new next hop per announcement (`replay`).
-fn profile<F: Family>(table: &[(F::K, u8)], updates: &[(bool, F::K, u8)], addrs: &[F::K]) {
+/// [`profile_single`] over random addresses (its own name for callgrind:
+/// `--toggle-collect='*random_lookups_*'`, not nested in `*profile_*`).
+#[inline(never)]
+fn random_lookups_single<K: PrefixKey>(t: &Lpm<K>, addrs: &[K]) -> u32 {
+    profile_single(t, addrs)
+}
+
+/// [`profile_burst`] over random addresses (its own name for callgrind).
+#[inline(never)]
+fn random_lookups_burst<K: PrefixKey>(t: &Lpm<K>, addrs: &[K]) -> u32 {
+    profile_burst(t, addrs)
+}
+
+/// `--profile`: build, then one pass of each lookup loop over `addrs`
+/// (in-table) and `random`, then the day's updates with a new next hop per
+/// announcement (`replay`).
+fn profile<F: Family>(table: &[(F::K, u8)], updates: &[(bool, F::K, u8)], addrs: &[F::K], random: &[F::K]) {
     let mut t = Lpm::<F::K>::build(table.iter().map(|&(k, l)| (k.masked(l), l, next_hop(F::wide(k), l))));
     let (a, b) = (profile_single(&t, addrs), profile_burst(&t, addrs));
     assert_eq!(a, b, "bursts and single lookups disagree");
+    let (c, d) = (random_lookups_single(&t, random), random_lookups_burst(&t, random));
+    assert_eq!(c, d, "bursts and single lookups disagree on random addresses");
     replay::<F>(&mut t, updates, true);
     println!(
         "{}: {} in-table lookups each way (checksum {a:#x}), {} updates",
@@ -341,7 +357,7 @@ fn main() {
             .collect();
         let hot: Vec<u32> = intable.iter().take(4096).cycle().take(N).copied().collect();
         if profiling {
-            profile::<V4>(&table, &common::updates_v4(), &intable);
+            profile::<V4>(&table, &common::updates_v4(), &intable, &random);
         } else {
             bench::<V4>(
                 &table,
@@ -366,7 +382,7 @@ fn main() {
             })
             .collect();
         if profiling {
-            profile::<V6>(&table, &common::updates_v6(), &intable);
+            profile::<V6>(&table, &common::updates_v6(), &intable, &random);
             return;
         }
         bench::<V6>(
