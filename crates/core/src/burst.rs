@@ -1,9 +1,9 @@
 //! Receiving frames in bursts, as VPP and DPDK do: the destinations of every
 //! frame in the burst that may be forwarded go through ONE batched FIB
-//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6) that also
-//! reads every found route's next-hop id, so the LPM and the per-route
-//! next-hop array (random reads in tables larger than the caches) overlap
-//! their memory reads across the burst instead of stalling each frame; then
+//! lookup (RFC 1812 §5.2.4.3 longest match; RFC 8200 §4 for IPv6) down to
+//! the next-hop ids the FIB holds, so the LPM walks (random reads in tables
+//! larger than the caches) overlap their memory reads across the burst
+//! instead of stalling each frame; then
 //! each frame takes exactly the per-frame path of [`Stack::receive`], whose
 //! forwarding step reads the batched next hop instead of walking the FIB.
 //!
@@ -156,7 +156,10 @@ impl Stack {
 
     /// The fast path's lookup: `hint` (the burst's next hop, handed over
     /// directly) when it is for `dst` and still current, else
-    /// [`Stack::fwd_lookup_v4`].
+    /// [`Stack::fwd_lookup_v4`]. Four small near-copies on purpose (this and
+    /// `fwd_lookup_*`, per family): one shared helper took the burst path
+    /// from 549.2 to 552.3–556.3 instructions a packet (callgrind, session 6;
+    /// +6–8 in session 5).
     #[inline(always)]
     pub(crate) fn fast_lookup_v4(
         &self,

@@ -252,6 +252,15 @@ struct Node {
     base1: u32,
 }
 
+/// Where the leaf of a leaf slot of a word with run starts `leafvec` and
+/// leaf base `base0` sits, `upto` masking the slot and those before it: its
+/// run is the last one started at or before it, counted by a population
+/// count.
+#[inline(always)]
+fn run_index(leafvec: u64, base0: u32, upto: u64) -> usize {
+    (base0 + (leafvec & upto).count_ones() - 1) as usize
+}
+
 /// Sizes of the structure, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LpmMemory {
@@ -481,7 +490,7 @@ impl<K: PrefixKey> Lpm<K> {
     #[inline(always)]
     fn leaf_only(&self, r: &Root, addr: K) -> u32 {
         let upto = (2u64 << addr.stride(K::DIRECT_BITS)).wrapping_sub(1);
-        self.leaves.get((r.base0 + (r.leafvec & upto).count_ones() - 1) as usize).copied().unwrap_or(0)
+        self.leaves.get(run_index(r.leafvec, r.base0, upto)).copied().unwrap_or(0)
     }
 
     /// One node of a lookup: from `e` (`NODE | index`, consuming the
@@ -501,13 +510,7 @@ impl<K: PrefixKey> Lpm<K> {
         if n.vector & bit != 0 {
             (NODE | (n.base1 + ((n.vector & upto).count_ones() - 1) * Self::WORDS as u32), true)
         } else {
-            (
-                self.leaves
-                    .get((n.base0 + (n.leafvec & upto).count_ones() - 1) as usize)
-                    .copied()
-                    .unwrap_or(0),
-                false,
-            )
+            (self.leaves.get(run_index(n.leafvec, n.base0, upto)).copied().unwrap_or(0), false)
         }
     }
 

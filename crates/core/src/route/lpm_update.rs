@@ -9,7 +9,7 @@
 //! rebuild allocates nothing once warm) until the node's child array is
 //! allocated and they are copied into it.
 
-use super::{Lpm, Node, PrefixKey, Root, LEAF_ONLY, NODE, WORD_SLOTS};
+use super::{run_index, Lpm, Node, PrefixKey, Root, LEAF_ONLY, NODE, WORD_SLOTS};
 
 /// Slots of the widest node (IPv6: eight-bit strides).
 const MAX_SLOTS: usize = 256;
@@ -161,15 +161,6 @@ impl<K: PrefixKey> Lpm<K> {
         self.nodes[at..at + Self::WORDS].copy_from_slice(&g[..Self::WORDS]);
     }
 
-    /// The child in slot `s` of the node at `idx`, if that slot is one.
-    fn child(&self, idx: u32, s: usize) -> Option<u32> {
-        let n = self.nodes[idx as usize + s / WORD_SLOTS];
-        let bit = 1u64 << (s % WORD_SLOTS);
-        (n.vector & bit != 0).then(|| {
-            n.base1 + ((n.vector & ((bit << 1).wrapping_sub(1))).count_ones() - 1) * Self::WORDS as u32
-        })
-    }
-
     /// Pushes node `g` on the stack of children being assembled; returns
     /// where it sits.
     fn push_kid(&mut self, g: &Group) -> u32 {
@@ -196,8 +187,12 @@ impl<K: PrefixKey> Lpm<K> {
                 let mut idx = e & !NODE;
                 let mut o = d;
                 while u32::from(len) > o + K::STRIDE {
-                    let Some(c) = self.child(idx, key.bits(o, K::STRIDE)) else { break };
-                    idx = c;
+                    // The lookup's own node step.
+                    let (next, down) = self.step(NODE | idx, key.bits(o, K::STRIDE));
+                    if !down {
+                        break;
+                    }
+                    idx = next & !NODE;
                     o += K::STRIDE;
                 }
                 self.rebuild_slots(idx, o, key, len);
@@ -323,11 +318,10 @@ impl<K: PrefixKey> Lpm<K> {
         self.scratch = ps;
     }
 
-    /// The leaf of slot `s` (a leaf slot) of node `g`.
-    fn slot_leaf(&self, g: &Group, s: usize) -> u32 {
+    /// Where the leaf of slot `s` (a leaf slot) of node `g` sits.
+    fn slot_run(g: &Group, s: usize) -> usize {
         let n = &g[s / WORD_SLOTS];
-        let upto = (2u64 << (s % WORD_SLOTS)).wrapping_sub(1);
-        self.leaves[(n.base0 + (n.leafvec & upto).count_ones() - 1) as usize]
+        run_index(n.leafvec, n.base0, (2u64 << (s % WORD_SLOTS)).wrapping_sub(1))
     }
 
     /// The common update that keeps node `idx`'s shape (a next hop changed,
@@ -363,7 +357,7 @@ impl<K: PrefixKey> Lpm<K> {
         }
         // The run starts the new values make must be the old ones.
         let starts = |s: usize| g[s / WORD_SLOTS].leafvec & (1 << (s % WORD_SLOTS)) != 0;
-        let mut prev = (0..first).rev().find(|&s| is_leaf(s)).map(|s| self.slot_leaf(&g, s));
+        let mut prev = (0..first).rev().find(|&s| is_leaf(s)).map(|s| self.leaves[Self::slot_run(&g, s)]);
         for (i, &v) in value[..count].iter().enumerate() {
             if starts(first + i) != (prev != Some(v)) {
                 return false;
@@ -371,16 +365,14 @@ impl<K: PrefixKey> Lpm<K> {
             prev = Some(v);
         }
         if let Some(t) = (first + count..Self::SLOTS).find(|&s| is_leaf(s)) {
-            if starts(t) != (prev != Some(self.slot_leaf(&g, t))) {
+            if starts(t) != (prev != Some(self.leaves[Self::slot_run(&g, t)])) {
                 return false;
             }
         }
         for (i, &v) in value[..count].iter().enumerate() {
             let s = first + i;
             if starts(s) {
-                let n = &g[s / WORD_SLOTS];
-                let upto = (2u64 << (s % WORD_SLOTS)).wrapping_sub(1);
-                self.leaves[(n.base0 + (n.leafvec & upto).count_ones() - 1) as usize] = v;
+                self.leaves[Self::slot_run(&g, s)] = v;
             }
         }
         true

@@ -46,9 +46,8 @@ const BATCH: usize = crate::burst::BURST;
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     slots: Vec<Option<Route>>,
-    /// Each slot's shared next hop: 4 bytes per route, so the forwarding
-    /// path reads this compact array and the shared table, never the
-    /// ~96-byte route (a cache miss per packet on a full table).
+    /// Each slot's shared next hop (held in the FIB for the best route of
+    /// each prefix, released with the route).
     nh: Vec<NextHopId>,
     nexthops: NextHopTable,
     free: Vec<u32>,

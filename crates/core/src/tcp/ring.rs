@@ -85,10 +85,7 @@ impl ByteRing {
             return None;
         }
         let size = self.buf.len();
-        // head < size and len <= size: one conditional subtraction, no
-        // division (this runs once per arriving segment).
-        let tail = self.head + self.len;
-        let tail = if tail >= size { tail - size } else { tail };
+        let tail = self.wrap(self.head + self.len);
         let first = n.min(size - tail);
         let (lo, hi) = self.buf.split_at_mut(tail);
         Some((&mut hi[..first], &mut lo[..n - first]))
@@ -126,15 +123,19 @@ impl ByteRing {
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
         self.len -= n;
-        let head = self.head + n;
-        // head < size and n <= len <= size: no division needed.
-        self.head = if self.len == 0 {
-            0
-        } else if head >= self.buf.len() {
-            head - self.buf.len()
+        self.head = if self.len == 0 { 0 } else { self.wrap(self.head + n) };
+    }
+
+    /// `i` (below twice the storage: a head plus at most the storage)
+    /// taken back into the storage by one conditional subtraction, not a
+    /// division (this runs once per arriving segment and per read).
+    #[inline]
+    fn wrap(&self, i: usize) -> usize {
+        if i >= self.buf.len() {
+            i - self.buf.len()
         } else {
-            head
-        };
+            i
+        }
     }
 
     /// Drops everything held (the storage stays).
