@@ -221,6 +221,10 @@ const NODE: u32 = 1 << 31;
 /// A root entry with this bit set holds a leaf-only node's `leafvec` and
 /// `base0` inline.
 const LEAF_ONLY: u32 = 1 << 30;
+/// In `Lpm::lookup_rounds`, a lane's entry with this bit set (and not
+/// `NODE`) holds the index of its leaf, read after the last round. Leaves
+/// (values + 1) stay below it.
+const PENDING: u32 = LEAF_ONLY;
 
 /// One first-level entry of the lookup side (16 bytes, never straddling a
 /// cache line).
@@ -560,46 +564,86 @@ impl<K: PrefixKey> Lpm<K> {
     /// Every lane still walking in round `r` is at offset `D + r·STRIDE`,
     /// and the unfinished lanes are kept compacted in `walking` (without a
     /// branch per lane), so a round touches only lanes that still walk.
+    ///
+    /// Each step prefetches what the lane reads next (the word of its child
+    /// node that its next stride selects, or its leaf), a round ahead: the
+    /// out-of-order window spans only a few lanes' steps, so without the
+    /// prefetch only those few lanes' reads are in flight at once. Leaves
+    /// are read after the last round.
     fn lookup_rounds(&self, addrs: &[K], out: &mut [Option<u32>]) {
         let n = addrs.len().min(out.len()).min(LANES);
-        let Some(&a0) = addrs.first() else { return };
-        let mut lane = [a0; LANES];
-        lane[..n].copy_from_slice(&addrs[..n]);
         let mut e = [0u32; LANES];
-        let mut half = [0u64; LANES];
+        // Each lane's key from its current stride on, in the top bits (no
+        // stride straddles bit 64), and its key's second half.
+        let mut rest = [0u64; LANES];
+        let mut lo = [0u64; LANES];
         let mut walking = [0u8; LANES];
         let mut left = 0;
-        for (i, (x, a)) in e.iter_mut().zip(&lane[..n]).enumerate() {
-            *x = self.first(*a);
-            half[i] = a.half(K::DIRECT_BITS);
+        for (i, a) in addrs[..n].iter().enumerate() {
+            let x = self.first(*a);
+            e[i] = x;
+            rest[i] = a.half(K::DIRECT_BITS) << (K::DIRECT_BITS % 64);
+            lo[i] = a.half(64);
+            if x & NODE != 0 {
+                self.prefetch_word(x, a.stride(K::DIRECT_BITS));
+            }
             walking[left] = i as u8;
-            left += usize::from(*x & NODE != 0);
+            left += usize::from(x & NODE != 0);
         }
         let mut o = K::DIRECT_BITS;
         while left > 0 {
-            if o == 64 {
-                // The walks cross into an IPv6 key's second half.
-                for &i in &walking[..left] {
-                    let i = usize::from(i) % LANES;
-                    half[i] = lane[i].half(o);
-                }
-            }
+            // The next stride starts the key's second half.
+            let cross = o + K::STRIDE == 64;
             let mut still = 0;
-            for j in 0..left {
+            for j in 0..left.min(LANES) {
                 // `% LANES` proves the index in bounds to the compiler.
                 let i = usize::from(walking[j]) % LANES;
-                let s = ((half[i] << (o & 63)) >> (64 - K::STRIDE)) as usize;
-                let (next, down) = self.step(e[i], s);
+                let key = rest[i];
+                let ahead = if cross { lo[i] } else { key << K::STRIDE };
+                let s = (key >> (64 - K::STRIDE)) as usize;
+                let s_next = (ahead >> (64 - K::STRIDE)) as usize;
+                let (next, down) = self.step_ahead(e[i], s, s_next);
                 e[i] = next;
-                walking[still] = i as u8;
+                rest[i] = ahead;
+                walking[still % LANES] = i as u8;
                 still += usize::from(down);
             }
             left = still;
             o += K::STRIDE;
         }
-        for (o, v) in out.iter_mut().zip(&e[..n]) {
+        for (o, &v) in out.iter_mut().zip(&e[..n]) {
+            let v = if v & PENDING != 0 {
+                self.leaves.get((v & !PENDING) as usize).copied().unwrap_or(0)
+            } else {
+                v
+            };
             *o = v.checked_sub(1);
         }
+    }
+
+    /// [`Lpm::step`] for [`Lpm::lookup_rounds`]: to the child, prefetching
+    /// its word that slot `s_next` selects, or to `PENDING |` the leaf's
+    /// index, prefetching the leaf.
+    #[inline(always)]
+    fn step_ahead(&self, e: u32, s: usize, s_next: usize) -> (u32, bool) {
+        let Some(n) = self.nodes.get((e & !NODE) as usize + s / WORD_SLOTS) else { return (0, false) };
+        let bit = 1u64 << (s % WORD_SLOTS);
+        let upto = (bit << 1).wrapping_sub(1);
+        if n.vector & bit != 0 {
+            let child = NODE | (n.base1 + ((n.vector & upto).count_ones() - 1) * Self::WORDS as u32);
+            self.prefetch_word(child, s_next);
+            (child, true)
+        } else {
+            let run = run_index(n.leafvec, n.base0, upto);
+            via6_cpu::prefetch(&self.leaves, run);
+            (PENDING | run as u32, false)
+        }
+    }
+
+    /// Prefetches the word of node `e` (`NODE | index`) holding slot `s`.
+    #[inline(always)]
+    fn prefetch_word(&self, e: u32, s: usize) {
+        via6_cpu::prefetch(&self.nodes, (e & !NODE) as usize + s / WORD_SLOTS);
     }
 
     /// The value stored for exactly `key/len`.
