@@ -581,11 +581,13 @@ impl<K: PrefixKey> Lpm<K> {
         let mut left = 0;
         for (i, a) in addrs[..n].iter().enumerate() {
             let x = self.first(*a);
-            e[i] = x;
+            // A walking lane holds the index of the node word it reads next.
+            let word = (x & !NODE) + (a.stride(K::DIRECT_BITS) / WORD_SLOTS) as u32;
+            e[i] = if x & NODE != 0 { word } else { x };
             rest[i] = a.half(K::DIRECT_BITS) << (K::DIRECT_BITS % 64);
             lo[i] = a.half(64);
             if x & NODE != 0 {
-                self.prefetch_word(x, a.stride(K::DIRECT_BITS));
+                via6_cpu::prefetch(&self.nodes, word as usize);
             }
             walking[left] = i as u8;
             left += usize::from(x & NODE != 0);
@@ -602,7 +604,7 @@ impl<K: PrefixKey> Lpm<K> {
                 let ahead = if cross { lo[i] } else { key << K::STRIDE };
                 let s = (key >> (64 - K::STRIDE)) as usize;
                 let s_next = (ahead >> (64 - K::STRIDE)) as usize;
-                let (next, down) = self.step_ahead(e[i], s, s_next);
+                let (next, down) = self.step_ahead(e[i], s % WORD_SLOTS, s_next);
                 e[i] = next;
                 rest[i] = ahead;
                 walking[still % LANES] = i as u8;
@@ -621,29 +623,23 @@ impl<K: PrefixKey> Lpm<K> {
         }
     }
 
-    /// [`Lpm::step`] for [`Lpm::lookup_rounds`]: to the child, prefetching
-    /// its word that slot `s_next` selects, or to `PENDING |` the leaf's
-    /// index, prefetching the leaf.
+    /// [`Lpm::step`] for [`Lpm::lookup_rounds`], from node word `word` and
+    /// the slot `bit` in it: to the child's word that slot `s_next` selects,
+    /// prefetched, or to `PENDING |` the leaf's index, the leaf prefetched.
     #[inline(always)]
-    fn step_ahead(&self, e: u32, s: usize, s_next: usize) -> (u32, bool) {
-        let Some(n) = self.nodes.get((e & !NODE) as usize + s / WORD_SLOTS) else { return (0, false) };
-        let bit = 1u64 << (s % WORD_SLOTS);
-        let upto = (bit << 1).wrapping_sub(1);
-        if n.vector & bit != 0 {
-            let child = NODE | (n.base1 + ((n.vector & upto).count_ones() - 1) * Self::WORDS as u32);
-            self.prefetch_word(child, s_next);
-            (child, true)
+    fn step_ahead(&self, word: u32, bit: usize, s_next: usize) -> (u32, bool) {
+        let Some(n) = self.nodes.get(word as usize) else { return (0, false) };
+        let upto = (2u64 << bit).wrapping_sub(1);
+        if n.vector >> bit & 1 != 0 {
+            let child = n.base1 + ((n.vector & upto).count_ones() - 1) * Self::WORDS as u32;
+            let next = child + (s_next / WORD_SLOTS) as u32;
+            via6_cpu::prefetch(&self.nodes, next as usize);
+            (next, true)
         } else {
             let run = run_index(n.leafvec, n.base0, upto);
             via6_cpu::prefetch(&self.leaves, run);
             (PENDING | run as u32, false)
         }
-    }
-
-    /// Prefetches the word of node `e` (`NODE | index`) holding slot `s`.
-    #[inline(always)]
-    fn prefetch_word(&self, e: u32, s: usize) {
-        via6_cpu::prefetch(&self.nodes, (e & !NODE) as usize + s / WORD_SLOTS);
     }
 
     /// The value stored for exactly `key/len`.
