@@ -553,9 +553,41 @@ impl<K: PrefixKey> Lpm<K> {
                 self.lookup_rounds(a, o);
             }
         } else {
-            for (a, o) in addrs.iter().zip(out.iter_mut()) {
-                *o = self.lookup(*a);
+            for (a, o) in addrs.chunks(LANES).zip(out.chunks_mut(LANES)) {
+                self.lookup_shallow(a, o);
             }
+        }
+    }
+
+    /// Up to [`LANES`] lookups of a family whose full-table lookups end at
+    /// the first level (IPv4: a root entry, then a leaf) in three passes:
+    /// the root entries prefetched, the leaves located and prefetched, the
+    /// leaves read. A lookup that meets a node walks it at once.
+    fn lookup_shallow(&self, addrs: &[K], out: &mut [Option<u32>]) {
+        let n = addrs.len().min(out.len()).min(LANES);
+        if self.root.is_empty() {
+            for (a, o) in addrs[..n].iter().zip(&mut out[..n]) {
+                *o = self.lookup_small(*a);
+            }
+            return;
+        }
+        for a in &addrs[..n] {
+            via6_cpu::prefetch(&self.root, a.bits(0, K::DIRECT_BITS));
+        }
+        let mut e = [0u32; LANES];
+        for (x, a) in e.iter_mut().zip(&addrs[..n]) {
+            *x = match self.root.get(a.bits(0, K::DIRECT_BITS)) {
+                Some(r) if r.entry & LEAF_ONLY != 0 => {
+                    let upto = (2u64 << a.stride(K::DIRECT_BITS)).wrapping_sub(1);
+                    let run = run_index(r.leafvec, r.base0, upto);
+                    via6_cpu::prefetch(&self.leaves, run);
+                    PENDING | run as u32
+                }
+                _ => self.lookup(*a).map_or(0, |v| v + 1),
+            };
+        }
+        for (o, &v) in out.iter_mut().zip(&e[..n]) {
+            *o = self.resolve(v);
         }
     }
 
@@ -614,13 +646,16 @@ impl<K: PrefixKey> Lpm<K> {
             o += K::STRIDE;
         }
         for (o, &v) in out.iter_mut().zip(&e[..n]) {
-            let v = if v & PENDING != 0 {
-                self.leaves.get((v & !PENDING) as usize).copied().unwrap_or(0)
-            } else {
-                v
-            };
-            *o = v.checked_sub(1);
+            *o = self.resolve(v);
         }
+    }
+
+    /// A burst lane's answer: its leaf, read now if it is `PENDING`.
+    #[inline(always)]
+    fn resolve(&self, v: u32) -> Option<u32> {
+        let v =
+            if v & PENDING != 0 { self.leaves.get((v & !PENDING) as usize).copied().unwrap_or(0) } else { v };
+        v.checked_sub(1)
     }
 
     /// [`Lpm::step`] for [`Lpm::lookup_rounds`], from node word `word` and
