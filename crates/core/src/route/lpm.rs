@@ -66,7 +66,8 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     /// 64 slots).
     const STRIDE: u32;
     /// Whether `Lpm::lookup_batch` advances its lookups in rounds (deep
-    /// tries) rather than one after another (shallow ones).
+    /// tries) rather than in the three passes of `Lpm::lookup_shallow`
+    /// (tries whose full-table lookups end at the first level).
     const ROUNDS: bool;
     /// The address with bits past `len` cleared.
     fn masked(self, len: u8) -> Self;
@@ -104,9 +105,8 @@ impl PrefixKey for u32 {
     /// Six: a first-level node then ends at /24, the longest prefix of the
     /// full table, and is leaf-only, which the first level inlines.
     const STRIDE: u32 = 6;
-    /// In rounds, a full-table IPv4 burst ran at 0.85–1.09× of one lookup
-    /// after another (two reads each: nothing to overlap that the
-    /// out-of-order core does not already overlap).
+    /// A full-table IPv4 lookup is a root entry and a leaf (every first-level
+    /// node is leaf-only): nothing for rounds to advance.
     const ROUNDS: bool = false;
     #[inline]
     fn masked(self, len: u8) -> u32 {
@@ -541,11 +541,11 @@ impl<K: PrefixKey> Lpm<K> {
     /// `self.lookup(addrs[i])` for every `i` below the shorter length.
     ///
     /// The forwarding path's burst entry point. The lookups are independent
-    /// chains of reads. For IPv6 (deep walks) they advance in rounds of up
-    /// to `LANES` (32) lanes, one level per round, so the reads of every lane
-    /// are in flight together; for IPv4 (two reads on a full table) one
-    /// lookup after another lets the out-of-order core overlap them as well,
-    /// with fewer instructions (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
+    /// chains of reads, taken `LANES` (32) at a time with each lane's next
+    /// read prefetched ahead of its use, so the reads of every lane are in
+    /// flight together. IPv6 (deep walks) advances in rounds, one level per
+    /// round; IPv4 (a root entry and a leaf on a full table) in three passes
+    /// (see `PrefixKey::ROUNDS` and BENCHMARKS.md).
     #[inline]
     pub fn lookup_batch(&self, addrs: &[K], out: &mut [Option<u32>]) {
         if K::ROUNDS {
