@@ -219,12 +219,26 @@ impl Stack {
             let sndbuf = std::mem::take(&mut t.sndbuf);
             let ring = Ring { buf: &sndbuf, seq: t.buf_seq };
             let mut shrink = None;
+            // The headers of this run's first framed data segment, patched
+            // for the ones after it (`template.rs`); not with the general
+            // path forced (`Stack::no_fast_path`, the tests' reference).
+            let mut tpl = None;
+            #[cfg(test)]
+            let templates = !self.no_fast_path && segs.len() > 1;
+            #[cfg(not(test))]
+            let templates = segs.len() > 1;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
+                if let Some(t) = &tpl {
+                    if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id) {
+                        continue;
+                    }
+                }
+                let capture = (templates && tpl.is_none()).then_some(&mut tpl);
                 if let Err(EmitError::TooBig(mtu)) =
-                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), now)
+                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
                 {
                     shrink = Some(mtu);
                 }
