@@ -6,7 +6,7 @@
 use super::ring::ByteRing;
 use std::collections::{BTreeMap, VecDeque};
 use via6_wire::checksum::{copy_and_sum, Checksum};
-use via6_wire::tcp_option::SackBlock;
+use via6_wire::tcp_option::{SackBlock, SackBlocks, MAX_SACK_BLOCKS};
 
 /// The send buffer.
 #[derive(Debug)]
@@ -240,23 +240,46 @@ impl RecvBuf {
 
     /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
     /// block holding the latest arrival first, then the others in order.
-    pub fn sack_blocks(&self, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
-        let mut ranges: Vec<(u64, u64)> = Vec::new();
+    /// The held entries are merged into runs on the fly and the answer is
+    /// built in place (no allocation per ACK while a hole lasts).
+    pub fn sack_blocks(&self, rcv_nxt: u32, max: usize) -> SackBlocks {
+        let max = max.min(MAX_SACK_BLOCKS);
+        let latest = self.latest.map(|(ls, _)| ls);
+        // The run holding the latest arrival, and the first runs in order
+        // besides it (at most `max` of them).
+        let mut first: Option<(u64, u64)> = None;
+        let mut others = [(0u64, 0u64); MAX_SACK_BLOCKS];
+        let mut n = 0;
+        let mut run: Option<(u64, u64)> = None;
+        let mut close = |r: (u64, u64), first: &mut Option<(u64, u64)>| {
+            if first.is_none() && latest.is_some_and(|ls| r.0 <= ls && ls < r.1) {
+                *first = Some(r);
+            } else if n < max {
+                others[n] = r;
+                n += 1;
+            }
+        };
         for (&s, seg) in &self.ooo {
             let e = s + seg.len() as u64;
-            match ranges.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => ranges.push((s, e)),
-            }
+            run = match run {
+                Some((rs, re)) if s <= re => Some((rs, re.max(e))),
+                Some(r) => {
+                    close(r, &mut first);
+                    Some((s, e))
+                }
+                None => Some((s, e)),
+            };
         }
-        if let Some((ls, _)) = self.latest {
-            if let Some(i) = ranges.iter().position(|r| r.0 <= ls && ls < r.1) {
-                let r = ranges.remove(i);
-                ranges.insert(0, r);
-            }
+        if let Some(r) = run {
+            close(r, &mut first);
         }
         let to_seq = |abs: u64| rcv_nxt.wrapping_add((abs - self.base) as u32);
-        ranges.iter().take(max).map(|&(s, e)| SackBlock { left: to_seq(s), right: to_seq(e) }).collect()
+        let mut out = SackBlocks::new();
+        for &(s, e) in first.iter().chain(others[..n].iter()).take(max) {
+            // At most MAX_SACK_BLOCKS pushes: cannot fail.
+            let _ = out.push(SackBlock { left: to_seq(s), right: to_seq(e) });
+        }
+        out
     }
 }
 
@@ -321,6 +344,7 @@ mod tests {
         r.insert(300, &[0; 10]);
         r.insert(110, &[0; 10]);
         let b = r.sack_blocks(1000, 3);
+        let b = b.as_slice();
         assert_eq!(b[0], SackBlock { left: 1100, right: 1120 });
         assert_eq!(b[1], SackBlock { left: 1300, right: 1310 });
     }
@@ -336,17 +360,17 @@ mod tests {
             assert_eq!(r.insert(at as u32, &stream[at..at + 10]), 0);
         }
         assert_eq!(r.ooo.len(), 1, "one contiguous run, one entry");
-        assert_eq!(r.sack_blocks(5000, 3), vec![SackBlock { left: 5020, right: 5100 }]);
+        assert_eq!(r.sack_blocks(5000, 3).as_slice(), [SackBlock { left: 5020, right: 5100 }]);
         // Overlapping the run's tail, and a second run: their own entries.
         r.insert(95, &stream[95..110]);
         r.insert(150, &stream[150..160]);
         assert_eq!(r.ooo.len(), 3);
-        assert_eq!(r.sack_blocks(5000, 3)[0], SackBlock { left: 5150, right: 5160 });
+        assert_eq!(r.sack_blocks(5000, 3).as_slice()[0], SackBlock { left: 5150, right: 5160 });
         assert_eq!(r.insert(0, &stream[..20]), 110);
         let mut out = [0u8; 200];
         let n = r.read(&mut out);
         assert_eq!(&out[..n], &stream[..110]);
-        assert_eq!(r.sack_blocks(5110, 3), vec![SackBlock { left: 5150, right: 5160 }]);
+        assert_eq!(r.sack_blocks(5110, 3).as_slice(), [SackBlock { left: 5150, right: 5160 }]);
     }
 
     /// RFC 9293 §3.8.6: nothing beyond the window is stored.
@@ -356,5 +380,46 @@ mod tests {
         assert_eq!(r.insert(0, &[1; 20]), 10);
         assert_eq!(r.window(), 0);
         assert_eq!(r.insert(0, &[1; 5]), 0);
+    }
+
+    /// The allocating form `sack_blocks` had before (every run listed,
+    /// the latest moved to the front, then cut to `max`).
+    fn sack_blocks_reference(r: &RecvBuf, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for (&s, seg) in &r.ooo {
+            let e = s + seg.len() as u64;
+            match ranges.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => ranges.push((s, e)),
+            }
+        }
+        if let Some((ls, _)) = r.latest {
+            if let Some(i) = ranges.iter().position(|x| x.0 <= ls && ls < x.1) {
+                let x = ranges.remove(i);
+                ranges.insert(0, x);
+            }
+        }
+        let to_seq = |abs: u64| rcv_nxt.wrapping_add((abs - r.base) as u32);
+        ranges.iter().take(max).map(|&(s, e)| SackBlock { left: to_seq(s), right: to_seq(e) }).collect()
+    }
+
+    proptest::proptest! {
+        /// Random out-of-order arrivals (overlapping, adjacent, apart) and
+        /// hole fills: the blocks are those of the reference, for every
+        /// `max` from 1 to 4.
+        #[test]
+        fn sack_blocks_match_reference(
+            ops in proptest::collection::vec((0u32..3000, 1usize..400), 1..40),
+            rcv_nxt in proptest::prelude::any::<u32>(),
+        ) {
+            let mut r = RecvBuf::new(4000);
+            for (off, len) in ops {
+                r.insert(off, &vec![7u8; len]);
+                for max in 1..=4 {
+                    let got = r.sack_blocks(rcv_nxt, max);
+                    proptest::prop_assert_eq!(got.as_slice(), &sack_blocks_reference(&r, rcv_nxt, max)[..]);
+                }
+            }
+        }
     }
 }
