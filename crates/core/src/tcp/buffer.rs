@@ -89,8 +89,11 @@ pub struct RecvBuf {
     staged: usize,
     /// In-order bytes ever received (the stream offset of RCV.NXT).
     base: u64,
-    /// Out-of-order segments by stream offset.
-    ooo: BTreeMap<u64, Vec<u8>>,
+    /// Out-of-order data held: disjoint, non-adjacent runs (start → end,
+    /// stream offsets) whose bytes sit in the ring's free space at their
+    /// distance from RCV.NXT, where in-order data will reach them (no
+    /// copy per segment held, none when the hole fills).
+    ooo: BTreeMap<u64, u64>,
     ooo_bytes: usize,
     /// The stream range of the latest out-of-order arrival (RFC 2018 §4: the
     /// first SACK block reports it).
@@ -136,8 +139,19 @@ impl RecvBuf {
         !self.ooo.is_empty()
     }
 
+    /// How far past RCV.NXT out-of-order data is held (the free bytes
+    /// after the ring's tail that must survive a growth).
+    fn ooo_extent(&self) -> usize {
+        self.ooo.last_key_value().map_or(0, |(_, &e)| (e - self.base) as usize)
+    }
+
     /// Stores `bytes` that start `off` bytes after RCV.NXT (already trimmed
     /// to the window by the caller); returns how far RCV.NXT advances.
+    /// In-order bytes are written at the tail (over any held out-of-order
+    /// bytes they cover) and the tail moves past every run they reach;
+    /// out-of-order bytes go into the free space at their offset, only
+    /// where nothing is held yet (RFC 9293 §3.10.7.4: data is kept for
+    /// delivery once the hole fills).
     pub fn insert(&mut self, off: u32, bytes: &[u8]) -> u32 {
         let room = self.window();
         let off_us = off as usize;
@@ -145,30 +159,27 @@ impl RecvBuf {
             return 0;
         }
         let bytes = &bytes[..bytes.len().min(room - off_us)];
-        let staged = std::mem::take(&mut self.staged);
+        // Already in place (`stage`, which made the room), or written now.
+        let staged = std::mem::take(&mut self.staged) == bytes.len() && off == 0;
+        if !staged && !self.data.reserve_keep(off_us + bytes.len(), self.ooo_extent(), self.cap) {
+            return 0;
+        }
         if off == 0 {
-            if staged == bytes.len() {
-                // Already in place (`stage`): only the tail moves.
-                self.data.commit(staged);
-            } else {
-                self.data.extend(bytes, self.cap);
+            if !staged && !self.data.write_at(0, bytes) {
+                return 0;
             }
-            self.base += bytes.len() as u64;
-            let mut advanced = bytes.len() as u64;
-            while let Some((&start, _)) = self.ooo.first_key_value() {
-                if start > self.base {
+            let mut end = self.base + bytes.len() as u64;
+            while let Some((&s, &e)) = self.ooo.first_key_value() {
+                if s > end {
                     break;
                 }
-                let Some((start, seg)) = self.ooo.pop_first() else { break };
-                self.ooo_bytes -= seg.len();
-                let end = start + seg.len() as u64;
-                if end > self.base {
-                    let skip = (self.base - start) as usize;
-                    self.data.extend(&seg[skip..], self.cap);
-                    advanced += end - self.base;
-                    self.base = end;
-                }
+                self.ooo.pop_first();
+                self.ooo_bytes -= (e - s) as usize;
+                end = end.max(e);
             }
+            let advanced = end - self.base;
+            self.data.commit(advanced as usize);
+            self.base = end;
             if self.ooo.is_empty() {
                 self.latest = None;
             }
@@ -177,29 +188,36 @@ impl RecvBuf {
         let start = self.base + u64::from(off);
         let end = start + bytes.len() as u64;
         self.latest = Some((start, end));
-        // An arrival that continues the held run before it (starting exactly
-        // where that entry's bytes end) and overlaps nothing after it is
-        // appended to that entry: after a loss the data beyond the hole is
-        // one entry, not one per segment, so building the SACK blocks
-        // (RFC 2018 §4, on every ACK while the hole lasts) and filling the
-        // hole walk runs, not segments.
-        if self.ooo.range(start..end).next().is_none() {
-            if let Some((&prev_start, prev)) = self.ooo.range_mut(..start).next_back() {
-                if prev_start + prev.len() as u64 == start {
-                    prev.extend_from_slice(bytes);
-                    self.ooo_bytes += bytes.len();
-                    return 0;
-                }
+        // The runs it overlaps or adjoins, from the last down: the gaps
+        // between them are written, the runs merged into one.
+        let (mut lo, mut hi, mut gap_hi) = (start, end, end);
+        while let Some((&s, &e)) = self.ooo.range(..=end).next_back() {
+            if e < start {
+                break;
             }
-        }
-        let keep = self.ooo.get(&start).is_none_or(|old| old.len() < bytes.len());
-        if keep {
-            if let Some(old) = self.ooo.insert(start, bytes.to_vec()) {
-                self.ooo_bytes -= old.len();
+            let gap_lo = e.max(start);
+            if gap_lo < gap_hi {
+                self.write_ooo(gap_lo, &bytes[(gap_lo - start) as usize..(gap_hi - start) as usize]);
             }
-            self.ooo_bytes += bytes.len();
+            gap_hi = gap_hi.min(s);
+            self.ooo.remove(&s);
+            self.ooo_bytes -= (e - s) as usize;
+            lo = lo.min(s);
+            hi = hi.max(e);
         }
+        if start < gap_hi {
+            self.write_ooo(start, &bytes[..(gap_hi - start) as usize]);
+        }
+        self.ooo.insert(lo, hi);
+        self.ooo_bytes += (hi - lo) as usize;
         0
+    }
+
+    /// Writes out-of-order bytes of stream offset `at` into the ring's free
+    /// space (room made by the caller).
+    fn write_ooo(&mut self, at: u64, bytes: &[u8]) {
+        let written = self.data.write_at((at - self.base) as usize, bytes);
+        debug_assert!(written, "room reserved by insert");
     }
 
     /// Copies an in-order `payload` (one that starts at RCV.NXT, with no
@@ -230,12 +248,17 @@ impl RecvBuf {
 
     /// Reads into `out`; returns the count.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
-        self.data.read(out)
+        // Held out-of-order bytes sit after the tail: it must not move.
+        self.data.read(out, !self.ooo.is_empty())
     }
 
     /// Discards everything unread (SHUT_RD).
     pub fn discard(&mut self) {
-        self.data.clear();
+        if self.ooo.is_empty() {
+            self.data.clear();
+        } else {
+            self.data.consume(self.data.len(), true);
+        }
     }
 
     /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
@@ -259,8 +282,7 @@ impl RecvBuf {
                 n += 1;
             }
         };
-        for (&s, seg) in &self.ooo {
-            let e = s + seg.len() as u64;
+        for (&s, &e) in &self.ooo {
             run = match run {
                 Some((rs, re)) if s <= re => Some((rs, re.max(e))),
                 Some(r) => {
@@ -350,8 +372,8 @@ mod tests {
     }
 
     /// A run beyond a hole is held as one entry (appended to), and still
-    /// reads back byte for byte once the hole fills; an overlapping or
-    /// non-adjacent arrival is held on its own as before.
+    /// reads back byte for byte once the hole fills; an overlapping
+    /// arrival joins the run, a non-adjacent one is a run of its own.
     #[test]
     fn run_beyond_hole_is_one_entry() {
         let mut r = RecvBuf::new(1000);
@@ -361,10 +383,10 @@ mod tests {
         }
         assert_eq!(r.ooo.len(), 1, "one contiguous run, one entry");
         assert_eq!(r.sack_blocks(5000, 3).as_slice(), [SackBlock { left: 5020, right: 5100 }]);
-        // Overlapping the run's tail, and a second run: their own entries.
+        // Overlapping the run's tail (merged into it), and a second run.
         r.insert(95, &stream[95..110]);
         r.insert(150, &stream[150..160]);
-        assert_eq!(r.ooo.len(), 3);
+        assert_eq!(r.ooo.len(), 2);
         assert_eq!(r.sack_blocks(5000, 3).as_slice()[0], SackBlock { left: 5150, right: 5160 });
         assert_eq!(r.insert(0, &stream[..20]), 110);
         let mut out = [0u8; 200];
@@ -386,8 +408,7 @@ mod tests {
     /// the latest moved to the front, then cut to `max`).
     fn sack_blocks_reference(r: &RecvBuf, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
         let mut ranges: Vec<(u64, u64)> = Vec::new();
-        for (&s, seg) in &r.ooo {
-            let e = s + seg.len() as u64;
+        for (&s, &e) in &r.ooo {
             match ranges.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => ranges.push((s, e)),
@@ -419,6 +440,80 @@ mod tests {
                     let got = r.sack_blocks(rcv_nxt, max);
                     proptest::prop_assert_eq!(got.as_slice(), &sack_blocks_reference(&r, rcv_nxt, max)[..]);
                 }
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u32, usize),
+        Read(usize),
+        Discard,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => (0u32..700, 1usize..300).prop_map(|(o, l)| Op::Insert(o, l)),
+            2 => (1usize..300).prop_map(|l| Op::Insert(0, l)),
+            3 => (0usize..400).prop_map(Op::Read),
+            1 => Just(Op::Discard),
+        ]
+    }
+
+    /// Byte `i` of the test stream.
+    fn byte(i: u64) -> u8 {
+        (i.wrapping_mul(31) ^ (i >> 8)) as u8
+    }
+
+    proptest::proptest! {
+        /// Random arrivals in and out of order (overlapping, adjacent,
+        /// beyond the window), reads and discards, against a model that
+        /// keeps the set of held stream positions: the same advances, the
+        /// same bytes read, the same holes, whatever the ring's storage
+        /// did meanwhile (growth with out-of-order bytes held, wrapping).
+        #[test]
+        fn recv_buf_matches_model(ops in proptest::collection::vec(op(), 1..80), cap in 1usize..1200) {
+            use std::collections::BTreeSet;
+            let mut r = RecvBuf::new(cap);
+            let (mut nxt, mut rd) = (0u64, 0u64);
+            let mut held: BTreeSet<u64> = BTreeSet::new();
+            for o in ops {
+                match o {
+                    Op::Insert(off, len) => {
+                        let start = nxt + u64::from(off);
+                        let data: Vec<u8> = (start..start + len as u64).map(byte).collect();
+                        let got = r.insert(off, &data);
+                        let room = (cap as u64) - (nxt - rd);
+                        let mut want = 0;
+                        if u64::from(off) < room {
+                            let end = start + (len as u64).min(room - u64::from(off));
+                            held.extend(start..end);
+                            if off == 0 {
+                                while held.remove(&nxt) {
+                                    nxt += 1;
+                                }
+                                want = (nxt - start) as u32;
+                            }
+                        }
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    Op::Read(n) => {
+                        let mut out = vec![0u8; n];
+                        let got = r.read(&mut out);
+                        let k = (n as u64).min(nxt - rd);
+                        let want: Vec<u8> = (rd..rd + k).map(byte).collect();
+                        rd += k;
+                        proptest::prop_assert_eq!(&out[..got], &want[..]);
+                    }
+                    Op::Discard => {
+                        r.discard();
+                        rd = nxt;
+                    }
+                }
+                proptest::prop_assert_eq!(r.len() as u64, nxt - rd);
+                proptest::prop_assert_eq!(r.has_holes(), !held.is_empty());
+                proptest::prop_assert_eq!(r.ooo_bytes, held.len());
             }
         }
     }
