@@ -122,7 +122,7 @@ impl Stack {
         }
         self.stats.inc(Counter::IpsTotal);
         self.stats.inc(Counter::IpsDelivered);
-        self.tcp_input(ifindex, &b[..total], 20, now);
+        self.tcp_input_from(ifindex, IpAddr::V4(src), IpAddr::V4(dst), &b[..total], 20, now);
         true
     }
 

@@ -169,7 +169,7 @@ impl Stack {
         }
         self.stats.inc(Counter::Ip6sTotal);
         self.stats.inc(Counter::Ip6sDelivered);
-        self.tcp_input(ifindex, &b[..total], 40, now);
+        self.tcp_input_from(ifindex, IpAddr::V6(src), IpAddr::V6(dst), &b[..total], 40, now);
         true
     }
 
