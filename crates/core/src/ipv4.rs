@@ -108,12 +108,21 @@ impl Stack {
             return false;
         }
         let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
-        if martian_v4(src, dst, from_loopback) || !self.is_for_us_v4(ifindex, dst) {
+        if martian_v4(src, dst, from_loopback) {
             return false;
+        }
+        // The local-delivery decision, remembered for the next packet of
+        // the flow while no interface or route changes (`InPlaceMemo`).
+        let key = self.in_place_key(ifindex, IpAddr::V4(src), IpAddr::V4(dst));
+        if self.in_place_memo != Some(key) {
+            if !self.is_for_us_v4(ifindex, dst) {
+                return false;
+            }
+            self.in_place_memo = (!dst.is_multicast()).then_some(key);
         }
         self.stats.inc(Counter::IpsTotal);
         self.stats.inc(Counter::IpsDelivered);
-        self.tcp_input(ifindex, &b[..total], 20, now);
+        self.tcp_input_from(ifindex, IpAddr::V4(src), IpAddr::V4(dst), &b[..total], 20, now);
         true
     }
 

@@ -155,16 +155,21 @@ impl Stack {
         }
         let (total, src, dst) = (p.total_len(), p.src(), p.dst());
         let from_loopback = self.interface(ifindex).is_some_and(|i| i.is_loopback());
-        if bad_scope_v6(&src, &dst, from_loopback)
-            || src.is_unspecified()
-            || !self.is_for_us_v6(ifindex, &dst)
-            || (!from_loopback && !self.source_valid_v6(ifindex, &src))
-        {
+        if bad_scope_v6(&src, &dst, from_loopback) || src.is_unspecified() {
             return false;
+        }
+        // Both decisions, remembered for the next packet of the flow while
+        // no interface or route changes (`InPlaceMemo`).
+        let key = self.in_place_key(ifindex, IpAddr::V6(src), IpAddr::V6(dst));
+        if self.in_place_memo != Some(key) {
+            if !self.is_for_us_v6(ifindex, &dst) || (!from_loopback && !self.source_valid_v6(ifindex, &src)) {
+                return false;
+            }
+            self.in_place_memo = (!dst.is_multicast()).then_some(key);
         }
         self.stats.inc(Counter::Ip6sTotal);
         self.stats.inc(Counter::Ip6sDelivered);
-        self.tcp_input(ifindex, &b[..total], 40, now);
+        self.tcp_input_from(ifindex, IpAddr::V6(src), IpAddr::V6(dst), &b[..total], 40, now);
         true
     }
 

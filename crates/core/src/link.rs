@@ -17,6 +17,40 @@ use std::net::IpAddr;
 use via6_wire::ethernet::{ethertype, EthernetFrame};
 use via6_wire::MacAddr;
 
+/// A source/destination pair TCP's in-place input last found deliverable
+/// on an interface: the destination ours (RFC 1122 §3.2.1.3 weak host
+/// model, `is_for_us_v4`/`is_for_us_v6`) and, for IPv6, the source valid
+/// (RFC 3704 §3.2, `source_valid_v6`). Those answers depend only on the
+/// interfaces (their addresses and flags: `Stack::iface_gen` counts every
+/// mutable access), the route table (its generation) and the validation
+/// knob, all part of the key, so a hit is the answer the checks would give.
+/// Multicast destinations are never remembered (group membership and the
+/// forwarding switch decide them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InPlaceMemo {
+    ifindex: IfIndex,
+    src: IpAddr,
+    dst: IpAddr,
+    iface_gen: u64,
+    route_gen: u64,
+    validate: bool,
+}
+
+impl Stack {
+    /// The memo key of a packet from `src` to `dst` arriving on `ifindex`.
+    #[inline]
+    pub(crate) fn in_place_key(&self, ifindex: IfIndex, src: IpAddr, dst: IpAddr) -> InPlaceMemo {
+        InPlaceMemo {
+            ifindex,
+            src,
+            dst,
+            iface_gen: self.iface_gen,
+            route_gen: self.routes().generation(),
+            validate: self.sysctl.on(Knob::Ip6SourceAddressValidation),
+        }
+    }
+}
+
 /// The family of the IP packet in `bytes` by its version nibble.
 pub(crate) fn ip_version(bytes: &[u8]) -> Option<u8> {
     bytes.first().map(|b| b >> 4)

@@ -85,6 +85,12 @@ pub struct Stack {
     pub(crate) burst_fib: Option<crate::burst::FibHint>,
     /// The last IPv6 source found valid (`ip6.source_address_validation`).
     pub(crate) src_valid6: Option<crate::ipv6::SrcValid6>,
+    /// Counts every mutable access to an interface (`iface_mut`,
+    /// `add_interface`): what an interface-derived memo is checked against.
+    pub(crate) iface_gen: u64,
+    /// The last packet TCP's in-place input found ours and from a valid
+    /// source (`link::InPlaceMemo`).
+    pub(crate) in_place_memo: Option<crate::link::InPlaceMemo>,
     /// Tests only: send everything through the general path, to compare
     /// the forwarding fast path and TCP's in-place input with it.
     #[cfg(test)]
@@ -125,6 +131,8 @@ impl Stack {
             sockets: Default::default(),
             burst_fib: None,
             src_valid6: None,
+            iface_gen: 0,
+            in_place_memo: None,
             #[cfg(test)]
             no_fast_path: false,
         }
@@ -166,6 +174,8 @@ impl Stack {
     }
 
     pub(crate) fn iface_mut(&mut self, ifindex: IfIndex) -> Option<&mut Interface> {
+        // Anything may change through it: memos of interface state go stale.
+        self.iface_gen = self.iface_gen.wrapping_add(1);
         self.ifaces.get_mut((ifindex.0 as usize).checked_sub(1)?)
     }
 
@@ -228,6 +238,7 @@ impl Stack {
         }
         let accept_rtadv = self.sysctl.on(Knob::Ip6AcceptRtadv);
         let auto_ll = self.sysctl.on(Knob::Ip6AutoLinklocal);
+        self.iface_gen = self.iface_gen.wrapping_add(1);
         self.ifaces.push(Interface {
             index,
             name: cfg.name,

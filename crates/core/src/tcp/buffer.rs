@@ -6,7 +6,7 @@
 use super::ring::ByteRing;
 use std::collections::{BTreeMap, VecDeque};
 use via6_wire::checksum::{copy_and_sum, Checksum};
-use via6_wire::tcp_option::SackBlock;
+use via6_wire::tcp_option::{SackBlock, SackBlocks, MAX_SACK_BLOCKS};
 
 /// The send buffer.
 #[derive(Debug)]
@@ -89,8 +89,11 @@ pub struct RecvBuf {
     staged: usize,
     /// In-order bytes ever received (the stream offset of RCV.NXT).
     base: u64,
-    /// Out-of-order segments by stream offset.
-    ooo: BTreeMap<u64, Vec<u8>>,
+    /// Out-of-order data held: disjoint, non-adjacent runs (start → end,
+    /// stream offsets) whose bytes sit in the ring's free space at their
+    /// distance from RCV.NXT, where in-order data will reach them (no
+    /// copy per segment held, none when the hole fills).
+    ooo: BTreeMap<u64, u64>,
     ooo_bytes: usize,
     /// The stream range of the latest out-of-order arrival (RFC 2018 §4: the
     /// first SACK block reports it).
@@ -136,8 +139,19 @@ impl RecvBuf {
         !self.ooo.is_empty()
     }
 
+    /// How far past RCV.NXT out-of-order data is held (the free bytes
+    /// after the ring's tail that must survive a growth).
+    fn ooo_extent(&self) -> usize {
+        self.ooo.last_key_value().map_or(0, |(_, &e)| (e - self.base) as usize)
+    }
+
     /// Stores `bytes` that start `off` bytes after RCV.NXT (already trimmed
     /// to the window by the caller); returns how far RCV.NXT advances.
+    /// In-order bytes are written at the tail (over any held out-of-order
+    /// bytes they cover) and the tail moves past every run they reach;
+    /// out-of-order bytes go into the free space at their offset, only
+    /// where nothing is held yet (RFC 9293 §3.10.7.4: data is kept for
+    /// delivery once the hole fills).
     pub fn insert(&mut self, off: u32, bytes: &[u8]) -> u32 {
         let room = self.window();
         let off_us = off as usize;
@@ -145,30 +159,27 @@ impl RecvBuf {
             return 0;
         }
         let bytes = &bytes[..bytes.len().min(room - off_us)];
-        let staged = std::mem::take(&mut self.staged);
+        // Already in place (`stage`, which made the room), or written now.
+        let staged = std::mem::take(&mut self.staged) == bytes.len() && off == 0;
+        if !staged && !self.data.reserve_keep(off_us + bytes.len(), self.ooo_extent(), self.cap) {
+            return 0;
+        }
         if off == 0 {
-            if staged == bytes.len() {
-                // Already in place (`stage`): only the tail moves.
-                self.data.commit(staged);
-            } else {
-                self.data.extend(bytes, self.cap);
+            if !staged && !self.data.write_at(0, bytes) {
+                return 0;
             }
-            self.base += bytes.len() as u64;
-            let mut advanced = bytes.len() as u64;
-            while let Some((&start, _)) = self.ooo.first_key_value() {
-                if start > self.base {
+            let mut end = self.base + bytes.len() as u64;
+            while let Some((&s, &e)) = self.ooo.first_key_value() {
+                if s > end {
                     break;
                 }
-                let Some((start, seg)) = self.ooo.pop_first() else { break };
-                self.ooo_bytes -= seg.len();
-                let end = start + seg.len() as u64;
-                if end > self.base {
-                    let skip = (self.base - start) as usize;
-                    self.data.extend(&seg[skip..], self.cap);
-                    advanced += end - self.base;
-                    self.base = end;
-                }
+                self.ooo.pop_first();
+                self.ooo_bytes -= (e - s) as usize;
+                end = end.max(e);
             }
+            let advanced = end - self.base;
+            self.data.commit(advanced as usize);
+            self.base = end;
             if self.ooo.is_empty() {
                 self.latest = None;
             }
@@ -177,29 +188,36 @@ impl RecvBuf {
         let start = self.base + u64::from(off);
         let end = start + bytes.len() as u64;
         self.latest = Some((start, end));
-        // An arrival that continues the held run before it (starting exactly
-        // where that entry's bytes end) and overlaps nothing after it is
-        // appended to that entry: after a loss the data beyond the hole is
-        // one entry, not one per segment, so building the SACK blocks
-        // (RFC 2018 §4, on every ACK while the hole lasts) and filling the
-        // hole walk runs, not segments.
-        if self.ooo.range(start..end).next().is_none() {
-            if let Some((&prev_start, prev)) = self.ooo.range_mut(..start).next_back() {
-                if prev_start + prev.len() as u64 == start {
-                    prev.extend_from_slice(bytes);
-                    self.ooo_bytes += bytes.len();
-                    return 0;
-                }
+        // The runs it overlaps or adjoins, from the last down: the gaps
+        // between them are written, the runs merged into one.
+        let (mut lo, mut hi, mut gap_hi) = (start, end, end);
+        while let Some((&s, &e)) = self.ooo.range(..=end).next_back() {
+            if e < start {
+                break;
             }
-        }
-        let keep = self.ooo.get(&start).is_none_or(|old| old.len() < bytes.len());
-        if keep {
-            if let Some(old) = self.ooo.insert(start, bytes.to_vec()) {
-                self.ooo_bytes -= old.len();
+            let gap_lo = e.max(start);
+            if gap_lo < gap_hi {
+                self.write_ooo(gap_lo, &bytes[(gap_lo - start) as usize..(gap_hi - start) as usize]);
             }
-            self.ooo_bytes += bytes.len();
+            gap_hi = gap_hi.min(s);
+            self.ooo.remove(&s);
+            self.ooo_bytes -= (e - s) as usize;
+            lo = lo.min(s);
+            hi = hi.max(e);
         }
+        if start < gap_hi {
+            self.write_ooo(start, &bytes[..(gap_hi - start) as usize]);
+        }
+        self.ooo.insert(lo, hi);
+        self.ooo_bytes += (hi - lo) as usize;
         0
+    }
+
+    /// Writes out-of-order bytes of stream offset `at` into the ring's free
+    /// space (room made by the caller).
+    fn write_ooo(&mut self, at: u64, bytes: &[u8]) {
+        let written = self.data.write_at((at - self.base) as usize, bytes);
+        debug_assert!(written, "room reserved by insert");
     }
 
     /// Copies an in-order `payload` (one that starts at RCV.NXT, with no
@@ -230,33 +248,60 @@ impl RecvBuf {
 
     /// Reads into `out`; returns the count.
     pub fn read(&mut self, out: &mut [u8]) -> usize {
-        self.data.read(out)
+        // Held out-of-order bytes sit after the tail: it must not move.
+        self.data.read(out, !self.ooo.is_empty())
     }
 
     /// Discards everything unread (SHUT_RD).
     pub fn discard(&mut self) {
-        self.data.clear();
+        if self.ooo.is_empty() {
+            self.data.clear();
+        } else {
+            self.data.consume(self.data.len(), true);
+        }
     }
 
     /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
     /// block holding the latest arrival first, then the others in order.
-    pub fn sack_blocks(&self, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
-        let mut ranges: Vec<(u64, u64)> = Vec::new();
-        for (&s, seg) in &self.ooo {
-            let e = s + seg.len() as u64;
-            match ranges.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => ranges.push((s, e)),
+    /// The held entries are merged into runs on the fly and the answer is
+    /// built in place (no allocation per ACK while a hole lasts).
+    pub fn sack_blocks(&self, rcv_nxt: u32, max: usize) -> SackBlocks {
+        let max = max.min(MAX_SACK_BLOCKS);
+        let latest = self.latest.map(|(ls, _)| ls);
+        // The run holding the latest arrival, and the first runs in order
+        // besides it (at most `max` of them).
+        let mut first: Option<(u64, u64)> = None;
+        let mut others = [(0u64, 0u64); MAX_SACK_BLOCKS];
+        let mut n = 0;
+        let mut run: Option<(u64, u64)> = None;
+        let mut close = |r: (u64, u64), first: &mut Option<(u64, u64)>| {
+            if first.is_none() && latest.is_some_and(|ls| r.0 <= ls && ls < r.1) {
+                *first = Some(r);
+            } else if n < max {
+                others[n] = r;
+                n += 1;
             }
+        };
+        for (&s, &e) in &self.ooo {
+            run = match run {
+                Some((rs, re)) if s <= re => Some((rs, re.max(e))),
+                Some(r) => {
+                    close(r, &mut first);
+                    Some((s, e))
+                }
+                None => Some((s, e)),
+            };
         }
-        if let Some((ls, _)) = self.latest {
-            if let Some(i) = ranges.iter().position(|r| r.0 <= ls && ls < r.1) {
-                let r = ranges.remove(i);
-                ranges.insert(0, r);
-            }
+        if let Some(r) = run {
+            close(r, &mut first);
         }
         let to_seq = |abs: u64| rcv_nxt.wrapping_add((abs - self.base) as u32);
-        ranges.iter().take(max).map(|&(s, e)| SackBlock { left: to_seq(s), right: to_seq(e) }).collect()
+        let mut out = SackBlocks::new();
+        for &(s, e) in first.iter().chain(others[..n].iter()).take(max) {
+            // At most MAX_SACK_BLOCKS pushes: cannot fail.
+            let _ = out.push(SackBlock { left: to_seq(s), right: to_seq(e) });
+        }
+        out
     }
 }
 
@@ -321,13 +366,14 @@ mod tests {
         r.insert(300, &[0; 10]);
         r.insert(110, &[0; 10]);
         let b = r.sack_blocks(1000, 3);
+        let b = b.as_slice();
         assert_eq!(b[0], SackBlock { left: 1100, right: 1120 });
         assert_eq!(b[1], SackBlock { left: 1300, right: 1310 });
     }
 
     /// A run beyond a hole is held as one entry (appended to), and still
-    /// reads back byte for byte once the hole fills; an overlapping or
-    /// non-adjacent arrival is held on its own as before.
+    /// reads back byte for byte once the hole fills; an overlapping
+    /// arrival joins the run, a non-adjacent one is a run of its own.
     #[test]
     fn run_beyond_hole_is_one_entry() {
         let mut r = RecvBuf::new(1000);
@@ -336,17 +382,17 @@ mod tests {
             assert_eq!(r.insert(at as u32, &stream[at..at + 10]), 0);
         }
         assert_eq!(r.ooo.len(), 1, "one contiguous run, one entry");
-        assert_eq!(r.sack_blocks(5000, 3), vec![SackBlock { left: 5020, right: 5100 }]);
-        // Overlapping the run's tail, and a second run: their own entries.
+        assert_eq!(r.sack_blocks(5000, 3).as_slice(), [SackBlock { left: 5020, right: 5100 }]);
+        // Overlapping the run's tail (merged into it), and a second run.
         r.insert(95, &stream[95..110]);
         r.insert(150, &stream[150..160]);
-        assert_eq!(r.ooo.len(), 3);
-        assert_eq!(r.sack_blocks(5000, 3)[0], SackBlock { left: 5150, right: 5160 });
+        assert_eq!(r.ooo.len(), 2);
+        assert_eq!(r.sack_blocks(5000, 3).as_slice()[0], SackBlock { left: 5150, right: 5160 });
         assert_eq!(r.insert(0, &stream[..20]), 110);
         let mut out = [0u8; 200];
         let n = r.read(&mut out);
         assert_eq!(&out[..n], &stream[..110]);
-        assert_eq!(r.sack_blocks(5110, 3), vec![SackBlock { left: 5150, right: 5160 }]);
+        assert_eq!(r.sack_blocks(5110, 3).as_slice(), [SackBlock { left: 5150, right: 5160 }]);
     }
 
     /// RFC 9293 §3.8.6: nothing beyond the window is stored.
@@ -356,5 +402,119 @@ mod tests {
         assert_eq!(r.insert(0, &[1; 20]), 10);
         assert_eq!(r.window(), 0);
         assert_eq!(r.insert(0, &[1; 5]), 0);
+    }
+
+    /// The allocating form `sack_blocks` had before (every run listed,
+    /// the latest moved to the front, then cut to `max`).
+    fn sack_blocks_reference(r: &RecvBuf, rcv_nxt: u32, max: usize) -> Vec<SackBlock> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for (&s, &e) in &r.ooo {
+            match ranges.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => ranges.push((s, e)),
+            }
+        }
+        if let Some((ls, _)) = r.latest {
+            if let Some(i) = ranges.iter().position(|x| x.0 <= ls && ls < x.1) {
+                let x = ranges.remove(i);
+                ranges.insert(0, x);
+            }
+        }
+        let to_seq = |abs: u64| rcv_nxt.wrapping_add((abs - r.base) as u32);
+        ranges.iter().take(max).map(|&(s, e)| SackBlock { left: to_seq(s), right: to_seq(e) }).collect()
+    }
+
+    proptest::proptest! {
+        /// Random out-of-order arrivals (overlapping, adjacent, apart) and
+        /// hole fills: the blocks are those of the reference, for every
+        /// `max` from 1 to 4.
+        #[test]
+        fn sack_blocks_match_reference(
+            ops in proptest::collection::vec((0u32..3000, 1usize..400), 1..40),
+            rcv_nxt in proptest::prelude::any::<u32>(),
+        ) {
+            let mut r = RecvBuf::new(4000);
+            for (off, len) in ops {
+                r.insert(off, &vec![7u8; len]);
+                for max in 1..=4 {
+                    let got = r.sack_blocks(rcv_nxt, max);
+                    proptest::prop_assert_eq!(got.as_slice(), &sack_blocks_reference(&r, rcv_nxt, max)[..]);
+                }
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u32, usize),
+        Read(usize),
+        Discard,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => (0u32..700, 1usize..300).prop_map(|(o, l)| Op::Insert(o, l)),
+            2 => (1usize..300).prop_map(|l| Op::Insert(0, l)),
+            3 => (0usize..400).prop_map(Op::Read),
+            1 => Just(Op::Discard),
+        ]
+    }
+
+    /// Byte `i` of the test stream.
+    fn byte(i: u64) -> u8 {
+        (i.wrapping_mul(31) ^ (i >> 8)) as u8
+    }
+
+    proptest::proptest! {
+        /// Random arrivals in and out of order (overlapping, adjacent,
+        /// beyond the window), reads and discards, against a model that
+        /// keeps the set of held stream positions: the same advances, the
+        /// same bytes read, the same holes, whatever the ring's storage
+        /// did meanwhile (growth with out-of-order bytes held, wrapping).
+        #[test]
+        fn recv_buf_matches_model(ops in proptest::collection::vec(op(), 1..80), cap in 1usize..1200) {
+            use std::collections::BTreeSet;
+            let mut r = RecvBuf::new(cap);
+            let (mut nxt, mut rd) = (0u64, 0u64);
+            let mut held: BTreeSet<u64> = BTreeSet::new();
+            for o in ops {
+                match o {
+                    Op::Insert(off, len) => {
+                        let start = nxt + u64::from(off);
+                        let data: Vec<u8> = (start..start + len as u64).map(byte).collect();
+                        let got = r.insert(off, &data);
+                        let room = (cap as u64) - (nxt - rd);
+                        let mut want = 0;
+                        if u64::from(off) < room {
+                            let end = start + (len as u64).min(room - u64::from(off));
+                            held.extend(start..end);
+                            if off == 0 {
+                                while held.remove(&nxt) {
+                                    nxt += 1;
+                                }
+                                want = (nxt - start) as u32;
+                            }
+                        }
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    Op::Read(n) => {
+                        let mut out = vec![0u8; n];
+                        let got = r.read(&mut out);
+                        let k = (n as u64).min(nxt - rd);
+                        let want: Vec<u8> = (rd..rd + k).map(byte).collect();
+                        rd += k;
+                        proptest::prop_assert_eq!(&out[..got], &want[..]);
+                    }
+                    Op::Discard => {
+                        r.discard();
+                        rd = nxt;
+                    }
+                }
+                proptest::prop_assert_eq!(r.len() as u64, nxt - rd);
+                proptest::prop_assert_eq!(r.has_holes(), !held.is_empty());
+                proptest::prop_assert_eq!(r.ooo_bytes, held.len());
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@
 use super::buffer::SendBuf;
 use super::seq;
 use super::tcb::{OutSeg, Tcb};
+use super::template::{Captured, Template};
 use crate::addr::IfIndex;
 use crate::iface::LinkKind;
 use crate::neigh::{NeighKey, NeighSlot};
@@ -19,7 +20,7 @@ use crate::time::Instant;
 use std::net::IpAddr;
 use via6_wire::ip::protocol;
 use via6_wire::tcp::TcpRepr;
-use via6_wire::{Ipv4Repr, Ipv6Repr};
+use via6_wire::{Ipv4Repr, Ipv6Repr, MacAddr};
 
 /// Why a segment was not emitted.
 pub(crate) enum EmitError {
@@ -91,7 +92,7 @@ impl Stack {
         seg: &OutSeg,
         now: Instant,
     ) -> Result<(), EmitError> {
-        self.tcp_emit_id(local, remote, zone, seg, None, now)
+        self.tcp_emit_id(local, remote, zone, seg, None, None, now)
     }
 
     /// The MTU an interface offers packets of `remote`'s family, if it is up.
@@ -141,6 +142,10 @@ impl Stack {
     /// Every segment is an atomic datagram (DF set, never fragmented), whose
     /// ID RFC 6864 §4.1 lets the source set to any value; counting per
     /// connection keeps them distinct without a keyed hash per segment.
+    /// With `capture`, a segment framed for a resolved Ethernet neighbour
+    /// leaves its headers there as the [`Template`] of the segments that
+    /// follow it in the same run.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn tcp_emit_id(
         &mut self,
         local: (IpAddr, u16),
@@ -148,6 +153,7 @@ impl Stack {
         zone: Option<IfIndex>,
         seg: &OutSeg,
         conn: Option<(Ring<'_>, &mut EmitCache)>,
+        capture: Option<&mut Option<Template>>,
         now: Instant,
     ) -> Result<(), EmitError> {
         let (ring, mut cache) = match conn {
@@ -235,9 +241,34 @@ impl Stack {
             return Err(EmitError::Other);
         }
         self.stats.inc(counter);
-        match cache {
-            Some(c) => self.tcp_link_output(ifindex, neighbour, c, buf, now),
-            None => self.link_output(ifindex, neighbour, buf, now),
+        let Some(c) = cache else {
+            self.link_output(ifindex, neighbour, buf, now);
+            return Ok(());
+        };
+        // The headers, kept aside while the frame goes out, in case it
+        // goes to a resolved neighbour and can serve as a template.
+        let mut kept = [0u8; 100];
+        let hdr = ip_len + repr.header_len();
+        let mut keep = false;
+        if let (Some(_), true, Some(h)) = (capture.as_ref(), seg.ring > 0, buf.bytes().get(..hdr)) {
+            if let Some(k) = kept.get_mut(..hdr) {
+                k.copy_from_slice(h);
+                keep = true;
+            }
+        }
+        let framed = self.tcp_link_output(ifindex, neighbour, c, buf, now);
+        if let (Some(slot), Some((src_mac, dst_mac)), true) = (capture, framed, keep) {
+            let captured = Captured {
+                headers: &kept[..hdr],
+                ip_len,
+                ifindex,
+                src_mac,
+                dst_mac,
+                mtu,
+                local: local.0,
+                remote: remote.0,
+            };
+            *slot = Template::capture(&captured, seg);
         }
         Ok(())
     }
@@ -246,7 +277,8 @@ impl Stack {
     /// an Ethernet neighbour that sends without a state change (RFC 4861
     /// §7.3.3: REACHABLE, DELAY, PROBE, PERMANENT) is found without a hash
     /// lookup; anything else takes the full path, after which the hint is
-    /// refreshed.
+    /// refreshed. Returns the source and destination MAC addresses when
+    /// the hint framed it.
     fn tcp_link_output(
         &mut self,
         ifindex: IfIndex,
@@ -254,18 +286,22 @@ impl Stack {
         cache: &mut EmitCache,
         buf: crate::buf::PacketBuf,
         now: Instant,
-    ) {
+    ) -> Option<(MacAddr, MacAddr)> {
         let key = NeighKey { ifindex, addr: neighbour };
         let src = match self.interface(ifindex).map(|i| i.kind) {
             Some(LinkKind::Ethernet(src)) => src,
-            _ => return self.link_output(ifindex, neighbour, buf, now),
+            _ => {
+                self.link_output(ifindex, neighbour, buf, now);
+                return None;
+            }
         };
         if let Some(mac) = cache.neigh.and_then(|slot| self.neigh.ready_at(slot, &key)) {
             self.ethernet_send_from(ifindex, src, mac, buf);
-            return;
+            return Some((src, mac));
         }
         self.link_output(ifindex, neighbour, buf, now);
         cache.neigh = self.neigh.slot(&key);
+        None
     }
 }
 

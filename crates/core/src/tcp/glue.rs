@@ -27,6 +27,20 @@ impl Stack {
     /// the TCP header starts in it.
     pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, packet: &[u8], offset: usize, now: Instant) {
         let Some((src, dst)) = crate::closed::ip_pair(packet) else { return };
+        self.tcp_input_from(ifindex, src, dst, packet, offset, now);
+    }
+
+    /// [`Stack::tcp_input`] with the packet's addresses already read from
+    /// its validated IP header (the in-place input path has them).
+    pub(crate) fn tcp_input_from(
+        &mut self,
+        ifindex: IfIndex,
+        src: IpAddr,
+        dst: IpAddr,
+        packet: &[u8],
+        offset: usize,
+        now: Instant,
+    ) {
         let Some(bytes) = packet.get(offset..) else { return };
         let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
         // RFC 9293 §3.1: the checksum covers the pseudo-header, the header
@@ -219,12 +233,26 @@ impl Stack {
             let sndbuf = std::mem::take(&mut t.sndbuf);
             let ring = Ring { buf: &sndbuf, seq: t.buf_seq };
             let mut shrink = None;
+            // The headers of this run's first framed data segment, patched
+            // for the ones after it (`template.rs`); not with the general
+            // path forced (`Stack::no_fast_path`, the tests' reference).
+            let mut tpl = None;
+            #[cfg(test)]
+            let templates = !self.no_fast_path && segs.len() > 1;
+            #[cfg(not(test))]
+            let templates = segs.len() > 1;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
+                if let Some(t) = &tpl {
+                    if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id) {
+                        continue;
+                    }
+                }
+                let capture = (templates && tpl.is_none()).then_some(&mut tpl);
                 if let Err(EmitError::TooBig(mtu)) =
-                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), now)
+                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
                 {
                     shrink = Some(mtu);
                 }

@@ -204,3 +204,87 @@ proptest! {
         same(&picks)?;
     }
 }
+
+/// `f` (a frame from [`frame`]) with TCP source port `sport`, its checksum
+/// updated (RFC 1624).
+fn with_sport(mut f: Vec<u8>, v6: bool, sport: u16) -> Vec<u8> {
+    let t = 14 + if v6 { 40 } else { 20 };
+    let old = u16::from_be_bytes([f[t], f[t + 1]]);
+    let c = u16::from_be_bytes([f[t + 16], f[t + 17]]);
+    let c = via6_wire::checksum::update_u16(c, old, sport);
+    f[t..t + 2].copy_from_slice(&sport.to_be_bytes());
+    f[t + 16..t + 18].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+/// The in-place path's memo of the local-delivery decision
+/// (`link::InPlaceMemo`) re-validates after every change its answer depends
+/// on: our address removed (the route kept by another address of the
+/// subnet) and added back, a more specific
+/// route that makes the IPv6 source invalid (RFC 3704 §3.2) and its
+/// removal, the validation switched off and on. Each step sends a SYN from
+/// a new port of the same source to the same destination (the memo's key);
+/// a delivered SYN makes a connection. Both hosts, memo and general path,
+/// must agree on every frame, counter and connection — and on the
+/// expected count.
+#[test]
+fn in_place_memo_revalidates_after_a_change() {
+    use crate::route::{NextHop, Route};
+    use via6_wire::IpPrefix;
+    let (mut a, now) = host(true);
+    let (mut b, _) = host(false);
+    let e0 = crate::addr::IfIndex(1);
+    let syn4 = Pick { v6: false, src: 0, dst: 0, port: 80, flags: 0, payload: 0, twist: 0 };
+    let syn6 = Pick { v6: true, ..syn4.clone() };
+    let mut sport = 1000;
+    let mut step = |a: &mut Stack, b: &mut Stack, p: &Pick, expect: usize, what: &str| {
+        sport += 1;
+        let f = with_sport(frame(p), p.v6, sport);
+        a.receive(e0, &f, now);
+        b.receive(e0, &f, now);
+        assert_eq!(drain(a), drain(b), "{what}: frames");
+        assert_eq!(format!("{:?}", a.stats()), format!("{:?}", b.stats()), "{what}: counters");
+        assert_eq!((a.tcp_connections(), b.tcp_connections()), (expect, expect), "{what}");
+    };
+    let both = |a: &mut Stack, b: &mut Stack, f: &dyn Fn(&mut Stack)| {
+        f(a);
+        f(b);
+    };
+    // A second address in each subnet keeps the connected routes when the
+    // first goes: removing it then changes the interface, not the routes.
+    both(&mut a, &mut b, &|s| {
+        s.add_address(e0, "192.0.2.7".parse().unwrap(), 24, now).unwrap();
+        s.add_address(e0, "2001:db8:1::7".parse().unwrap(), 64, now).unwrap();
+    });
+    drain(&mut a);
+    drain(&mut b);
+    step(&mut a, &mut b, &syn4, 1, "v4 first");
+    step(&mut a, &mut b, &syn4, 2, "v4 from the memo");
+    both(&mut a, &mut b, &|s| s.remove_address(e0, "192.0.2.1".parse().unwrap()).unwrap());
+    step(&mut a, &mut b, &syn4, 2, "v4 address removed");
+    both(&mut a, &mut b, &|s| s.add_address(e0, "192.0.2.1".parse().unwrap(), 24, now).unwrap());
+    step(&mut a, &mut b, &syn4, 3, "v4 address back");
+    step(&mut a, &mut b, &syn4, 4, "v4 from the memo again");
+    step(&mut a, &mut b, &syn6, 5, "v6 first");
+    step(&mut a, &mut b, &syn6, 6, "v6 from the memo");
+    let host99: IpPrefix = "2001:db8:1::99/128".parse().unwrap();
+    let e1 = crate::addr::IfIndex(2);
+    both(&mut a, &mut b, &|s| {
+        s.add_route(Route::new(host99, NextHop::OnLink, Some(e1))).unwrap();
+    });
+    step(&mut a, &mut b, &syn6, 6, "v6 source now routed out of eth1");
+    both(&mut a, &mut b, &|s| {
+        s.set_sysctl("net.inet6.ip6.source_address_validation", 0).unwrap();
+    });
+    step(&mut a, &mut b, &syn6, 7, "v6 validation off");
+    both(&mut a, &mut b, &|s| {
+        s.set_sysctl("net.inet6.ip6.source_address_validation", 1).unwrap();
+    });
+    step(&mut a, &mut b, &syn6, 7, "v6 validation on again");
+    both(&mut a, &mut b, &|s| {
+        s.delete_route(host99, None).unwrap();
+    });
+    step(&mut a, &mut b, &syn6, 8, "v6 route removed");
+    both(&mut a, &mut b, &|s| s.remove_address(e0, "2001:db8:1::1".parse().unwrap()).unwrap());
+    step(&mut a, &mut b, &syn6, 8, "v6 address removed");
+}

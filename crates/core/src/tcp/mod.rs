@@ -31,12 +31,15 @@ mod sack;
 pub mod seq;
 pub mod syncookie;
 pub mod tcb;
+mod template;
 mod timers;
 
 #[cfg(test)]
 mod inplace_tests;
 #[cfg(test)]
 mod predict_tests;
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
 
@@ -205,6 +208,9 @@ pub struct TcpShared {
     pub listen_drops: u64,
     /// Resets sent for segments to closed ports.
     pub resets_sent: u64,
+    /// Segments emitted as a patched copy of their run's first segment
+    /// (`template.rs`), for the tests that compare it with the general path.
+    pub(crate) templated: u64,
 }
 
 impl TcpShared {

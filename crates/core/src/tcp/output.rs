@@ -58,8 +58,8 @@ impl Tcb {
         }
         if sack {
             let max = if self.ts_ok { 3 } else { 4 };
-            let blocks = self.rcvbuf.sack_blocks(self.rcv_nxt, max);
-            if let Ok(b) = via6_wire::tcp_option::SackBlocks::from_slice(&blocks) {
+            let b = self.rcvbuf.sack_blocks(self.rcv_nxt, max);
+            if !b.is_empty() {
                 o[n + 2] = TcpOption::Sack(b);
                 n += 3;
             }

@@ -60,7 +60,14 @@ impl ByteRing {
     /// [`GROWTH`] times its size but never beyond `limit`; false if it
     /// cannot.
     fn reserve(&mut self, n: usize, limit: usize) -> bool {
-        let need = self.len + n;
+        self.reserve_keep(n, 0, limit)
+    }
+
+    /// [`ByteRing::reserve`] for `n` bytes after the tail while the first
+    /// `keep` free bytes after the tail (written with
+    /// [`ByteRing::write_at`], not yet held) survive a growth in place.
+    pub fn reserve_keep(&mut self, n: usize, keep: usize, limit: usize) -> bool {
+        let need = self.len + n.max(keep);
         if need <= self.buf.len() {
             return true;
         }
@@ -69,11 +76,30 @@ impl ByteRing {
         }
         let size = need.max(GROWTH * self.buf.len()).min(limit);
         let mut grown = vec![0u8; size];
-        let (a, b) = self.as_slices();
-        grown[..a.len()].copy_from_slice(a);
-        grown[a.len()..a.len() + b.len()].copy_from_slice(b);
+        // The held bytes and the kept free bytes after them, in order.
+        let old = self.buf.len();
+        let total = (self.len + keep).min(old);
+        let first = total.min(old - self.head);
+        grown[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
+        grown[first..total].copy_from_slice(&self.buf[..total - first]);
         self.buf = grown;
         self.head = 0;
+        true
+    }
+
+    /// Writes `bytes` into the free space `off` bytes after the tail
+    /// (not held until committed); false, with nothing written, unless
+    /// [`ByteRing::reserve_keep`] made room for them first.
+    pub fn write_at(&mut self, off: usize, bytes: &[u8]) -> bool {
+        let size = self.buf.len();
+        if self.len + off + bytes.len() > size {
+            return false;
+        }
+        let at = self.wrap(self.head + self.len);
+        let at = if at + off >= size { at + off - size } else { at + off };
+        let first = bytes.len().min(size - at);
+        self.buf[at..at + first].copy_from_slice(&bytes[..first]);
+        self.buf[..bytes.len() - first].copy_from_slice(&bytes[first..]);
         true
     }
 
@@ -97,7 +123,9 @@ impl ByteRing {
     }
 
     /// Appends `bytes` (growing up to `limit`); false, with nothing
-    /// appended, if they do not fit.
+    /// appended, if they do not fit. (The receive path writes with
+    /// [`ByteRing::write_at`]; this is the tests' plain append.)
+    #[cfg(test)]
     pub fn extend(&mut self, bytes: &[u8], limit: usize) -> bool {
         let Some((a, b)) = self.spare_mut(bytes.len(), limit) else { return false };
         let k = a.len();
@@ -108,22 +136,25 @@ impl ByteRing {
     }
 
     /// Moves up to `out.len()` of the oldest bytes into `out`; returns how
-    /// many.
-    pub fn read(&mut self, out: &mut [u8]) -> usize {
+    /// many. With `keep`, the tail stays where it is even when the ring
+    /// empties (free bytes after it were written with
+    /// [`ByteRing::write_at`]).
+    pub fn read(&mut self, out: &mut [u8], keep: bool) -> usize {
         let n = out.len().min(self.len);
         let (a, b) = self.as_slices();
         let k = n.min(a.len());
         out[..k].copy_from_slice(&a[..k]);
         out[k..n].copy_from_slice(&b[..n - k]);
-        self.consume(n);
+        self.consume(n, keep);
         n
     }
 
-    /// Drops the `n` oldest bytes.
-    pub fn consume(&mut self, n: usize) {
+    /// Drops the `n` oldest bytes; an emptied ring restarts at the front
+    /// of its storage unless `keep` (see [`ByteRing::read`]).
+    pub fn consume(&mut self, n: usize, keep: bool) {
         let n = n.min(self.len);
         self.len -= n;
-        self.head = if self.len == 0 { 0 } else { self.wrap(self.head + n) };
+        self.head = if self.len == 0 && !keep { 0 } else { self.wrap(self.head + n) };
     }
 
     /// `i` (below twice the storage: a head plus at most the storage)
@@ -157,7 +188,7 @@ mod tests {
         assert_eq!(r.storage(), 0, "no storage until used");
         assert!(r.extend(b"abcdef", 8));
         let mut out = [0u8; 4];
-        assert_eq!(r.read(&mut out), 4);
+        assert_eq!(r.read(&mut out, false), 4);
         assert!(r.extend(b"ghij", 8));
         assert_eq!(r.as_slices(), (&b"ef"[..], &b"ghij"[..]));
         assert!(!r.extend(b"klm", 8), "beyond the limit");
@@ -223,7 +254,7 @@ mod tests {
                     }
                     Op::Read(n) => {
                         let mut out = vec![0u8; n];
-                        let got = r.read(&mut out);
+                        let got = r.read(&mut out, false);
                         let want: Vec<u8> = m.drain(..n.min(m.len())).collect();
                         prop_assert_eq!(&out[..got], &want[..]);
                     }

@@ -37,14 +37,18 @@ impl Scoreboard {
             true
         });
         self.blocks.sort_by_key(|b| b.0.wrapping_sub(snd_una));
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(self.blocks.len());
-        for &(l, r) in &self.blocks {
-            match merged.last_mut() {
-                Some(m) if seq::le(l, m.1) => m.1 = seq::max(m.1, r),
-                _ => merged.push((l, r)),
+        // Merged in place (no allocation per SACK-bearing ACK).
+        let mut w = 0usize;
+        for i in 0..self.blocks.len() {
+            let (l, r) = self.blocks[i];
+            if w > 0 && seq::le(l, self.blocks[w - 1].1) {
+                self.blocks[w - 1].1 = seq::max(self.blocks[w - 1].1, r);
+            } else {
+                self.blocks[w] = (l, r);
+                w += 1;
             }
         }
-        self.blocks = merged;
+        self.blocks.truncate(w);
     }
 
     /// Bytes SACKed.
