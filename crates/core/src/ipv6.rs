@@ -166,6 +166,11 @@ impl Stack {
                 return false;
             }
             self.in_place_memo = (!dst.is_multicast()).then_some(key);
+        } else {
+            #[cfg(test)]
+            {
+                self.in_place_memo_hits += 1;
+            }
         }
         self.stats.inc(Counter::Ip6sTotal);
         self.stats.inc(Counter::Ip6sDelivered);

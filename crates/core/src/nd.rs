@@ -80,14 +80,24 @@ impl Stack {
 
     /// Runs DAD, router solicitation, address lifetimes, RA-learnt route
     /// expiry and router advertisements.
+    ///
+    /// An interface is borrowed mutably only when one of its addresses has
+    /// something due: a mutable borrow bumps `Stack::iface_gen`, which
+    /// invalidates what was derived from the interfaces (TCP's in-place
+    /// input memo), and a poll with nothing due must leave that alone.
     pub(crate) fn nd_timers(&mut self, now: Instant) {
-        let retrans: Vec<(IfIndex, u32)> =
-            self.ifaces.iter().map(|i| (i.index, i.nd_vars.retrans_ms)).collect();
-        for (ifindex, retrans_ms) in retrans {
+        for k in 0..self.ifaces.len() {
+            let Some(iface) = self.ifaces.get(k) else { break };
+            let (ifindex, retrans_ms) = (iface.index, iface.nd_vars.retrans_ms);
+            let addr_due = iface.addrs.iter().any(|a| {
+                a.dad.as_ref().is_some_and(|d| d.next_at <= now)
+                    || a.valid_until.is_some_and(|t| t <= now)
+                    || (!a.flags.deprecated && a.preferred_until.is_some_and(|t| t <= now))
+            });
             // DAD (RFC 4862 §5.4.2): probes spaced RetransTimer; success once
             // the last probe's timer runs out with no conflict.
             let mut probes = Vec::new();
-            if let Some(i) = self.iface_mut(ifindex) {
+            if let Some(i) = addr_due.then(|| self.iface_mut(ifindex)).flatten() {
                 for a in &mut i.addrs {
                     let Some(d) = a.dad.as_mut() else { continue };
                     if d.next_at > now {

@@ -91,6 +91,9 @@ pub struct Stack {
     /// The last packet TCP's in-place input found ours and from a valid
     /// source (`link::InPlaceMemo`).
     pub(crate) in_place_memo: Option<crate::link::InPlaceMemo>,
+    /// Tests only: packets whose local delivery the in-place memo answered.
+    #[cfg(test)]
+    pub(crate) in_place_memo_hits: u64,
     /// Tests only: send everything through the general path, to compare
     /// the forwarding fast path and TCP's in-place input with it.
     #[cfg(test)]
@@ -133,6 +136,8 @@ impl Stack {
             src_valid6: None,
             iface_gen: 0,
             in_place_memo: None,
+            #[cfg(test)]
+            in_place_memo_hits: 0,
             #[cfg(test)]
             no_fast_path: false,
         }

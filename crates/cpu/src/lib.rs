@@ -26,10 +26,10 @@ pub fn prefetch<T>(slice: &[T], index: usize) {
         // the pointer is never dereferenced.
         let line = slice.as_ptr().wrapping_add(index).cast::<i8>();
         // SAFETY: `_mm_prefetch` is unsafe only because it is a
-        // `#[target_feature(enable = "sse")]` function, and SSE is part of
-        // the x86-64 baseline every x86-64 build targets. PREFETCHT0 does
-        // not access memory architecturally: it cannot fault, whatever the
-        // address, and changes no register or memory.
+        // `#[target_feature(enable = "sse")]` function, and every x86-64
+        // CPU implements SSE (it is part of the architecture's baseline).
+        // PREFETCHT0 does not access memory architecturally: it cannot
+        // fault, whatever the address, and changes no register or memory.
         #[allow(unsafe_code)]
         unsafe {
             _mm_prefetch::<_MM_HINT_T0>(line);

@@ -85,8 +85,8 @@ pub trait PrefixKey: Copy + Eq + Ord + std::hash::Hash + std::fmt::Debug {
     }
     /// The 64-bit word of the key that holds the stride at `offset`, for
     /// the offsets a lookup visits: the stride is
-    /// `(half << (offset % 64)) >> (64 - STRIDE)`. Bursts keep it per lane
-    /// (one load a lane and round, not the whole key and a choice).
+    /// `(half << (offset % 64)) >> (64 - STRIDE)`. Bursts keep each lane's
+    /// halves, shifted as the walk goes, instead of the whole key.
     fn half(self, offset: u32) -> u64;
     /// The key whose top `DIRECT_BITS` are `index`, the rest zero.
     fn from_direct(index: usize) -> Self;
@@ -221,9 +221,9 @@ const NODE: u32 = 1 << 31;
 /// A root entry with this bit set holds a leaf-only node's `leafvec` and
 /// `base0` inline.
 const LEAF_ONLY: u32 = 1 << 30;
-/// In `Lpm::lookup_rounds`, a lane's entry with this bit set (and not
-/// `NODE`) holds the index of its leaf, read after the last round. Leaves
-/// (values + 1) stay below it.
+/// In a burst (`Lpm::lookup_rounds`, `Lpm::lookup_shallow`), a lane's
+/// entry with this bit set (and not `NODE`) holds the index of its leaf,
+/// read after the last round or pass. Leaves (values + 1) stay below it.
 const PENDING: u32 = LEAF_ONLY;
 
 /// One first-level entry of the lookup side (16 bytes, never straddling a

@@ -252,13 +252,17 @@ impl RecvBuf {
         self.data.read(out, !self.ooo.is_empty())
     }
 
-    /// Discards everything unread (SHUT_RD).
+    /// Discards everything unread and everything held out of order
+    /// (SHUT_RD). Nothing is inserted afterwards (the TCB only advances
+    /// RCV.NXT over in-order data), so held runs would never be reached and
+    /// their SACK blocks, reported relative to RCV.NXT, would drift past
+    /// data never received.
     pub fn discard(&mut self) {
-        if self.ooo.is_empty() {
-            self.data.clear();
-        } else {
-            self.data.consume(self.data.len(), true);
-        }
+        self.data.clear();
+        self.ooo.clear();
+        self.ooo_bytes = 0;
+        self.latest = None;
+        self.staged = 0;
     }
 
     /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
@@ -507,8 +511,10 @@ mod tests {
                         proptest::prop_assert_eq!(&out[..got], &want[..]);
                     }
                     Op::Discard => {
+                        // SHUT_RD: the unread and the held data go.
                         r.discard();
                         rd = nxt;
+                        held.clear();
                     }
                 }
                 proptest::prop_assert_eq!(r.len() as u64, nxt - rd);

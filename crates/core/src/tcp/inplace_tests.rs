@@ -240,8 +240,16 @@ fn in_place_memo_revalidates_after_a_change() {
     let mut step = |a: &mut Stack, b: &mut Stack, p: &Pick, expect: usize, what: &str| {
         sport += 1;
         let f = with_sport(frame(p), p.v6, sport);
+        // The driver polls between bursts; a poll with nothing due keeps
+        // the memo.
+        a.poll(now);
+        b.poll(now);
+        let hits = a.in_place_memo_hits;
         a.receive(e0, &f, now);
         b.receive(e0, &f, now);
+        // Only the steps named so are answered by the memo.
+        let hit = what.contains("from the memo");
+        assert_eq!(a.in_place_memo_hits - hits, u64::from(hit), "{what}: memo hit");
         assert_eq!(drain(a), drain(b), "{what}: frames");
         assert_eq!(format!("{:?}", a.stats()), format!("{:?}", b.stats()), "{what}: counters");
         assert_eq!((a.tcp_connections(), b.tcp_connections()), (expect, expect), "{what}");

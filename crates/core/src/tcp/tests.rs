@@ -333,6 +333,31 @@ fn rfc2018_4_sack_blocks_report_out_of_order_data() {
     assert_eq!(b.as_slice()[0].right, segs[2].seq.wrapping_add(segs[2].payload.len() as u32));
 }
 
+/// shutdown(SHUT_RD) with data held out of order: the held data is
+/// discarded with the rest, so later ACKs carry no SACK blocks (RFC 2018
+/// §4 reports only data held; in-order data after SHUT_RD only advances
+/// RCV.NXT) and never one past RCV.NXT's data.
+#[test]
+fn rfc2018_4_no_sack_blocks_after_shut_rd_discards_held_data() {
+    let (mut c, mut s) = handshake();
+    c.cc.cwnd = 20 * c.mss;
+    c.send(&vec![1u8; 3 * (c.mss as usize - 12)], T0).unwrap();
+    let segs = take_out(&mut c);
+    s.on_segment(&repr(&segs[2]), T0);
+    assert!(s.out[0].options.sack().is_some(), "SACK while the run is held");
+    s.out.clear();
+    s.shutdown_read();
+    s.on_segment(&repr(&segs[0]), T0);
+    s.end_of_burst(T0);
+    if s.out.is_empty() {
+        // The lone in-order segment's ACK may be delayed.
+        s.poll(s.delack_at.expect("an ACK owed"));
+    }
+    let ack = s.out.last().expect("an ACK for the in-order data");
+    assert_eq!(ack.ack, Some(segs[1].seq), "the in-order segment is acknowledged");
+    assert!(ack.options.sack().is_none(), "no SACK block for discarded data: {:?}", ack.options.sack());
+}
+
 /// RFC 6298 §5.4-§5.5: on expiry the earliest unacknowledged segment is
 /// retransmitted and the timer backs off.
 #[test]
