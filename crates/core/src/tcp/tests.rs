@@ -320,14 +320,21 @@ fn rfc5681_3_2_fast_retransmit_on_third_dupack() {
     assert_eq!(c.cc.ssthresh, 5 * (c.mss - 12), "half of ten segments' flight");
 }
 
-/// RFC 2018 §4: ACKs of out-of-order data carry SACK blocks naming it.
-#[test]
-fn rfc2018_4_sack_blocks_report_out_of_order_data() {
+/// A connection whose server received the third of three segments first:
+/// the server and the three segments.
+fn third_segment_first() -> (Tcb, Vec<OutSeg>) {
     let (mut c, mut s) = handshake();
     c.cc.cwnd = 20 * c.mss;
     c.send(&vec![1u8; 3 * (c.mss as usize - 12)], T0).unwrap();
     let segs = take_out(&mut c);
     s.on_segment(&repr(&segs[2]), T0);
+    (s, segs)
+}
+
+/// RFC 2018 §4: ACKs of out-of-order data carry SACK blocks naming it.
+#[test]
+fn rfc2018_4_sack_blocks_report_out_of_order_data() {
+    let (s, segs) = third_segment_first();
     let b = s.out[0].options.sack().expect("SACK option");
     assert_eq!(b.as_slice()[0].left, segs[2].seq);
     assert_eq!(b.as_slice()[0].right, segs[2].seq.wrapping_add(segs[2].payload.len() as u32));
@@ -339,11 +346,7 @@ fn rfc2018_4_sack_blocks_report_out_of_order_data() {
 /// RCV.NXT) and never one past RCV.NXT's data.
 #[test]
 fn rfc2018_4_no_sack_blocks_after_shut_rd_discards_held_data() {
-    let (mut c, mut s) = handshake();
-    c.cc.cwnd = 20 * c.mss;
-    c.send(&vec![1u8; 3 * (c.mss as usize - 12)], T0).unwrap();
-    let segs = take_out(&mut c);
-    s.on_segment(&repr(&segs[2]), T0);
+    let (mut s, segs) = third_segment_first();
     assert!(s.out[0].options.sack().is_some(), "SACK while the run is held");
     s.out.clear();
     s.shutdown_read();
