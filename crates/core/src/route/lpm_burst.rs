@@ -85,16 +85,18 @@ impl<K: PrefixKey> Lpm<K> {
         let mut left = 0;
         for (i, a) in addrs[..n].iter().enumerate() {
             let x = self.first(*a);
-            // A walking lane holds the index of the node word it reads next.
-            let word = (x & !NODE) + (a.stride(K::DIRECT_BITS) / WORD_SLOTS) as u32;
-            e[i] = if x & NODE != 0 { word } else { x };
-            rest[i] = a.half(K::DIRECT_BITS) << (K::DIRECT_BITS % 64);
-            lo[i] = a.half(64);
+            e[i] = x;
             if x & NODE != 0 {
+                // A walking lane holds the index of the node word it reads
+                // next, and its key from its next stride on.
+                let word = (x & !NODE) + (a.stride(K::DIRECT_BITS) / WORD_SLOTS) as u32;
+                e[i] = word;
+                rest[i] = a.half(K::DIRECT_BITS) << (K::DIRECT_BITS % 64);
+                lo[i] = a.half(64);
                 via6_cpu::prefetch(&self.nodes, word as usize);
+                walking[left] = i as u8;
+                left += 1;
             }
-            walking[left] = i as u8;
-            left += usize::from(x & NODE != 0);
         }
         let mut o = K::DIRECT_BITS;
         while left > 0 {
