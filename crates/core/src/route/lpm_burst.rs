@@ -55,6 +55,8 @@ impl<K: PrefixKey> Lpm<K> {
                     via6_cpu::prefetch(&self.leaves, run);
                     PENDING | run as u32
                 }
+                // A leaf: the answer.
+                Some(r) if r.entry & NODE == 0 => r.entry,
                 _ => self.lookup(*a).map_or(0, |v| v + 1),
             };
         }
