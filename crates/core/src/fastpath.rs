@@ -48,8 +48,7 @@ impl Stack {
     /// directly (used only if it is for this destination and current).
     #[inline(always)]
     pub(crate) fn fast_forward_hinted(&mut self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> bool {
-        #[cfg(test)]
-        if self.no_fast_path {
+        if !self.fast_paths_on() {
             return false;
         }
         match ip.first().map(|b| b >> 4) {

@@ -113,17 +113,10 @@ impl Stack {
         }
         // The local-delivery decision, remembered for the next packet of
         // the flow while no interface or route changes (`InPlaceMemo`).
-        let key = self.in_place_key(ifindex, IpAddr::V4(src), IpAddr::V4(dst));
-        if self.in_place_memo != Some(key) {
-            if !self.is_for_us_v4(ifindex, dst) {
-                return false;
-            }
-            self.in_place_memo = (!dst.is_multicast()).then_some(key);
-        } else {
-            #[cfg(test)]
-            {
-                self.in_place_memo_hits += 1;
-            }
+        if !self
+            .in_place_deliverable(ifindex, IpAddr::V4(src), IpAddr::V4(dst), |s| s.is_for_us_v4(ifindex, dst))
+        {
+            return false;
         }
         self.stats.inc(Counter::IpsTotal);
         self.stats.inc(Counter::IpsDelivered);

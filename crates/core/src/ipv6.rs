@@ -160,17 +160,11 @@ impl Stack {
         }
         // Both decisions, remembered for the next packet of the flow while
         // no interface or route changes (`InPlaceMemo`).
-        let key = self.in_place_key(ifindex, IpAddr::V6(src), IpAddr::V6(dst));
-        if self.in_place_memo != Some(key) {
-            if !self.is_for_us_v6(ifindex, &dst) || (!from_loopback && !self.source_valid_v6(ifindex, &src)) {
-                return false;
-            }
-            self.in_place_memo = (!dst.is_multicast()).then_some(key);
-        } else {
-            #[cfg(test)]
-            {
-                self.in_place_memo_hits += 1;
-            }
+        let deliverable = |s: &mut Stack| {
+            s.is_for_us_v6(ifindex, &dst) && (from_loopback || s.source_valid_v6(ifindex, &src))
+        };
+        if !self.in_place_deliverable(ifindex, IpAddr::V6(src), IpAddr::V6(dst), deliverable) {
+            return false;
         }
         self.stats.inc(Counter::Ip6sTotal);
         self.stats.inc(Counter::Ip6sDelivered);

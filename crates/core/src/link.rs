@@ -37,17 +37,37 @@ pub(crate) struct InPlaceMemo {
 }
 
 impl Stack {
-    /// The memo key of a packet from `src` to `dst` arriving on `ifindex`.
+    /// Whether TCP's in-place input delivers a packet from `src` to `dst`
+    /// arriving on `ifindex` locally: the memo's answer for the same key,
+    /// else `deliverable`'s, remembered when true (never for multicast).
     #[inline]
-    pub(crate) fn in_place_key(&self, ifindex: IfIndex, src: IpAddr, dst: IpAddr) -> InPlaceMemo {
-        InPlaceMemo {
+    pub(crate) fn in_place_deliverable(
+        &mut self,
+        ifindex: IfIndex,
+        src: IpAddr,
+        dst: IpAddr,
+        deliverable: impl FnOnce(&mut Stack) -> bool,
+    ) -> bool {
+        let key = InPlaceMemo {
             ifindex,
             src,
             dst,
             iface_gen: self.iface_gen,
             route_gen: self.routes().generation(),
             validate: self.sysctl.on(Knob::Ip6SourceAddressValidation),
+        };
+        if self.in_place_memo == Some(key) {
+            #[cfg(test)]
+            {
+                self.in_place_memo_hits += 1;
+            }
+            return true;
         }
+        if !deliverable(self) {
+            return false;
+        }
+        self.in_place_memo = (!dst.is_multicast()).then_some(key);
+        true
     }
 }
 
@@ -132,8 +152,7 @@ impl Stack {
     #[inline]
     fn tcp_in_place(&mut self, ifindex: IfIndex, ip: &[u8], now: Instant) -> bool {
         // Tests compare this path with the general one (tcp/inplace_tests.rs).
-        #[cfg(test)]
-        if self.no_fast_path {
+        if !self.fast_paths_on() {
             return false;
         }
         match ip_version(ip) {

@@ -178,6 +178,18 @@ impl Stack {
         self.ifaces.get((ifindex.0 as usize).checked_sub(1)?)
     }
 
+    /// Whether the shortcuts beside the general path run: the forwarding
+    /// fast path, TCP's in-place input and its header templates. Always,
+    /// except in the tests that compare them with the general path
+    /// (`no_fast_path`).
+    #[inline(always)]
+    pub(crate) fn fast_paths_on(&self) -> bool {
+        #[cfg(test)]
+        return !self.no_fast_path;
+        #[cfg(not(test))]
+        true
+    }
+
     pub(crate) fn iface_mut(&mut self, ifindex: IfIndex) -> Option<&mut Interface> {
         // Anything may change through it: memos of interface state go stale.
         self.iface_gen = self.iface_gen.wrapping_add(1);

@@ -180,10 +180,10 @@ impl RouteTable {
     }
 
     /// The best route for `addr` by longest prefix, then lowest metric.
-    #[inline]
     ///
     /// The FIB gives the matched prefix's length with its next hop; the
     /// route is the first (best) of that prefix's routes in the RIB.
+    #[inline]
     pub fn lookup(&self, addr: IpAddr) -> Option<(RouteId, &Route)> {
         let prefix = match addr {
             IpAddr::V4(a) => {

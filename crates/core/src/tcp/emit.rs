@@ -245,30 +245,19 @@ impl Stack {
             self.link_output(ifindex, neighbour, buf, now);
             return Ok(());
         };
-        // The headers, kept aside while the frame goes out, in case it
-        // goes to a resolved neighbour and can serve as a template.
-        let mut kept = [0u8; 100];
-        let hdr = ip_len + repr.header_len();
-        let mut keep = false;
-        if let (Some(_), true, Some(h)) = (capture.as_ref(), seg.ring > 0, buf.bytes().get(..hdr)) {
-            if let Some(k) = kept.get_mut(..hdr) {
-                k.copy_from_slice(h);
-                keep = true;
+        // A data segment's headers may serve as the template of the run's
+        // next segments, if the frame goes to a resolved neighbour.
+        let tpl = match capture {
+            Some(_) if seg.ring > 0 => {
+                let packet =
+                    Captured { headers: buf.bytes(), ip_len, ifindex, mtu, local: local.0, remote: remote.0 };
+                Template::capture(&packet, seg)
             }
-        }
+            _ => None,
+        };
         let framed = self.tcp_link_output(ifindex, neighbour, c, buf, now);
-        if let (Some(slot), Some((src_mac, dst_mac)), true) = (capture, framed, keep) {
-            let captured = Captured {
-                headers: &kept[..hdr],
-                ip_len,
-                ifindex,
-                src_mac,
-                dst_mac,
-                mtu,
-                local: local.0,
-                remote: remote.0,
-            };
-            *slot = Template::capture(&captured, seg);
+        if let (Some(slot), Some((src_mac, dst_mac)), Some(t)) = (capture, framed, tpl) {
+            *slot = Some(t.framed(src_mac, dst_mac));
         }
         Ok(())
     }

@@ -237,10 +237,7 @@ impl Stack {
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
             let mut tpl = None;
-            #[cfg(test)]
-            let templates = !self.no_fast_path && segs.len() > 1;
-            #[cfg(not(test))]
-            let templates = segs.len() > 1;
+            let templates = self.fast_paths_on() && segs.len() > 1;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;

@@ -151,7 +151,7 @@ impl ByteRing {
 
     /// Drops the `n` oldest bytes; an emptied ring restarts at the front
     /// of its storage unless `keep` (see [`ByteRing::read`]).
-    pub fn consume(&mut self, n: usize, keep: bool) {
+    fn consume(&mut self, n: usize, keep: bool) {
         let n = n.min(self.len);
         self.len -= n;
         self.head = if self.len == 0 && !keep { 0 } else { self.wrap(self.head + n) };

@@ -16,7 +16,6 @@
 use super::emit::Ring;
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
-use crate::buf::HEADROOM;
 use crate::stack::Stack;
 use crate::stats::Counter;
 use std::net::IpAddr;
@@ -26,9 +25,10 @@ use via6_wire::ip::protocol;
 use via6_wire::tcp::TcpFlags;
 use via6_wire::MacAddr;
 
-/// Bytes of the headers a template holds: Ethernet, IPv6 (the larger),
-/// TCP with 40 bytes of options (RFC 9293 §3.1).
-const MAX_HEAD: usize = HEADROOM + 40 + 60;
+/// Bytes of the headers a template holds at most: IPv6 (the larger IP
+/// header) and TCP with 40 bytes of options (RFC 9293 §3.1). The Ethernet
+/// header is added by `Stack::frame_and_send` from the MAC addresses.
+const MAX_HEAD: usize = 40 + 60;
 
 /// TCP header offsets (RFC 9293 §3.1).
 const SEQ: usize = 4;
@@ -37,7 +37,7 @@ const CSUM: usize = 16;
 
 /// The headers of the first segment of a run and their constant sums.
 pub(crate) struct Template {
-    /// Ethernet + IP + TCP header bytes, as the general path emitted them.
+    /// IP + TCP header bytes, as the general path emitted them.
     head: [u8; MAX_HEAD],
     ip_len: usize,
     tcp_hdr_len: usize,
@@ -55,31 +55,32 @@ pub(crate) struct Template {
     tcp_base: Checksum,
 }
 
-/// What the general emitter hands over after framing a segment itself.
+/// What the general emitter hands over from a segment it built: the
+/// packet and where it goes (the MAC addresses follow once it is framed,
+/// [`Template::framed`]).
 pub(crate) struct Captured<'a> {
-    /// IP + TCP header bytes as emitted (checksums filled).
+    /// The IP packet as emitted (headers first, checksums filled).
     pub(crate) headers: &'a [u8],
     pub(crate) ip_len: usize,
     pub(crate) ifindex: IfIndex,
-    pub(crate) src_mac: MacAddr,
-    pub(crate) dst_mac: MacAddr,
     pub(crate) mtu: u32,
     pub(crate) local: IpAddr,
     pub(crate) remote: IpAddr,
 }
 
 impl Template {
-    /// A template from a segment the general path framed for Ethernet
-    /// (`None` for anything it cannot describe).
+    /// A template from a segment the general path built (`None` for
+    /// anything it cannot describe); usable once [`Template::framed`] gave
+    /// it the frame's MAC addresses.
     pub(crate) fn capture(c: &Captured<'_>, seg: &OutSeg) -> Option<Template> {
         let ack = seg.ack?;
         let tcp_hdr_len = 20 + seg.options.len();
         let n = c.ip_len + tcp_hdr_len;
-        if c.headers.len() < n || HEADROOM + n > MAX_HEAD {
+        if c.headers.len() < n || n > MAX_HEAD {
             return None;
         }
         let mut head = [0u8; MAX_HEAD];
-        head[HEADROOM..HEADROOM + n].copy_from_slice(&c.headers[..n]);
+        head[..n].copy_from_slice(&c.headers[..n]);
         let ip = &c.headers[..c.ip_len];
         let tcp = &c.headers[c.ip_len..n];
         let ip_base = match (c.local, c.remote) {
@@ -105,8 +106,8 @@ impl Template {
             ip_len: c.ip_len,
             tcp_hdr_len,
             ifindex: c.ifindex,
-            src_mac: c.src_mac,
-            dst_mac: c.dst_mac,
+            src_mac: MacAddr([0; 6]),
+            dst_mac: MacAddr([0; 6]),
             mtu: c.mtu,
             ack,
             window: seg.window,
@@ -115,11 +116,19 @@ impl Template {
         })
     }
 
+    /// The template of a segment that went out in an Ethernet frame from
+    /// `src_mac` to `dst_mac`.
+    pub(crate) fn framed(mut self, src_mac: MacAddr, dst_mac: MacAddr) -> Template {
+        self.src_mac = src_mac;
+        self.dst_mac = dst_mac;
+        self
+    }
+
     /// Whether `seg` differs from the template's segment only in what a
     /// copy can patch: a data segment from the send ring with the same
     /// ACK, window and option bytes, and no control bit but PSH or FIN.
     fn fits(&self, seg: &OutSeg) -> bool {
-        let opts = &self.head[HEADROOM + self.ip_len + 20..HEADROOM + self.ip_len + self.tcp_hdr_len];
+        let opts = &self.head[self.ip_len + 20..self.ip_len + self.tcp_hdr_len];
         seg.ring > 0
             && seg.payload.is_empty()
             && !seg.challenge
@@ -158,7 +167,7 @@ impl Stack {
         let mut buf = self.pool.get(total);
         let bytes = buf.bytes_mut();
         let (head, body) = bytes.split_at_mut(hdr);
-        head.copy_from_slice(&tpl.head[HEADROOM..HEADROOM + hdr]);
+        head.copy_from_slice(&tpl.head[..hdr]);
         let (ip, tcp) = head.split_at_mut(tpl.ip_len);
         // RFC 791 §3.1 identification, counted per connection as
         // `tcp_emit_id` does (RFC 6864 §4.1).
