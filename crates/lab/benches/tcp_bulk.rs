@@ -11,7 +11,7 @@
 //! write (sender, 64 KiB chunks of one fixed buffer) and read (receiver,
 //! counting bytes), poll again the hosts they touched, and jump the clock to
 //! the next event. The sender closes after `MB` MiB; the figure is the
-//! on-CPU time (`/proc/thread-self/schedstat`) of the whole loop, both hosts
+//! on-CPU time (`/proc/thread-self/schedstat`, read after a yield) of the whole loop, both hosts
 //! and the link, for the bytes the receiver read up to end of stream; the
 //! median of N runs, via6 and smoltcp runs interleaved.
 //!
@@ -22,8 +22,12 @@
 //! (delayed ACK: via6 40 ms with quick-ack, smoltcp 10 ms; via6 also
 //! negotiates SACK and timestamps, smoltcp does not send them).
 
+#[path = "../../core/benches/common/clock.rs"]
+mod clock;
 #[path = "../tests/common/smol.rs"]
 mod smol;
+
+use clock::cpu_time;
 
 use core::time::Duration;
 use smol::SmolPeer;
@@ -313,16 +317,6 @@ fn service_one(
     });
 }
 
-fn cpu_time() -> Duration {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat") {
-        if let Some(ns) = s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()) {
-            return Duration::from_nanos(ns);
-        }
-    }
-    START.get_or_init(std::time::Instant::now).elapsed()
-}
-
 fn arg(name: &str) -> Option<u64> {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok())
@@ -351,8 +345,9 @@ fn main() {
     let runs = arg("--runs").unwrap_or(5).max(1) as usize;
     let mb = arg("--mb").unwrap_or(128).max(1);
     let bytes = mb << 20;
-    // For profiling: only the via6 pair.
+    // For profiling: only one stack's pairs.
     let via6_only = std::env::args().any(|a| a == "--via6-only");
+    let smoltcp_only = !via6_only && std::env::args().any(|a| a == "--smoltcp-only");
     let clean = LinkParams { mtu: 1500, delay: Duration::from_micros(20), seed: 7, ..LinkParams::default() };
     let lossy = LinkParams { loss: 0.01, ..clean.clone() };
     let cases: [(&str, bool, &LinkParams, u64); 3] = [
@@ -370,7 +365,9 @@ fn main() {
     for (name, v6, p, n) in cases {
         let (mut rv, mut rs) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            rv.push(via6_run(v6, n, p));
+            if !smoltcp_only {
+                rv.push(via6_run(v6, n, p));
+            }
             if !via6_only {
                 rs.push(smol_run(v6, n, p));
             }
@@ -383,6 +380,17 @@ fn main() {
                 gbit(n, v.cpu),
                 v.frames,
                 v.lost
+            );
+            continue;
+        }
+        if smoltcp_only {
+            let s = median(rs);
+            println!(
+                "| {name} | {} | - | {:.2} | - | - | {} ({} lost) | - |",
+                n >> 20,
+                gbit(n, s.cpu),
+                s.frames,
+                s.lost
             );
             continue;
         }

@@ -7,6 +7,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod clock;
+pub use clock::cpu_time;
+
 /// `$VIA6_BGP_DIR`, else `../shared/data/bgp` next to the clone, else
 /// `/work/shared/data/bgp`.
 pub fn bgp_dir() -> PathBuf {
@@ -111,19 +114,6 @@ impl Rng {
     }
 }
 
-/// This thread's time on a CPU (`/proc/thread-self/schedstat`, ns): the
-/// machine is shared, so time spent descheduled is not counted. Falls back
-/// to wall time where the file does not exist.
-pub fn cpu_time() -> Duration {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat") {
-        if let Some(ns) = s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()) {
-            return Duration::from_nanos(ns);
-        }
-    }
-    START.get_or_init(Instant::now).elapsed()
-}
-
 /// On-CPU time of `f`.
 pub fn time(f: impl FnOnce()) -> Duration {
     let s = cpu_time();
@@ -131,8 +121,7 @@ pub fn time(f: impl FnOnce()) -> Duration {
     cpu_time().saturating_sub(s)
 }
 
-/// Median of `runs` on-CPU timings of `f`. The kernel may account CPU time
-/// only at scheduler ticks (4 ms here), so each sample repeats `f` until it
+/// Median of `runs` on-CPU timings of `f`. Each sample repeats `f` until it
 /// lasts at least 200 ms of wall time and is divided by the repetitions.
 pub fn median(runs: usize, mut f: impl FnMut()) -> Duration {
     let s = Instant::now();
