@@ -44,7 +44,9 @@ use via6_lab::topology::Topology;
 
 /// One end of a pair as the harness sees it.
 trait Host {
-    fn deliver(&mut self, frame: Vec<u8>, now: Instant);
+    /// Hands `frame` to the host; buffers of frames it has read go back to
+    /// `spare` for the link to reuse.
+    fn deliver(&mut self, frame: Vec<u8>, now: Instant, spare: &mut Vec<Vec<u8>>);
     fn poll(&mut self, now: Instant) -> Option<Instant>;
     fn transmit(&mut self, out: &mut dyn FnMut(&[u8]));
     /// Writes what the socket takes of `data`.
@@ -63,8 +65,9 @@ struct Via6 {
 }
 
 impl Host for Via6 {
-    fn deliver(&mut self, frame: Vec<u8>, now: Instant) {
+    fn deliver(&mut self, frame: Vec<u8>, now: Instant, spare: &mut Vec<Vec<u8>>) {
         self.stack.receive(self.ifindex, &frame, now);
+        spare.push(frame);
     }
     fn poll(&mut self, now: Instant) -> Option<Instant> {
         self.stack.poll(now)
@@ -111,8 +114,9 @@ struct Smol {
 }
 
 impl Host for Smol {
-    fn deliver(&mut self, frame: Vec<u8>, _: Instant) {
+    fn deliver(&mut self, frame: Vec<u8>, _: Instant, spare: &mut Vec<Vec<u8>>) {
         self.peer.dev.rx.push_back(frame);
+        self.peer.dev.take_spent(spare);
     }
     fn poll(&mut self, now: Instant) -> Option<Instant> {
         self.peer.poll(now)
@@ -216,13 +220,13 @@ struct Run {
 /// Moves `bytes` from `tx` to `rx` over a fresh link; panics if the
 /// stream does not complete within 600 s of virtual time.
 fn transfer(tx: &mut dyn Host, rx: &mut dyn Host, bytes: u64, params: &LinkParams) -> Run {
-    let mut link = Link::new(
+    let link = Link::new(
         "bench",
         Endpoint { node: 0, ifindex: 1 },
         Endpoint { node: 1, ifindex: 1 },
         params.clone(),
     );
-    let mut sched: Scheduler<(Side, Vec<u8>)> = Scheduler::new();
+    let mut wire = Wire { link, sched: Scheduler::new(), spare: Vec::new() };
     let chunk: Vec<u8> = (0..64 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let mut buf = vec![0u8; 256 * 1024];
     let (mut sent, mut got, mut fin) = (0u64, 0u64, false);
@@ -233,14 +237,14 @@ fn transfer(tx: &mut dyn Host, rx: &mut dyn Host, bytes: u64, params: &LinkParam
     let cpu0 = cpu_time();
     loop {
         assert!(now < limit, "transfer stalled at {got} of {bytes} bytes");
-        while let Some((_, (to, data))) = sched.pop_due(now) {
+        while let Some((_, (to, data))) = wire.sched.pop_due(now) {
             match to {
-                Side::A => tx.deliver(data, now),
-                Side::B => rx.deliver(data, now),
+                Side::A => tx.deliver(data, now, &mut wire.spare),
+                Side::B => rx.deliver(data, now, &mut wire.spare),
             }
             touched[to as usize] = true;
         }
-        service(tx, rx, &mut link, &mut sched, &mut deadline, &mut touched, now);
+        service(tx, rx, &mut wire, &mut deadline, &mut touched, now);
         // Applications.
         while sent < bytes {
             let n = (bytes - sent).min(chunk.len() as u64) as usize;
@@ -273,34 +277,40 @@ fn transfer(tx: &mut dyn Host, rx: &mut dyn Host, bytes: u64, params: &LinkParam
         if eof {
             break;
         }
-        service(tx, rx, &mut link, &mut sched, &mut deadline, &mut touched, now);
-        let next = deadline.iter().fold(sched.next_time(), |a, d| via6_core::time::earliest(a, *d));
+        service(tx, rx, &mut wire, &mut deadline, &mut touched, now);
+        let next = deadline.iter().fold(wire.sched.next_time(), |a, d| via6_core::time::earliest(a, *d));
         now = next.map_or(now + Duration::from_millis(1), |n| n.max(now + Duration::from_nanos(1)));
     }
     let cpu = cpu_time() - cpu0;
     assert_eq!(got, bytes, "short stream");
-    Run { cpu, virt: now - T0, frames: link.stats.sent, lost: link.stats.lost }
+    Run { cpu, virt: now - T0, frames: wire.link.stats.sent, lost: wire.link.stats.lost }
+}
+
+/// The link between the pair: the link itself, the frames in flight, and
+/// the buffers of delivered frames it reuses for the next copies.
+struct Wire {
+    link: Link,
+    sched: Scheduler<(Side, Vec<u8>)>,
+    spare: Vec<Vec<u8>>,
 }
 
 /// Polls the hosts that need it and puts their frames on the link.
 fn service(
     tx: &mut dyn Host,
     rx: &mut dyn Host,
-    link: &mut Link,
-    sched: &mut Scheduler<(Side, Vec<u8>)>,
+    wire: &mut Wire,
     deadline: &mut [Option<Instant>; 2],
     touched: &mut [bool; 2],
     now: Instant,
 ) {
-    service_one(tx, Side::A, link, sched, deadline, touched, now);
-    service_one(rx, Side::B, link, sched, deadline, touched, now);
+    service_one(tx, Side::A, wire, deadline, touched, now);
+    service_one(rx, Side::B, wire, deadline, touched, now);
 }
 
 fn service_one(
     h: &mut dyn Host,
     side: Side,
-    link: &mut Link,
-    sched: &mut Scheduler<(Side, Vec<u8>)>,
+    wire: &mut Wire,
     deadline: &mut [Option<Instant>; 2],
     touched: &mut [bool; 2],
     now: Instant,
@@ -310,8 +320,9 @@ fn service_one(
         touched[i] = false;
         deadline[i] = h.poll(now);
     }
+    let Wire { link, sched, spare } = wire;
     h.transmit(&mut |f| {
-        for x in link.send(side, f, now) {
+        for x in link.send_reusing(side, f, now, spare) {
             sched.push(x.at, (x.to, x.data));
         }
     });

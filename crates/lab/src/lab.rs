@@ -70,6 +70,9 @@ struct Delivery {
 /// stalling virtual time.
 const MIN_POLL_STEP: Duration = Duration::from_micros(1);
 
+/// How many spent frame buffers the lab keeps for reuse.
+const SPARE_FRAMES: usize = 256;
+
 /// The in-process network lab.
 pub struct Lab {
     pub(crate) clock: Clock,
@@ -81,6 +84,8 @@ pub struct Lab {
     pub(crate) pcaps: Vec<Option<PcapngWriter<Box<dyn Write + Send>>>>,
     pub(crate) capture: Option<Vec<Vec<Captured>>>,
     stats: LabStats,
+    /// Buffers of delivered frames, reused for the next frames sent.
+    spare: Vec<Vec<u8>>,
     /// Link ends driven by the caller (see `foreign`).
     pub(crate) foreign: ForeignPorts,
 }
@@ -146,6 +151,7 @@ impl Lab {
             pcaps: (0..n).map(|_| None).collect(),
             capture: None,
             stats: LabStats::default(),
+            spare: Vec::new(),
             foreign: ForeignPorts::default(),
         })
     }
@@ -346,16 +352,15 @@ impl Lab {
     fn drain(&mut self, node: usize) {
         let now = self.now();
         while let Some(frame) = self.nodes[node].stack.transmit() {
-            let ifindex = frame.ifindex.0;
-            let data = frame.data().to_vec();
-            self.nodes[node].stack.recycle(frame);
-            let Some(&(link, side)) = self.ends.get(&(node, ifindex)) else {
+            let Some(&(link, side)) = self.ends.get(&(node, frame.ifindex.0)) else {
                 self.stats.unlinked += 1;
+                self.nodes[node].stack.recycle(frame);
                 continue;
             };
-            for f in self.links[link].send(side, &data, now) {
+            for f in self.links[link].send_reusing(side, frame.data(), now, &mut self.spare) {
                 self.sched.push(f.at, Delivery { link, to: f.to, data: f.data });
             }
+            self.nodes[node].stack.recycle(frame);
         }
     }
 
@@ -383,6 +388,8 @@ impl Lab {
             node.dirty = true;
             if let Some(c) = self.capture.as_mut() {
                 c[d.link].push(Captured { at: now, to: d.to, data: d.data });
+            } else if self.spare.len() < SPARE_FRAMES {
+                self.spare.push(d.data);
             }
             // Replies go out now, in delivery order.
             self.drain(ep.node);

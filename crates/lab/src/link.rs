@@ -115,6 +115,22 @@ pub struct InFlight {
     pub data: Vec<u8>,
 }
 
+/// What one sent frame became on the wire, in sending order: nothing
+/// (dropped), one copy, or two (duplicated). An iterator, not a list, so
+/// that a frame costs no allocation besides its copy.
+#[derive(Debug, Default)]
+pub struct Carried {
+    copies: [Option<InFlight>; 2],
+}
+
+impl Iterator for Carried {
+    type Item = InFlight;
+
+    fn next(&mut self) -> Option<InFlight> {
+        self.copies[0].take().or_else(|| self.copies[1].take())
+    }
+}
+
 /// A point-to-point link.
 #[derive(Debug, Clone)]
 pub struct Link {
@@ -178,15 +194,29 @@ impl Link {
 
     /// Sends `frame` from `from` at `now`; returns the copies that will
     /// arrive (none if dropped, two if duplicated), in sending order.
-    pub fn send(&mut self, from: Side, frame: &[u8], now: Instant) -> Vec<InFlight> {
+    pub fn send(&mut self, from: Side, frame: &[u8], now: Instant) -> Carried {
+        self.send_reusing(from, frame, now, &mut Vec::new())
+    }
+
+    /// [`Link::send`] copying the frame into buffers taken from `spare`
+    /// (spent frames given back by the caller) before it allocates: a
+    /// steady stream of frames then allocates nothing.
+    pub fn send_reusing(
+        &mut self,
+        from: Side,
+        frame: &[u8],
+        now: Instant,
+        spare: &mut Vec<Vec<u8>>,
+    ) -> Carried {
         self.stats.sent += 1;
+        let mut out = Carried::default();
         if frame.len() > self.max_frame() {
             self.stats.too_big += 1;
-            return Vec::new();
+            return out;
         }
         if self.chance(self.params.loss) {
             self.stats.lost += 1;
-            return Vec::new();
+            return out;
         }
         let copies = if self.chance(self.params.dup) {
             self.stats.duplicated += 1;
@@ -194,9 +224,10 @@ impl Link {
         } else {
             1
         };
-        let mut out = Vec::with_capacity(copies);
-        for _ in 0..copies {
-            let mut data = frame.to_vec();
+        for slot in &mut out.copies[..copies] {
+            let mut data = spare.pop().unwrap_or_default();
+            data.clear();
+            data.extend_from_slice(frame);
             if !data.is_empty() && self.chance(self.params.corrupt) {
                 let i = self.rng.below(data.len() as u64) as usize;
                 let flip = 1 + self.rng.below(255) as u8;
@@ -211,7 +242,7 @@ impl Link {
                 at += Duration::from_nanos(1 + self.rng.below(window));
                 self.stats.reordered += 1;
             }
-            out.push(InFlight { at, to: from.other(), data });
+            *slot = Some(InFlight { at, to: from.other(), data });
         }
         out
     }
@@ -230,6 +261,10 @@ mod tests {
         Endpoint { node, ifindex: 1 }
     }
 
+    fn sent(l: &mut Link, from: Side, frame: &[u8], now: Instant) -> Vec<InFlight> {
+        l.send(from, frame, now).collect()
+    }
+
     fn link(params: LinkParams) -> Link {
         Link::new("h1:eth0-r1:eth0", ep(0), ep(1), params)
     }
@@ -237,7 +272,7 @@ mod tests {
     #[test]
     fn clean_link_delays_and_delivers_to_other_side() {
         let mut l = link(LinkParams::default());
-        let out = l.send(Side::A, &[1, 2, 3], Instant::from_millis(10));
+        let out = sent(&mut l, Side::A, &[1, 2, 3], Instant::from_millis(10));
         assert_eq!(out, vec![InFlight { at: Instant::from_millis(11), to: Side::B, data: vec![1, 2, 3] }]);
         assert_eq!(l.stats.sent, 1);
         assert_eq!(l.side_of(ep(1)), Some(Side::B));
@@ -246,23 +281,44 @@ mod tests {
     }
 
     #[test]
+    fn reusing_sends_the_same_copies_in_spare_buffers() {
+        let p = LinkParams { dup: 0.5, corrupt: 0.2, reorder: 0.2, seed: 9, ..Default::default() };
+        let (mut fresh, mut reusing) = (link(p.clone()), link(p));
+        let mut spare = vec![vec![0xee; 3000], Vec::with_capacity(100)];
+        let mut reused = 0;
+        for i in 0..200u16 {
+            let frame = vec![i as u8; usize::from(i % 90) + 1];
+            let now = Instant::from_millis(u64::from(i));
+            let ptrs: Vec<*const u8> = spare.iter().map(|b| b.as_ptr()).collect();
+            let a = sent(&mut fresh, Side::A, &frame, now);
+            let b: Vec<InFlight> = reusing.send_reusing(Side::A, &frame, now, &mut spare).collect();
+            assert_eq!(a, b);
+            reused += b.iter().filter(|f| ptrs.contains(&f.data.as_ptr())).count();
+            spare.extend(b.into_iter().map(|f| f.data));
+        }
+        assert_eq!(fresh.stats, reusing.stats);
+        assert!(reused > 150, "{reused}");
+        assert!(spare.len() <= 4, "{}", spare.len());
+    }
+
+    #[test]
     fn mtu_counts_too_big() {
         let mut l = link(LinkParams { mtu: 1280, ..Default::default() });
-        assert_eq!(l.send(Side::A, &[0; 1294], Instant::ZERO).len(), 1);
-        assert!(l.send(Side::A, &[0; 1295], Instant::ZERO).is_empty());
+        assert_eq!(sent(&mut l, Side::A, &[0; 1294], Instant::ZERO).len(), 1);
+        assert!(sent(&mut l, Side::A, &[0; 1295], Instant::ZERO).is_empty());
         assert_eq!(l.stats.too_big, 1);
         let mut l = link(LinkParams { mtu: 1280, framing: Framing::Ip, ..Default::default() });
-        assert!(l.send(Side::B, &[0; 1281], Instant::ZERO).is_empty());
+        assert!(sent(&mut l, Side::B, &[0; 1281], Instant::ZERO).is_empty());
     }
 
     #[test]
     fn certain_impairments() {
         let mut l = link(LinkParams { loss: 1.0, ..Default::default() });
-        assert!(l.send(Side::A, &[1], Instant::ZERO).is_empty());
+        assert!(sent(&mut l, Side::A, &[1], Instant::ZERO).is_empty());
         assert_eq!(l.stats.lost, 1);
 
         let mut l = link(LinkParams { dup: 1.0, corrupt: 1.0, ..Default::default() });
-        let out = l.send(Side::B, &[0; 64], Instant::ZERO);
+        let out = sent(&mut l, Side::B, &[0; 64], Instant::ZERO);
         assert_eq!(out.len(), 2);
         for c in &out {
             assert_eq!(c.to, Side::A);
@@ -271,7 +327,7 @@ mod tests {
         assert_eq!((l.stats.duplicated, l.stats.corrupted), (1, 2));
 
         let mut l = link(LinkParams { reorder: 1.0, ..Default::default() });
-        let out = l.send(Side::A, &[1], Instant::ZERO);
+        let out = sent(&mut l, Side::A, &[1], Instant::ZERO);
         assert!(out[0].at > Instant::from_millis(1) && out[0].at <= Instant::from_millis(3));
         assert_eq!(l.stats.reordered, 1);
     }
@@ -284,7 +340,7 @@ mod tests {
             let mut l = link(p.clone());
             let mut log = Vec::new();
             for i in 0..2000u32 {
-                log.push(l.send(Side::A, &i.to_be_bytes(), Instant::from_micros_test(i)));
+                log.push(sent(&mut l, Side::A, &i.to_be_bytes(), Instant::from_micros_test(i)));
             }
             (l.stats, log)
         };
@@ -296,7 +352,7 @@ mod tests {
         assert!((100..200).contains(&s1.duplicated), "{s1:?}");
         let other = {
             let mut l = link(LinkParams { seed: 43, ..p });
-            (0..2000u32).for_each(|i| drop(l.send(Side::A, &i.to_be_bytes(), Instant::ZERO)));
+            (0..2000u32).for_each(|i| drop(sent(&mut l, Side::A, &i.to_be_bytes(), Instant::ZERO)));
             l.stats
         };
         assert_ne!(other, s1);

@@ -24,7 +24,9 @@ pub fn from_smol(t: smoltcp::time::Instant) -> Instant {
 
 /// A device whose received frames are queued by the caller and whose sent
 /// frames are collected for the caller; sent buffers are reused once the
-/// caller gives them back ([`QueueDevice::recycle`]).
+/// caller gives them back ([`QueueDevice::recycle`]), and received buffers
+/// once smoltcp has read them are kept for the caller
+/// ([`QueueDevice::take_spent`]).
 #[derive(Debug, Default)]
 pub struct QueueDevice {
     /// Frames waiting to be received.
@@ -32,6 +34,7 @@ pub struct QueueDevice {
     /// Frames sent, oldest first.
     pub tx: VecDeque<Vec<u8>>,
     free: Vec<Vec<u8>>,
+    spent: Vec<Vec<u8>>,
     /// IP MTU.
     pub mtu: usize,
 }
@@ -46,10 +49,21 @@ impl QueueDevice {
     pub fn recycle(&mut self, buf: Vec<u8>) {
         self.free.push(buf);
     }
+
+    /// Moves the buffers of received frames smoltcp has read into `to`.
+    pub fn take_spent(&mut self, to: &mut Vec<Vec<u8>>) {
+        to.append(&mut self.spent);
+    }
 }
 
+/// How many read frame buffers a [`QueueDevice`] keeps for its caller.
+const SPENT_FRAMES: usize = 256;
+
 /// A received frame.
-pub struct Rx(Vec<u8>);
+pub struct Rx<'a> {
+    frame: Vec<u8>,
+    spent: &'a mut Vec<Vec<u8>>,
+}
 
 /// Room for one sent frame.
 pub struct Tx<'a> {
@@ -57,17 +71,26 @@ pub struct Tx<'a> {
     free: &'a mut Vec<Vec<u8>>,
 }
 
-impl RxToken for Rx {
+impl RxToken for Rx<'_> {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
+        let r = f(&self.frame);
+        if self.spent.len() < SPENT_FRAMES {
+            self.spent.push(self.frame);
+        }
+        r
     }
 }
 
 impl TxToken for Tx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = self.free.pop().unwrap_or_default();
-        buf.clear();
-        buf.resize(len, 0);
+        // smoltcp writes every byte of the frame: no need to zero a reused
+        // buffer first.
+        if buf.len() < len {
+            buf.resize(len, 0);
+        } else {
+            buf.truncate(len);
+        }
         let r = f(&mut buf);
         self.tx.push_back(buf);
         r
@@ -75,12 +98,12 @@ impl TxToken for Tx<'_> {
 }
 
 impl Device for QueueDevice {
-    type RxToken<'a> = Rx;
+    type RxToken<'a> = Rx<'a>;
     type TxToken<'a> = Tx<'a>;
 
-    fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(Rx, Tx<'_>)> {
-        let f = self.rx.pop_front()?;
-        Some((Rx(f), Tx { tx: &mut self.tx, free: &mut self.free }))
+    fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(Rx<'_>, Tx<'_>)> {
+        let frame = self.rx.pop_front()?;
+        Some((Rx { frame, spent: &mut self.spent }, Tx { tx: &mut self.tx, free: &mut self.free }))
     }
 
     fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<Tx<'_>> {
