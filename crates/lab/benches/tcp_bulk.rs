@@ -322,9 +322,7 @@ fn service_one(
     }
     let Wire { link, sched, spare } = wire;
     h.transmit(&mut |f| {
-        for x in link.send_reusing(side, f, now, spare) {
-            sched.push(x.at, (x.to, x.data));
-        }
+        link.send_reusing(side, f, now, spare, |x| sched.push(x.at, (x.to, x.data)));
     });
 }
 
@@ -373,7 +371,12 @@ fn main() {
     println!();
     println!("| case | MiB | via6 Gbit/s (on-CPU) | smoltcp Gbit/s (on-CPU) | via6 / smoltcp | via6 frames | smoltcp frames | virtual Gbit/s via6 / smoltcp |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, v6, p, n) in cases {
+    // For profiling: only the case numbered N (1 to 3) with `--case N`.
+    let only_case = arg("--case");
+    for (k, (name, v6, p, n)) in cases.into_iter().enumerate() {
+        if only_case.is_some_and(|c| c != k as u64 + 1) {
+            continue;
+        }
         let (mut rv, mut rs) = (Vec::new(), Vec::new());
         for _ in 0..runs {
             if !smoltcp_only {

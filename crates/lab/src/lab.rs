@@ -357,9 +357,10 @@ impl Lab {
                 self.nodes[node].stack.recycle(frame);
                 continue;
             };
-            for f in self.links[link].send_reusing(side, frame.data(), now, &mut self.spare) {
-                self.sched.push(f.at, Delivery { link, to: f.to, data: f.data });
-            }
+            let sched = &mut self.sched;
+            self.links[link].send_reusing(side, frame.data(), now, &mut self.spare, |f| {
+                sched.push(f.at, Delivery { link, to: f.to, data: f.data });
+            });
             self.nodes[node].stack.recycle(frame);
         }
     }

@@ -116,8 +116,7 @@ pub struct InFlight {
 }
 
 /// What one sent frame became on the wire, in sending order: nothing
-/// (dropped), one copy, or two (duplicated). An iterator, not a list, so
-/// that a frame costs no allocation besides its copy.
+/// (dropped), one copy, or two (duplicated).
 #[derive(Debug, Default)]
 pub struct Carried {
     copies: [Option<InFlight>; 2],
@@ -195,28 +194,36 @@ impl Link {
     /// Sends `frame` from `from` at `now`; returns the copies that will
     /// arrive (none if dropped, two if duplicated), in sending order.
     pub fn send(&mut self, from: Side, frame: &[u8], now: Instant) -> Carried {
-        self.send_reusing(from, frame, now, &mut Vec::new())
+        let mut out = Carried::default();
+        let mut slots = out.copies.iter_mut();
+        self.send_reusing(from, frame, now, &mut Vec::new(), |f| {
+            if let Some(slot) = slots.next() {
+                *slot = Some(f);
+            }
+        });
+        out
     }
 
-    /// [`Link::send`] copying the frame into buffers taken from `spare`
-    /// (spent frames given back by the caller) before it allocates: a
-    /// steady stream of frames then allocates nothing.
+    /// [`Link::send`] handing each copy to `out` (no list), copying the
+    /// frame into buffers taken from `spare` (spent frames given back by
+    /// the caller) before it allocates: a steady stream of frames then
+    /// allocates nothing.
     pub fn send_reusing(
         &mut self,
         from: Side,
         frame: &[u8],
         now: Instant,
         spare: &mut Vec<Vec<u8>>,
-    ) -> Carried {
+        mut out: impl FnMut(InFlight),
+    ) {
         self.stats.sent += 1;
-        let mut out = Carried::default();
         if frame.len() > self.max_frame() {
             self.stats.too_big += 1;
-            return out;
+            return;
         }
         if self.chance(self.params.loss) {
             self.stats.lost += 1;
-            return out;
+            return;
         }
         let copies = if self.chance(self.params.dup) {
             self.stats.duplicated += 1;
@@ -224,7 +231,7 @@ impl Link {
         } else {
             1
         };
-        for slot in &mut out.copies[..copies] {
+        for _ in 0..copies {
             let mut data = spare.pop().unwrap_or_default();
             data.clear();
             data.extend_from_slice(frame);
@@ -242,9 +249,8 @@ impl Link {
                 at += Duration::from_nanos(1 + self.rng.below(window));
                 self.stats.reordered += 1;
             }
-            *slot = Some(InFlight { at, to: from.other(), data });
+            out(InFlight { at, to: from.other(), data });
         }
-        out
     }
 
     /// Counts a frame handed to the receiving node.
@@ -291,7 +297,8 @@ mod tests {
             let now = Instant::from_millis(u64::from(i));
             let ptrs: Vec<*const u8> = spare.iter().map(|b| b.as_ptr()).collect();
             let a = sent(&mut fresh, Side::A, &frame, now);
-            let b: Vec<InFlight> = reusing.send_reusing(Side::A, &frame, now, &mut spare).collect();
+            let mut b: Vec<InFlight> = Vec::new();
+            reusing.send_reusing(Side::A, &frame, now, &mut spare, |f| b.push(f));
             assert_eq!(a, b);
             reused += b.iter().filter(|f| ptrs.contains(&f.data.as_ptr())).count();
             spare.extend(b.into_iter().map(|f| f.data));
