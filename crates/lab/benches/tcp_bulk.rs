@@ -386,40 +386,24 @@ fn main() {
                 rs.push(smol_run(v6, n, p));
             }
         }
-        if via6_only {
-            let v = median(rv);
-            println!(
-                "| {name} | {} | {:.2} | - | - | {} ({} lost) | - | - |",
-                n >> 20,
-                gbit(n, v.cpu),
-                v.frames,
-                v.lost
-            );
-            continue;
-        }
-        if smoltcp_only {
-            let s = median(rs);
-            println!(
-                "| {name} | {} | - | {:.2} | - | - | {} ({} lost) | - |",
-                n >> 20,
-                gbit(n, s.cpu),
-                s.frames,
-                s.lost
-            );
-            continue;
-        }
-        let (v, s) = (median(rv), median(rs));
-        let (gv, gs) = (gbit(n, v.cpu), gbit(n, s.cpu));
+        let (v, s) = ((!rv.is_empty()).then(|| median(rv)), (!rs.is_empty()).then(|| median(rs)));
+        let speed = |r: Option<Run>| r.map_or("-".to_string(), |r| format!("{:.2}", gbit(n, r.cpu)));
+        let frames =
+            |r: Option<Run>| r.map_or("-".to_string(), |r| format!("{} ({} lost)", r.frames, r.lost));
+        let (ratio, virt) = match (v, s) {
+            (Some(v), Some(s)) => (
+                format!("{:.2}x", gbit(n, v.cpu) / gbit(n, s.cpu)),
+                format!("{:.1} / {:.1}", gbit(n, v.virt), gbit(n, s.virt)),
+            ),
+            _ => ("-".to_string(), "-".to_string()),
+        };
         println!(
-            "| {name} | {} | {gv:.2} | {gs:.2} | {:.2}x | {} ({} lost) | {} ({} lost) | {:.1} / {:.1} |",
+            "| {name} | {} | {} | {} | {ratio} | {} | {} | {virt} |",
             n >> 20,
-            gv / gs,
-            v.frames,
-            v.lost,
-            s.frames,
-            s.lost,
-            gbit(n, v.virt),
-            gbit(n, s.virt)
+            speed(v),
+            speed(s),
+            frames(v),
+            frames(s)
         );
     }
 }
