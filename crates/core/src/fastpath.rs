@@ -104,6 +104,11 @@ impl Stack {
     /// MTU, leaves by another interface) with a resolved neighbour.
     #[inline]
     fn fast_v4(&self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> Option<Out> {
+        // A host forwards nothing: decided before the header is read (every
+        // segment a host receives comes through here first).
+        if !self.forwarding(true) {
+            return None;
+        }
         let (total, src, dst, ttl, _df) = crate::ipv4::plain_header(ip)?;
         let bad_src = src.is_multicast() || src.is_broadcast() || src.is_loopback();
         let special_dst = dst.is_unspecified()
@@ -112,9 +117,6 @@ impl Stack {
             || dst.is_loopback()
             || self.local_index.may_hold_v4(dst);
         if bad_src || special_dst || src.is_link_local() || dst.is_link_local() || ttl <= 1 {
-            return None;
-        }
-        if !self.forwarding(true) {
             return None;
         }
         let (id, adj) = self.fast_lookup_v4(dst, hint)?;
@@ -129,6 +131,9 @@ impl Stack {
     /// MTU — routers never fragment, leaves by another interface).
     #[inline]
     fn fast_v6(&self, in_if: IfIndex, ip: &[u8], hint: Option<&FibHint>) -> Option<Out> {
+        if !self.forwarding(false) {
+            return None;
+        }
         let h: &[u8; 40] = ip.get(..40)?.try_into().ok()?;
         let total = 40 + usize::from(u16::from_be_bytes([h[4], h[5]]));
         if total > ip.len() {
@@ -148,7 +153,7 @@ impl Stack {
         if !plain || h[7] <= 1 || ExtHeaderKind::from_protocol(h[6]).is_some() {
             return None;
         }
-        if self.local_index.may_hold_v6(&d) || !self.forwarding(false) {
+        if self.local_index.may_hold_v6(&d) {
             return None;
         }
         let (id, adj) = self.fast_lookup_v6(&d, hint)?;
