@@ -4,6 +4,7 @@
 //! daemon's control socket.
 
 use crate::json::Json;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use via6_core::neigh::NudState;
@@ -410,12 +411,17 @@ pub fn route_snapshot(stack: &Stack) -> Vec<(String, String)> {
 
 /// The `route monitor` messages between two snapshots (FreeBSD's RTM_ADD /
 /// RTM_DELETE, condensed to two lines each).
+///
+/// Linear in the two snapshots (hash sets), not quadratic: a node with
+/// many routes gets an RA every few seconds, and each one changes the
+/// route table.
 pub fn route_changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
+    let (was, is): (HashSet<_>, HashSet<_>) = (before.iter().collect(), after.iter().collect());
     let mut out = Vec::new();
-    for (r, f) in before.iter().filter(|x| !after.contains(x)) {
+    for (r, f) in before.iter().filter(|x| !is.contains(x)) {
         out.push(format!("RTM_DELETE: Delete Route: flags:<{}>\n {r}", flag_words(f)));
     }
-    for (r, f) in after.iter().filter(|x| !before.contains(x)) {
+    for (r, f) in after.iter().filter(|x| !was.contains(x)) {
         out.push(format!("RTM_ADD: Add Route: flags:<{}>\n {r}", flag_words(f)));
     }
     out
@@ -1186,4 +1192,30 @@ fn udp_recv(stack: &mut Stack, args: &[&str]) -> Out {
         out.push_str("nothing received\n");
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod route_change_tests {
+    use super::route_changes;
+
+    fn routes(names: &[&str]) -> Vec<(String, String)> {
+        names.iter().map(|n| (format!("{n} 192.0.2.1 eth0"), "UGS".to_string())).collect()
+    }
+
+    #[test]
+    fn deletions_then_additions_in_snapshot_order() {
+        let before = routes(&["10.0.0.0/8", "10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]);
+        let after = routes(&["10.3.0.0/16", "10.9.0.0/16", "10.0.0.0/8", "10.8.0.0/16"]);
+        let c = route_changes(&before, &after);
+        assert_eq!(c.len(), 4, "{c:?}");
+        assert!(c[0].starts_with("RTM_DELETE") && c[0].contains("10.1.0.0/16"), "{c:?}");
+        assert!(c[1].starts_with("RTM_DELETE") && c[1].contains("10.2.0.0/16"), "{c:?}");
+        assert!(c[2].starts_with("RTM_ADD") && c[2].contains("10.9.0.0/16"), "{c:?}");
+        assert!(c[3].starts_with("RTM_ADD") && c[3].contains("10.8.0.0/16"), "{c:?}");
+        assert!(route_changes(&after, &after).is_empty());
+        // A flag change is a delete and an add of the same route.
+        let mut flagged = after.clone();
+        flagged[0].1 = "US".to_string();
+        assert_eq!(route_changes(&after, &flagged).len(), 2);
+    }
 }

@@ -99,7 +99,7 @@ pub(crate) async fn run_loop(
             let id = writer.add_interface(lt, &iface.name).map_err(|e| e.to_string())?;
             captures.insert(ifindex, Capture { writer, id, dirty: false });
         }
-        ports.push(Port { ifindex, dev, backoff: Cell::new(None) });
+        ports.push(Port { ifindex, dev, backoff: Cell::new(None), tx_errors: Cell::new((0, None)) });
     }
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Vec<String>, Reply)>(64);
     let (mon_tx, mut mon_rx) = mpsc::channel::<mpsc::Sender<String>>(16);
@@ -108,13 +108,12 @@ pub(crate) async fn run_loop(
         tokio::spawn(accept_loop(listener, ctl_tx, mon_tx));
     }
     let mut monitors: Vec<mpsc::Sender<String>> = Vec::new();
-    let mut routes_seen = {
-        let stack = host.lock();
-        (stack.routes().generation(), via6_lab::control::route_snapshot(&stack))
-    };
+    // The route table as the monitors last saw it: taken only while a
+    // monitor listens (a snapshot and its diff cost O(routes)).
+    let mut routes_seen: (u64, Option<Vec<(String, String)>>) = (host.lock().routes().generation(), None);
     match &cfg.control {
-        Some(c) => eprintln!("via6: node {} up; control socket {}", spec.name, c.display()),
-        None => eprintln!("via6: node {} up", spec.name),
+        Some(c) => crate::log_line!("via6: node {} up; control socket {}", spec.name, c.display()),
+        None => crate::log_line!("via6: node {} up", spec.name),
     }
     let mut sigterm = if cfg.signals {
         Some(
@@ -145,7 +144,7 @@ pub(crate) async fn run_loop(
     if let Some(addr) = spec.socks {
         let l =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("[socks] listen {addr}: {e}"))?;
-        eprintln!("via6: SOCKS5 on {addr}");
+        crate::log_line!("via6: SOCKS5 on {addr}");
         tokio::spawn(crate::socks_server::serve(l, socks_tx, socks_wake.clone(), !spec.dns.is_empty()));
     }
     if let Some(s) = started {
@@ -188,13 +187,21 @@ pub(crate) async fn run_loop(
                 frames.push(frame);
             }
             if stack.routes().generation() != routes_seen.0 {
-                let now_routes = via6_lab::control::route_snapshot(stack);
-                let changes = via6_lab::control::route_changes(&routes_seen.1, &now_routes);
-                routes_seen = (stack.routes().generation(), now_routes);
-                monitors.retain(|m| changes.iter().all(|c| m.try_send(c.clone()).is_ok()));
+                let generation = stack.routes().generation();
+                monitors.retain(|m| !m.is_closed());
+                if monitors.is_empty() {
+                    routes_seen = (generation, None);
+                } else {
+                    let now_routes = via6_lab::control::route_snapshot(stack);
+                    if let Some(before) = &routes_seen.1 {
+                        let changes = via6_lab::control::route_changes(before, &now_routes);
+                        monitors.retain(|m| changes.iter().all(|c| m.try_send(c.clone()).is_ok()));
+                    }
+                    routes_seen = (generation, Some(now_routes));
+                }
             }
             for l in stack.take_logs() {
-                eprintln!("via6: {}: {}", spec.name, l.text);
+                crate::log_line!("via6: {}: {}", spec.name, l.text);
             }
             host.wake_ready(stack);
             let wake = next.map_or(clock.to_std(now) + Duration::from_secs(1), |t| {
@@ -226,7 +233,13 @@ pub(crate) async fn run_loop(
             _ = host.kick.notified() => {}
             // Frames are read at the top of the next iteration.
             _ = readable(&ports) => {}
-            Some(m) = mon_rx.recv() => monitors.push(m),
+            Some(m) = mon_rx.recv() => {
+                if routes_seen.1.is_none() {
+                    let stack = host.lock();
+                    routes_seen = (stack.routes().generation(), Some(via6_lab::control::route_snapshot(&stack)));
+                }
+                monitors.push(m);
+            }
             Some(o) = socks_rx.recv() => relay.open(&mut host.lock(), o, clock.now()),
             _ = socks_wake.notified() => {}
             Some((words, reply)) = ctl_rx.recv() => {
@@ -255,13 +268,14 @@ pub(crate) async fn run_loop(
     if let Some(c) = &cfg.control {
         let _ = std::fs::remove_file(c);
     }
-    eprintln!("via6: node {} down", spec.name);
+    crate::log_line!("via6: node {} down", spec.name);
     Ok(())
 }
 
 /// The largest frame read from a device (a TUN/TAP read never returns more
-/// than one frame; 64 KiB covers any MTU the kernel allows on them).
-const RX_BUF: usize = 65536;
+/// than one frame): the largest MTU the kernel allows on them (65 535 less
+/// the Ethernet header) plus the header and a VLAN tag, with room to spare.
+const RX_BUF: usize = 65536 + 64;
 
 /// At most this many frames are read from one device per iteration: the
 /// stack's output (ACKs, window updates) must not wait behind an endless
@@ -272,6 +286,13 @@ const RX_BURST: usize = 32;
 
 /// How long a device whose read failed is left alone before it is tried again.
 const RX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long the control socket waits after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Device write errors are logged at most once per this interval per
+/// device (with the count of the ones not logged).
+const TX_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A device frames are read from without waiting (a TUN/TAP device; a
 /// scripted one in the tests).
@@ -292,6 +313,31 @@ struct Port<D = AsyncDevice> {
     dev: Arc<D>,
     /// Reads failed: not read (nor waited on) until then.
     backoff: Cell<Option<std::time::Instant>>,
+    /// Write errors not logged yet, and when one was last logged.
+    tx_errors: Cell<(u64, Option<std::time::Instant>)>,
+}
+
+impl<D> Port<D> {
+    /// Logs a write error, at most once per [`TX_ERROR_LOG_INTERVAL`]
+    /// (a device failing every write must not flood stderr, one line a
+    /// frame, nor block the loop on a slow stderr).
+    fn tx_error(&self, e: &std::io::Error) {
+        let (missed, last) = self.tx_errors.get();
+        let now = std::time::Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < TX_ERROR_LOG_INTERVAL) {
+            self.tx_errors.set((missed + 1, last));
+            return;
+        }
+        if missed > 0 {
+            crate::log_line!(
+                "via6: device write on interface {}: {e} ({missed} more not logged)",
+                self.ifindex
+            );
+        } else {
+            crate::log_line!("via6: device write on interface {}: {e}", self.ifindex);
+        }
+        self.tx_errors.set((0, Some(now)));
+    }
 }
 
 /// Reads what every device holds now (at most [`RX_BATCH`] frames each) into
@@ -332,7 +378,7 @@ fn drain<D: TryRecv>(
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    eprintln!("via6: device read on interface {}: {e}", p.ifindex);
+                    crate::log_line!("via6: device read on interface {}: {e}", p.ifindex);
                     let until = std::time::Instant::now() + RX_BACKOFF;
                     p.backoff.set(Some(until));
                     earliest = Some(earliest.map_or(until, |e| e.min(until)));
@@ -363,7 +409,7 @@ fn readable(ports: &[Port]) -> impl std::future::Future<Output = ()> + '_ {
             match p.dev.poll_readable(cx) {
                 Poll::Ready(Ok(())) => return Poll::Ready(()),
                 Poll::Ready(Err(e)) => {
-                    eprintln!("via6: device on interface {}: {e}", p.ifindex);
+                    crate::log_line!("via6: device on interface {}: {e}", p.ifindex);
                     p.backoff.set(Some(std::time::Instant::now() + RX_BACKOFF));
                     return Poll::Ready(());
                 }
@@ -402,7 +448,7 @@ async fn flush(
                 capture(captures, frame.ifindex, clock.now(), frame.data(), false);
             }
             if let Err(e) = port.dev.send(frame.data()).await {
-                eprintln!("via6: device write on interface {}: {e}", frame.ifindex);
+                port.tx_error(&e);
             }
         }
     }
@@ -427,7 +473,16 @@ async fn accept_loop(
     mon: mpsc::Sender<mpsc::Sender<String>>,
 ) {
     loop {
-        let Ok((conn, _)) = listener.accept().await else { continue };
+        let conn = match listener.accept().await {
+            Ok((conn, _)) => conn,
+            Err(_) => {
+                // Out of descriptors (EMFILE/ENFILE): the connection stays
+                // queued and accept fails again at once; wait instead of
+                // spinning the runtime's one thread.
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
         let ctl = ctl.clone();
         let mon = mon.clone();
         tokio::spawn(async move {
@@ -567,7 +622,12 @@ mod tests {
     }
 
     fn port(ifindex: IfIndex, reads: Vec<io::Result<Vec<u8>>>) -> Port<Script> {
-        Port { ifindex, dev: Arc::new(Script(Mutex::new(reads.into()))), backoff: Cell::new(None) }
+        Port {
+            ifindex,
+            dev: Arc::new(Script(Mutex::new(reads.into()))),
+            backoff: Cell::new(None),
+            tx_errors: Cell::new((0, None)),
+        }
     }
 
     #[test]
@@ -626,5 +686,35 @@ mod tests {
         assert_eq!(drain(&ports, &mut stack, &mut buf, &mut captures, clock.now()), None);
         assert_eq!(arp_replies(&mut stack), 1);
         assert_eq!(ports[0].backoff.get(), None);
+    }
+}
+
+#[cfg(test)]
+mod tx_error_tests {
+    use super::*;
+
+    #[test]
+    fn write_errors_are_logged_at_most_once_an_interval_with_the_count() {
+        let p = Port {
+            ifindex: IfIndex(1),
+            dev: Arc::new(()),
+            backoff: Cell::new(None),
+            tx_errors: Cell::new((0, None)),
+        };
+        let e = std::io::Error::other("device gone");
+        p.tx_error(&e);
+        let (missed, first) = p.tx_errors.get();
+        assert_eq!(missed, 0);
+        let first = first.expect("the first error is logged");
+        for _ in 0..1000 {
+            p.tx_error(&e);
+        }
+        assert_eq!(p.tx_errors.get(), (1000, Some(first)));
+        // An interval later the next one is logged, with the count.
+        p.tx_errors.set((1000, Some(first - TX_ERROR_LOG_INTERVAL)));
+        p.tx_error(&e);
+        let (missed, last) = p.tx_errors.get();
+        assert_eq!(missed, 0);
+        assert!(last.is_some_and(|t| t > first));
     }
 }

@@ -20,6 +20,17 @@ pub mod socks_server;
 
 pub use net::daemon_host::{Node, NodeOptions};
 
+/// Writes one line to standard error, ignoring failure: `eprintln!` panics
+/// when stderr is a closed pipe (`via6 up ... 2>&1 | head -1`), and a log
+/// line must never stop the daemon.
+#[macro_export]
+macro_rules! log_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The default control socket of a node: `/run/via6/NAME.sock`.
 pub fn default_control_path(node: &str) -> std::path::PathBuf {
     std::path::Path::new("/run/via6").join(format!("{node}.sock"))

@@ -65,7 +65,7 @@ pub async fn serve(listener: TcpListener, open: mpsc::Sender<Open>, wake: Arc<No
         let wake = wake.clone();
         tokio::spawn(async move {
             if let Err(e) = client(stream, open, wake, have_dns).await {
-                eprintln!("via6: socks client {peer}: {e}");
+                crate::log_line!("via6: socks client {peer}: {e}");
             }
         });
     }
@@ -219,7 +219,7 @@ fn connect(stack: &mut Stack, target: SocketAddr, now: Instant) -> Result<Socket
     match stack.tcp_connect(h, target, now) {
         Ok(()) => Ok(h),
         Err(e) => {
-            eprintln!("via6: socks connect {target}: {}", e.reason);
+            crate::log_line!("via6: socks connect {target}: {}", e.reason);
             stack.close(h);
             Err(e.errno)
         }
@@ -445,7 +445,7 @@ impl Relay {
                         v6 => v6,
                     };
                     if let Err(e) = stack.udp_send_to(h, &data, Some(dst), None, now) {
-                        eprintln!("via6: socks udp to {dst}: {}", e.reason);
+                        crate::log_line!("via6: socks udp to {dst}: {}", e.reason);
                     }
                 }
                 Err(mpsc::error::TryRecvError::Empty) => break,
