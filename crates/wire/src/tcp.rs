@@ -160,36 +160,43 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// Source port.
+    #[inline]
     pub fn src_port(&self) -> u16 {
         read_u16(self.buffer.as_ref(), offset::SRC_PORT)
     }
 
     /// Destination port.
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         read_u16(self.buffer.as_ref(), offset::DST_PORT)
     }
 
     /// Sequence number (RFC 9293 §3.1).
+    #[inline]
     pub fn seq_number(&self) -> u32 {
         read_u32(self.buffer.as_ref(), offset::SEQ)
     }
 
     /// Acknowledgment number, significant only with ACK (RFC 9293 §3.1).
+    #[inline]
     pub fn ack_number(&self) -> u32 {
         read_u32(self.buffer.as_ref(), offset::ACK)
     }
 
     /// Data offset in 32-bit words, 5 to 15.
+    #[inline]
     pub fn data_offset(&self) -> u8 {
         self.buffer.as_ref()[offset::DATA_OFFSET] >> 4
     }
 
     /// Header length in bytes, options included.
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.data_offset()) * 4
     }
 
     /// Reserved bits and control bits.
+    #[inline]
     pub fn flags(&self) -> TcpFlags {
         TcpFlags::from_bits(read_u16(self.buffer.as_ref(), offset::DATA_OFFSET))
     }
@@ -235,21 +242,25 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// Window, unscaled (RFC 9293 §3.1; scaling is RFC 7323 §2).
+    #[inline]
     pub fn window_len(&self) -> u16 {
         read_u16(self.buffer.as_ref(), offset::WINDOW)
     }
 
     /// Checksum field.
+    #[inline]
     pub fn checksum(&self) -> u16 {
         read_u16(self.buffer.as_ref(), offset::CHECKSUM)
     }
 
     /// Urgent pointer, significant only with URG.
+    #[inline]
     pub fn urgent_pointer(&self) -> u16 {
         read_u16(self.buffer.as_ref(), offset::URGENT)
     }
 
     /// The option region (unvalidated; see [`TcpOptions::parse`]).
+    #[inline]
     pub fn options(&self) -> &[u8] {
         &self.buffer.as_ref()[HEADER_LEN..self.header_len()]
     }
@@ -260,6 +271,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     /// The payload after the header.
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         &self.buffer.as_ref()[self.header_len()..]
     }
@@ -299,11 +311,13 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> TcpPacket<&'a T> {
+    #[inline]
     fn options_ref(&self) -> &'a [u8] {
         let b: &'a [u8] = self.buffer.as_ref();
         &b[HEADER_LEN..self.header_len()]
     }
 
+    #[inline]
     fn payload_ref(&self) -> &'a [u8] {
         let b: &'a [u8] = self.buffer.as_ref();
         &b[self.header_len()..]

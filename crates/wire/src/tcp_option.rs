@@ -443,6 +443,7 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// The region's bytes, padding included.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.storage {
             Storage::Borrowed(b) => b,
@@ -497,6 +498,7 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// The SACK blocks of the first SACK option (RFC 2018 §3).
+    #[inline]
     pub fn sack(&self) -> Option<SackBlocks> {
         // The region was validated: at the mark is a SACK option of length
         // 2 + 8n; read its blocks in place.
@@ -505,6 +507,7 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// `(TSval, TSecr)` of the first Timestamps option (RFC 7323 §3.2).
+    #[inline]
     pub fn timestamps(&self) -> Option<(u32, u32)> {
         // The region was validated: at the mark is a Timestamps option of
         // length 10; read its two fields in place.
