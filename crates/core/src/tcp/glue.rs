@@ -237,7 +237,8 @@ impl Stack {
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
             let mut tpl = None;
-            let templates = self.fast_paths_on() && segs.len() > 1;
+            let fast = self.fast_paths_on();
+            let templates = fast && segs.len() > 1;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
@@ -246,6 +247,10 @@ impl Stack {
                     if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id) {
                         continue;
                     }
+                }
+                // A pure ACK is written directly (`ack_emit.rs`).
+                if fast && self.tcp_emit_ack(local, remote, zone, seg, &mut cache, now) {
+                    continue;
                 }
                 let capture = (templates && tpl.is_none()).then_some(&mut tpl);
                 if let Err(EmitError::TooBig(mtu)) =

@@ -18,6 +18,7 @@
 //!
 //! Closed ports are answered by `crate::closed`.
 
+mod ack_emit;
 mod buffer;
 pub mod congestion;
 mod emit;
@@ -211,6 +212,8 @@ pub struct TcpShared {
     /// Segments emitted as a patched copy of their run's first segment
     /// (`template.rs`), for the tests that compare it with the general path.
     pub(crate) templated: u64,
+    /// Pure ACKs written directly (`ack_emit.rs`), for the same tests.
+    pub(crate) acks_direct: u64,
 }
 
 impl TcpShared {
