@@ -185,6 +185,23 @@ impl RecvBuf {
         let start = self.base + u64::from(off);
         let end = start + bytes.len() as u64;
         self.latest = Some((start, end));
+        // The common case while a hole lasts: the arrival starts at or
+        // after the end of the last run (it continues it, or is the first
+        // run, or starts a new one beyond it): nothing held overlaps it, and
+        // a continued run grows in place (no map removal and insertion).
+        let last = self.ooo.last_key_value().map(|(&s, &e)| (s, e));
+        if last.is_none_or(|(_, e)| start >= e) {
+            if !staged {
+                self.write_ooo(start, bytes);
+            }
+            match self.ooo.last_entry() {
+                Some(mut run) if *run.get() == start => *run.get_mut() = end,
+                _ => {
+                    self.ooo.insert(start, end);
+                }
+            }
+            return 0;
+        }
         // The runs it overlaps or adjoins, from the last down: the gaps
         // between them are written, the runs merged into one.
         let (mut lo, mut hi, mut gap_hi) = (start, end, end);
@@ -240,9 +257,10 @@ impl RecvBuf {
         if let Some((_, &last)) = self.ooo.last_key_value() {
             let start = self.base + u64::from(off);
             let end = start + n as u64;
-            // The last run starting before the end is the only one that
-            // could reach into the payload (runs are disjoint and ordered).
-            if self.ooo.range(..end).next_back().is_some_and(|(_, &e)| e > start) {
+            // Past the end of every run (the common case), or else the last
+            // run starting before the end is the only one that could reach
+            // into the payload (runs are disjoint and ordered).
+            if start < last && self.ooo.range(..end).next_back().is_some_and(|(_, &e)| e > start) {
                 return None;
             }
             keep = (last - self.base) as usize;
