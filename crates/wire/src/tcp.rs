@@ -521,15 +521,16 @@ impl<'a> TcpRepr<'a> {
     }
 }
 
-/// The one's-complement sum of a TCP header (a multiple of 4 bytes: RFC
-/// 9293 §3.1 data offset in 32-bit words), as [`checksum::ones_sum`] gives
-/// it: the header's 32-bit big-endian words added as numbers into a 64-bit
-/// accumulator and folded with end-around carries (RFC 1071 §2(C); a 32-bit
-/// word is congruent to the sum of its two 16-bit halves modulo 0xffff).
-/// Written out for the at most 15 words of a header, inline in the receive
-/// path, instead of the general byte loop.
+/// The one's-complement sum of a header made of 32-bit words (a TCP
+/// header: RFC 9293 §3.1 data offset in 32-bit words; an IPv4 header: RFC
+/// 791 §3.1 IHL), as [`checksum::ones_sum`] gives it: the 32-bit big-endian
+/// words added as numbers into a 64-bit accumulator and folded with
+/// end-around carries (RFC 1071 §2(C); a 32-bit word is congruent to the
+/// sum of its two 16-bit halves modulo 0xffff). Written out for the few
+/// words of a header, inline, instead of the general byte loop. Bytes after
+/// the last whole word are not summed (a header has none).
 #[inline]
-fn header_words_sum(head: &[u8]) -> u16 {
+pub fn header_words_sum(head: &[u8]) -> u16 {
     let (words, _) = head.as_chunks::<4>();
     let mut acc: u64 = 0;
     for w in words {

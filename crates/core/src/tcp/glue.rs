@@ -248,11 +248,14 @@ impl Stack {
                         continue;
                     }
                 }
-                // A pure ACK is written directly (`ack_emit.rs`).
-                if fast && self.tcp_emit_ack(local, remote, zone, seg, &mut cache, now) {
+                // A pure ACK, or data no template is wanted from (the run's
+                // only segment, or one after the template), is written
+                // directly (`direct.rs`).
+                let capture = templates && tpl.is_none();
+                if fast && self.tcp_emit_direct(local, remote, zone, seg, (ring, &mut cache), !capture, now) {
                     continue;
                 }
-                let capture = (templates && tpl.is_none()).then_some(&mut tpl);
+                let capture = capture.then_some(&mut tpl);
                 if let Err(EmitError::TooBig(mtu)) =
                     self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
                 {

@@ -18,9 +18,9 @@
 //!
 //! Closed ports are answered by `crate::closed`.
 
-mod ack_emit;
 mod buffer;
 pub mod congestion;
+mod direct;
 mod emit;
 mod glue;
 mod input;
@@ -212,8 +212,8 @@ pub struct TcpShared {
     /// Segments emitted as a patched copy of their run's first segment
     /// (`template.rs`), for the tests that compare it with the general path.
     pub(crate) templated: u64,
-    /// Pure ACKs written directly (`ack_emit.rs`), for the same tests.
-    pub(crate) acks_direct: u64,
+    /// Segments written directly (`direct.rs`), for the same tests.
+    pub(crate) direct: u64,
 }
 
 impl TcpShared {
