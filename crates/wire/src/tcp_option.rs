@@ -326,6 +326,9 @@ pub fn emit_options(options: &[TcpOption<'_>], buf: &mut [u8]) -> Result<usize> 
     Ok(padded)
 }
 
+#[path = "tcp_option_ack.rs"]
+mod ack;
+
 #[derive(Clone, Copy)]
 enum Storage<'a> {
     Borrowed(&'a [u8]),
@@ -401,16 +404,12 @@ impl<'a> TcpOptions<'a> {
         if region.len() > MAX_OPTIONS_LEN || region.len() & 3 != 0 {
             return Err(Error::BadLength("options"));
         }
-        // The block of most data segments (RFC 7323 Appendix A: NOP, NOP,
-        // Timestamps) is recognised without the walk, which would note the
-        // same single option at offset 2.
-        if let [kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, ..] = region {
-            if region.len() == 12 {
-                return Ok(TcpOptions {
-                    storage: Storage::Borrowed(region),
-                    at: Found { timestamps: 3, ..Found::NONE },
-                });
-            }
+        // The blocks of almost every segment after the handshake (RFC 7323
+        // Appendix A: NOP, NOP, Timestamps; RFC 2018 §3: NOP, NOP, SACK,
+        // with or after it) are recognised without the walk, which would
+        // note the same options (`ack::shape`).
+        if let Some(at) = ack::shape(region) {
+            return Ok(TcpOptions { storage: Storage::Borrowed(region), at });
         }
         let at = Found::walk(region)?;
         Ok(TcpOptions { storage: Storage::Borrowed(region), at })
@@ -444,6 +443,7 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// The region's bytes, padding included.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.storage {
             Storage::Borrowed(b) => b,
@@ -498,15 +498,16 @@ impl<'a> TcpOptions<'a> {
     }
 
     /// The SACK blocks of the first SACK option (RFC 2018 §3).
+    #[inline]
     pub fn sack(&self) -> Option<SackBlocks> {
-        if let Some(TcpOption::Sack(b)) = self.option_at(self.at.sack) {
-            Some(b)
-        } else {
-            None
-        }
+        // The region was validated: at the mark is a SACK option of length
+        // 2 + 8n; read its blocks in place.
+        let at = usize::from(self.at.sack.checked_sub(1)?);
+        ack::read_sack(self.as_bytes().get(at..)?)
     }
 
     /// `(TSval, TSecr)` of the first Timestamps option (RFC 7323 §3.2).
+    #[inline]
     pub fn timestamps(&self) -> Option<(u32, u32)> {
         // The region was validated: at the mark is a Timestamps option of
         // length 10; read its two fields in place.

@@ -84,9 +84,10 @@ impl Default for SendBuf {
 pub struct RecvBuf {
     data: ByteRing,
     cap: usize,
-    /// Bytes of the next in-order payload already copied into the ring's
-    /// free space by [`RecvBuf::stage`] (not yet held).
-    staged: usize,
+    /// Where (offset after RCV.NXT) and how many bytes of the next payload
+    /// [`RecvBuf::stage`] already copied into the ring's free space (not
+    /// yet held; length 0: nothing staged).
+    staged: (u32, usize),
     /// In-order bytes ever received (the stream offset of RCV.NXT).
     base: u64,
     /// Out-of-order data held: disjoint, non-adjacent runs (start → end,
@@ -102,7 +103,7 @@ pub struct RecvBuf {
 impl RecvBuf {
     /// An empty buffer of `cap` bytes.
     pub fn new(cap: usize) -> Self {
-        RecvBuf { data: ByteRing::new(), cap, staged: 0, base: 0, ooo: BTreeMap::new(), latest: None }
+        RecvBuf { data: ByteRing::new(), cap, staged: (0, 0), base: 0, ooo: BTreeMap::new(), latest: None }
     }
 
     /// Capacity.
@@ -157,7 +158,7 @@ impl RecvBuf {
         }
         let bytes = &bytes[..bytes.len().min(room - off_us)];
         // Already in place (`stage`, which made the room), or written now.
-        let staged = std::mem::take(&mut self.staged) == bytes.len() && off == 0;
+        let staged = std::mem::take(&mut self.staged) == (off, bytes.len());
         if !staged && !self.data.reserve_keep(off_us + bytes.len(), self.ooo_extent(), self.cap) {
             return 0;
         }
@@ -184,6 +185,23 @@ impl RecvBuf {
         let start = self.base + u64::from(off);
         let end = start + bytes.len() as u64;
         self.latest = Some((start, end));
+        // The common case while a hole lasts: the arrival starts at or
+        // after the end of the last run (it continues it, or is the first
+        // run, or starts a new one beyond it): nothing held overlaps it, and
+        // a continued run grows in place (no map removal and insertion).
+        let last = self.ooo.last_key_value().map(|(&s, &e)| (s, e));
+        if last.is_none_or(|(_, e)| start >= e) {
+            if !staged {
+                self.write_ooo(start, bytes);
+            }
+            match self.ooo.last_entry() {
+                Some(mut run) if *run.get() == start => *run.get_mut() = end,
+                _ => {
+                    self.ooo.insert(start, end);
+                }
+            }
+            return 0;
+        }
         // The runs it overlaps or adjoins, from the last down: the gaps
         // between them are written, the runs merged into one.
         let (mut lo, mut hi, mut gap_hi) = (start, end, end);
@@ -192,7 +210,7 @@ impl RecvBuf {
                 break;
             }
             let gap_lo = e.max(start);
-            if gap_lo < gap_hi {
+            if gap_lo < gap_hi && !staged {
                 self.write_ooo(gap_lo, &bytes[(gap_lo - start) as usize..(gap_hi - start) as usize]);
             }
             gap_hi = gap_hi.min(s);
@@ -200,7 +218,8 @@ impl RecvBuf {
             lo = lo.min(s);
             hi = hi.max(e);
         }
-        if start < gap_hi {
+        // Staged bytes overlap no run (`stage`): they are every gap, in place.
+        if start < gap_hi && !staged {
             self.write_ooo(start, &bytes[..(gap_hi - start) as usize]);
         }
         self.ooo.insert(lo, hi);
@@ -214,30 +233,52 @@ impl RecvBuf {
         debug_assert!(written, "room reserved by insert");
     }
 
-    /// Copies an in-order `payload` (one that starts at RCV.NXT, with no
-    /// out-of-order data held) into the ring's free space, summing it on
-    /// the way (one pass: RFC 1071 §4.1), and returns its one's-complement
-    /// sum; the bytes are held only when the next [`RecvBuf::insert`] at
-    /// offset 0 of the same length commits them, i.e. once the caller has
-    /// found the segment's checksum good (RFC 9293 §3.1) and processed it.
-    /// `None` (nothing staged) if the payload is empty, does not fit the
-    /// window, or out-of-order data is held.
-    pub fn stage(&mut self, payload: &[u8]) -> Option<u16> {
-        self.staged = 0;
-        if payload.is_empty() || payload.len() > self.window() || !self.ooo.is_empty() {
+    /// Copies a `payload` that starts `off` bytes after RCV.NXT into the
+    /// ring's free space at that distance, summing it on the way (one
+    /// pass: RFC 1071 §4.1), and returns its one's-complement sum; the
+    /// bytes are held only when the next [`RecvBuf::insert`] of the same
+    /// offset and length commits them, i.e. once the caller has found the
+    /// segment's checksum good (RFC 9293 §3.1) and processed it. In order
+    /// or not (RFC 9293 §3.10.7.4: out-of-order data is kept), as long as
+    /// the payload overlaps no held run, so that bytes of a segment whose
+    /// checksum then fails never land on data already held. `None`
+    /// (nothing staged) if the payload is empty, does not fit the window
+    /// whole, or overlaps a held run.
+    pub fn stage(&mut self, off: u32, payload: &[u8]) -> Option<u16> {
+        self.staged = (0, 0);
+        let n = payload.len();
+        let at = off as usize;
+        if n == 0 || at.checked_add(n)? > self.window() {
             return None;
         }
-        let (a, b) = self.data.spare_mut(payload.len(), self.cap)?;
+        // Free bytes after the tail that must survive a growth: those of
+        // the held runs (none on a clean stream: no map walk then).
+        let mut keep = 0;
+        if let Some((_, &last)) = self.ooo.last_key_value() {
+            let start = self.base + u64::from(off);
+            let end = start + n as u64;
+            // Past the end of every run (the common case), or else the last
+            // run starting before the end is the only one that could reach
+            // into the payload (runs are disjoint and ordered).
+            if start < last && self.ooo.range(..end).next_back().is_some_and(|(_, &e)| e > start) {
+                return None;
+            }
+            keep = (last - self.base) as usize;
+        }
+        if !self.data.reserve_keep(at + n, keep, self.cap) {
+            return None;
+        }
+        let (a, b) = self.data.spare_at_mut(at, n)?;
         let k = a.len();
         let sa = copy_and_sum(a, &payload[..k])?;
         let sb = if b.is_empty() { 0 } else { copy_and_sum(b, &payload[k..])? };
-        self.staged = payload.len();
-        Some(Checksum::new().add_sum(sa, k).add_sum(sb, payload.len() - k).sum())
+        self.staged = (off, n);
+        Some(Checksum::new().add_sum(sa, k).add_sum(sb, n - k).sum())
     }
 
     /// Forgets a staged payload (its segment failed or was not taken).
     pub fn unstage(&mut self) {
-        self.staged = 0;
+        self.staged = (0, 0);
     }
 
     /// Reads into `out`; returns the count.
@@ -255,7 +296,7 @@ impl RecvBuf {
         self.data.clear();
         self.ooo.clear();
         self.latest = None;
-        self.staged = 0;
+        self.staged = (0, 0);
     }
 
     /// Up to `max` SACK blocks (RFC 2018 §4) for RCV.NXT `rcv_nxt`: the
@@ -444,6 +485,10 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Insert(u32, usize),
+        /// Staged while summed, then inserted (checksum good) or forgotten
+        /// (checksum bad: the staged bytes are garbage), as `tcp_input_from`
+        /// does.
+        Stage(u32, usize, bool),
         Read(usize),
         Discard,
     }
@@ -453,6 +498,8 @@ mod tests {
         prop_oneof![
             6 => (0u32..700, 1usize..300).prop_map(|(o, l)| Op::Insert(o, l)),
             2 => (1usize..300).prop_map(|l| Op::Insert(0, l)),
+            4 => (0u32..700, 1usize..300, proptest::bool::weighted(0.7)).prop_map(|(o, l, g)| Op::Stage(o, l, g)),
+            2 => (1usize..300, proptest::bool::weighted(0.7)).prop_map(|(l, g)| Op::Stage(0, l, g)),
             3 => (0usize..400).prop_map(Op::Read),
             1 => Just(Op::Discard),
         ]
@@ -477,9 +524,21 @@ mod tests {
             let mut held: BTreeSet<u64> = BTreeSet::new();
             for o in ops {
                 match o {
-                    Op::Insert(off, len) => {
+                    Op::Stage(off, len, false) => {
+                        // A segment whose checksum fails: whatever was
+                        // staged must not show in anything held or read.
+                        let garbage = vec![0xa5u8; len];
+                        let _ = r.stage(off, &garbage);
+                        r.unstage();
+                    }
+                    Op::Insert(off, len) | Op::Stage(off, len, true) => {
                         let start = nxt + u64::from(off);
                         let data: Vec<u8> = (start..start + len as u64).map(byte).collect();
+                        if let Op::Stage(..) = o {
+                            if let Some(sum) = r.stage(off, &data) {
+                                proptest::prop_assert_eq!(sum, Checksum::new().add_bytes(&data).sum());
+                            }
+                        }
                         let got = r.insert(off, &data);
                         let room = (cap as u64) - (nxt - rd);
                         let mut want = 0;

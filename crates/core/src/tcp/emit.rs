@@ -107,7 +107,7 @@ impl Stack {
     /// otherwise a fresh `route_lookup`, remembered unless the destination
     /// is local (loopback delivery follows the address list, which has no
     /// generation).
-    fn tcp_route(
+    pub(super) fn tcp_route(
         &self,
         remote: IpAddr,
         zone: Option<IfIndex>,
@@ -268,7 +268,7 @@ impl Stack {
     /// lookup; anything else takes the full path, after which the hint is
     /// refreshed. Returns the source and destination MAC addresses when
     /// the hint framed it.
-    fn tcp_link_output(
+    pub(super) fn tcp_link_output(
         &mut self,
         ifindex: IfIndex,
         neighbour: IpAddr,

@@ -237,7 +237,8 @@ impl Stack {
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
             let mut tpl = None;
-            let templates = self.fast_paths_on() && segs.len() > 1;
+            let fast = self.fast_paths_on();
+            let templates = fast && segs.len() > 1;
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
@@ -247,7 +248,14 @@ impl Stack {
                         continue;
                     }
                 }
-                let capture = (templates && tpl.is_none()).then_some(&mut tpl);
+                // A pure ACK, or data no template is wanted from (the run's
+                // only segment, or one after the template), is written
+                // directly (`direct.rs`).
+                let capture = templates && tpl.is_none();
+                if fast && self.tcp_emit_direct(local, remote, zone, seg, (ring, &mut cache), !capture, now) {
+                    continue;
+                }
+                let capture = capture.then_some(&mut tpl);
                 if let Err(EmitError::TooBig(mtu)) =
                     self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
                 {

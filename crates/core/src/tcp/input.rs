@@ -510,10 +510,11 @@ impl Tcb {
         quarter.max(2 * self.full_payload())
     }
 
-    /// For a segment whose checksum is not yet known: if its payload is the
-    /// next in-order data (SEG.SEQ = RCV.NXT, a state that takes text, no
-    /// SYN or RST, no out-of-order data held), copies it into the receive
-    /// buffer's free space while summing it and returns the payload's sum,
+    /// For a segment whose checksum is not yet known: if its payload starts
+    /// at or after RCV.NXT in a state that takes text (no SYN or RST) and
+    /// fits the window without touching out-of-order data already held,
+    /// copies it into the receive buffer's free space at its place while
+    /// summing it and returns the payload's sum,
     /// for the caller to finish the checksum (RFC 9293 §3.1) before
     /// [`Tcb::on_segment`], which then only commits the bytes. One pass
     /// over the payload instead of a verify pass and a copy.
@@ -522,13 +523,15 @@ impl Tcb {
         if !takes_data
             || self.read_shut
             || self.orphan
-            || seg.seq != self.rcv_nxt
+            || seq::lt(seg.seq, self.rcv_nxt)
             || seg.flags.contains(TcpFlags::SYN)
             || seg.flags.contains(TcpFlags::RST)
         {
             return None;
         }
-        self.rcvbuf.stage(seg.payload)
+        // In order, or out of order beyond RCV.NXT (`stage` refuses what
+        // would not fit the window whole or would overlap held data).
+        self.rcvbuf.stage(seq::dist(self.rcv_nxt, seg.seq), seg.payload)
     }
 
     /// After `advanced` bytes of a `len`-byte payload stored `off` bytes

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `seq` | wrapping sequence arithmetic (§3.4) |
 //! | `isn` | RFC 6528 SipHash ISNs with the stack's secret |
-//! | `buffer` | bounded send / receive buffers, out-of-order data, SACK blocks to send; in-order payload staged into the receive ring while summed |
+//! | `buffer` | bounded send / receive buffers, out-of-order data, SACK blocks to send; payloads (in order or beyond a hole) staged into the receive ring while summed |
 //! | `ring` | the receive buffer's byte ring: free space written in place, committed later |
 //! | `tcb` | the connection block and the user calls (§3.10.1-§3.10.6) |
 //! | `input` | segment arrival (§3.10.7), RFC 5961, PAWS, dup ACKs, NewReno recovery |
@@ -14,12 +14,14 @@
 //! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
 //! | `syncookie` | RFC 4987 §3.6 SYN cookies: the codec and the stateless SYN-ACK / returning ACK |
 //! | `emit` | one segment built straight into a pooled buffer behind its IP header, its payload copied from the send ring |
+//! | `direct` | pure ACKs and lone data segments written field by field (no header representation built and validated) |
 //! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
 //!
 //! Closed ports are answered by `crate::closed`.
 
 mod buffer;
 pub mod congestion;
+mod direct;
 mod emit;
 mod glue;
 mod input;
@@ -211,6 +213,8 @@ pub struct TcpShared {
     /// Segments emitted as a patched copy of their run's first segment
     /// (`template.rs`), for the tests that compare it with the general path.
     pub(crate) templated: u64,
+    /// Segments written directly (`direct.rs`), for the same tests.
+    pub(crate) direct: u64,
 }
 
 impl TcpShared {

@@ -8,7 +8,7 @@ use super::tcb::{OutSeg, Tcb};
 use super::State;
 use crate::time::Instant;
 use via6_wire::tcp::TcpFlags;
-use via6_wire::tcp_option::{TcpOption, TcpOptions};
+use via6_wire::tcp_option::{SackBlocks, TcpOption, TcpOptions};
 
 impl Tcb {
     /// The timestamp clock (RFC 7323 §5.4: 1 ms ticks, a random offset per
@@ -48,26 +48,17 @@ impl Tcb {
             // The common case, written directly (RFC 7323 Appendix A layout).
             return TcpOptions::timestamps_only(self.ts_now(now), self.ts_recent);
         }
-        // At most six options, listed in place (no allocation per ACK while
-        // holes last).
-        let mut o = [TcpOption::Nop; 6];
-        let mut n = 0;
-        if self.ts_ok {
-            o[2] = TcpOption::Timestamps { tsval: self.ts_now(now), tsecr: self.ts_recent };
-            n = 3;
-        }
-        if sack {
+        // NOP, NOP, Timestamps, then NOP, NOP, SACK while holes exist,
+        // written directly (`TcpOptions::ack_block`: no option list, no
+        // emit-then-validate round trip per ACK).
+        let ts = self.ts_ok.then(|| (self.ts_now(now), self.ts_recent));
+        let blocks = if sack {
             let max = if self.ts_ok { 3 } else { 4 };
-            let b = self.rcvbuf.sack_blocks(self.rcv_nxt, max);
-            if !b.is_empty() {
-                o[n + 2] = TcpOption::Sack(b);
-                n += 3;
-            }
-        }
-        if n == 0 {
-            return TcpOptions::EMPTY;
-        }
-        TcpOptions::from_options(&o[..n]).unwrap_or(TcpOptions::EMPTY)
+            self.rcvbuf.sack_blocks(self.rcv_nxt, max)
+        } else {
+            SackBlocks::new()
+        };
+        TcpOptions::ack_block(ts, blocks.as_slice()).unwrap_or(TcpOptions::EMPTY)
     }
 
     /// The window field (RFC 9293 §3.8.6.2.2 receiver SWS avoidance; never

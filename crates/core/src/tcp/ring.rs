@@ -59,6 +59,7 @@ impl ByteRing {
     /// Makes room for `n` more bytes, growing the storage to at least
     /// [`GROWTH`] times its size but never beyond `limit`; false if it
     /// cannot.
+    #[cfg(test)]
     fn reserve(&mut self, n: usize, limit: usize) -> bool {
         self.reserve_keep(n, 0, limit)
     }
@@ -91,30 +92,38 @@ impl ByteRing {
     /// (not held until committed); false, with nothing written, unless
     /// [`ByteRing::reserve_keep`] made room for them first.
     pub fn write_at(&mut self, off: usize, bytes: &[u8]) -> bool {
+        let Some((a, b)) = self.spare_at_mut(off, bytes.len()) else { return false };
+        let k = a.len();
+        a.copy_from_slice(&bytes[..k]);
+        b.copy_from_slice(&bytes[k..]);
+        true
+    }
+
+    /// The `n` free bytes starting `off` bytes after the tail as one or two
+    /// pieces (the second empty unless they wrap), for writing in place;
+    /// `None` unless [`ByteRing::reserve_keep`] made room for them first.
+    /// Nothing is held until [`ByteRing::commit`].
+    pub fn spare_at_mut(&mut self, off: usize, n: usize) -> Option<(&mut [u8], &mut [u8])> {
         let size = self.buf.len();
-        if self.len + off + bytes.len() > size {
-            return false;
+        if self.len + off + n > size {
+            return None;
         }
         let at = self.wrap(self.head + self.len);
         let at = if at + off >= size { at + off - size } else { at + off };
-        let first = bytes.len().min(size - at);
-        self.buf[at..at + first].copy_from_slice(&bytes[..first]);
-        self.buf[..bytes.len() - first].copy_from_slice(&bytes[first..]);
-        true
+        let first = n.min(size - at);
+        let (lo, hi) = self.buf.split_at_mut(at);
+        Some((&mut hi[..first], &mut lo[..n - first]))
     }
 
     /// The first `n` free bytes after the tail as one or two pieces, the
     /// storage grown (up to `limit`) if needed; `None` if `n` bytes do not
     /// fit under `limit`. Nothing is held until [`ByteRing::commit`].
+    #[cfg(test)]
     pub fn spare_mut(&mut self, n: usize, limit: usize) -> Option<(&mut [u8], &mut [u8])> {
         if !self.reserve(n, limit) {
             return None;
         }
-        let size = self.buf.len();
-        let tail = self.wrap(self.head + self.len);
-        let first = n.min(size - tail);
-        let (lo, hi) = self.buf.split_at_mut(tail);
-        Some((&mut hi[..first], &mut lo[..n - first]))
+        self.spare_at_mut(0, n)
     }
 
     /// Holds the `n` bytes written into the free space after the tail.

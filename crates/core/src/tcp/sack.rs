@@ -22,20 +22,34 @@ impl Scoreboard {
     /// Folds in arriving blocks (RFC 2018 §5: ignored unless inside
     /// (SND.UNA, SND.MAX]) and drops what SND.UNA passed.
     pub fn update(&mut self, arriving: &[SackBlock], snd_una: u32, snd_max: u32) {
+        let mut pushed = false;
         for b in arriving {
             if seq::lt(b.left, b.right) && seq::le(snd_una, b.left) && seq::le(b.right, snd_max) {
-                self.blocks.push((b.left, b.right));
+                // Most blocks of an ACK during recovery repeat a range held
+                // or extend one to the right (the run the latest segment
+                // joined): folded in place while the order and the gaps
+                // between ranges stay as they are.
+                if !self.absorb(b) {
+                    self.blocks.push((b.left, b.right));
+                    pushed = true;
+                }
             }
         }
-        self.blocks.retain_mut(|b| {
-            if seq::le(b.1, snd_una) {
-                return false;
-            }
-            if seq::lt(b.0, snd_una) {
-                b.0 = snd_una;
-            }
-            true
-        });
+        // The ranges are sorted: only the first ones can reach below SND.UNA.
+        if self.blocks.first().is_some_and(|b| seq::lt(b.0, snd_una)) {
+            self.blocks.retain_mut(|b| {
+                if seq::le(b.1, snd_una) {
+                    return false;
+                }
+                if seq::lt(b.0, snd_una) {
+                    b.0 = snd_una;
+                }
+                true
+            });
+        }
+        if !pushed {
+            return;
+        }
         self.blocks.sort_by_key(|b| b.0.wrapping_sub(snd_una));
         // Merged in place (no allocation per SACK-bearing ACK).
         let mut w = 0usize;
@@ -49,6 +63,26 @@ impl Scoreboard {
             }
         }
         self.blocks.truncate(w);
+    }
+
+    /// Folds `b` into the range it starts in (or right after), if it ends
+    /// before the next range begins (so nothing merges or reorders);
+    /// `false` if it does not fit so.
+    fn absorb(&mut self, b: &SackBlock) -> bool {
+        for i in 0..self.blocks.len() {
+            let (l, r) = self.blocks[i];
+            if seq::lt(b.left, l) {
+                return false;
+            }
+            if seq::le(b.left, r) {
+                if self.blocks.get(i + 1).is_some_and(|n| seq::le(n.0, b.right)) {
+                    return false;
+                }
+                self.blocks[i].1 = seq::max(r, b.right);
+                return true;
+            }
+        }
+        false
     }
 
     /// Bytes SACKed.
@@ -113,6 +147,62 @@ mod tests {
         s.update(&[], 250, 1000);
         assert_eq!(s.sacked_bytes(), 250);
         assert!(s.is_sacked(650) && !s.is_sacked(500));
+    }
+
+    /// The update as it was before ranges were folded in place: every
+    /// valid block appended, trimmed to SND.UNA, sorted, merged.
+    fn update_reference(blocks: &mut Vec<(u32, u32)>, arriving: &[SackBlock], snd_una: u32, snd_max: u32) {
+        for b in arriving {
+            if seq::lt(b.left, b.right) && seq::le(snd_una, b.left) && seq::le(b.right, snd_max) {
+                blocks.push((b.left, b.right));
+            }
+        }
+        blocks.retain_mut(|b| {
+            if seq::le(b.1, snd_una) {
+                return false;
+            }
+            if seq::lt(b.0, snd_una) {
+                b.0 = snd_una;
+            }
+            true
+        });
+        blocks.sort_by_key(|b| b.0.wrapping_sub(snd_una));
+        let mut merged: Vec<(u32, u32)> = Vec::new();
+        for &(l, r) in blocks.iter() {
+            match merged.last_mut() {
+                Some(m) if seq::le(l, m.1) => m.1 = seq::max(m.1, r),
+                _ => merged.push((l, r)),
+            }
+        }
+        *blocks = merged;
+    }
+
+    proptest::proptest! {
+        /// Random SACK-bearing ACKs (blocks repeating, extending,
+        /// bridging and preceding held ranges, out of range, SND.UNA
+        /// advancing, sequence numbers wrapping): the ranges are exactly
+        /// the reference update's.
+        #[test]
+        fn update_matches_reference(
+            base in proptest::prelude::any::<u32>(),
+            acks in proptest::collection::vec(
+                (0u32..40, proptest::collection::vec((0u32..60, 1u32..12), 0..4)), 1..30),
+        ) {
+            let mut s = Scoreboard::default();
+            let mut reference = Vec::new();
+            let mut una = 0u32;
+            let max = 64u32 * 100;
+            for (adv, blocks) in acks {
+                una = (una + adv * 10).min(max);
+                let arriving: Vec<SackBlock> = blocks
+                    .iter()
+                    .map(|&(at, len)| blk(base.wrapping_add(at * 100), base.wrapping_add(at * 100 + len * 100)))
+                    .collect();
+                s.update(&arriving, base.wrapping_add(una), base.wrapping_add(max));
+                update_reference(&mut reference, &arriving, base.wrapping_add(una), base.wrapping_add(max));
+                proptest::prop_assert_eq!(&s.blocks, &reference);
+            }
+        }
     }
 
     /// RFC 6675 §4 NextSeg: holes in order, skipping what was retransmitted.

@@ -1,0 +1,162 @@
+//! Segments written directly: pure ACKs, and data segments that go out
+//! alone. A bare ACK (no data, no control bit but ACK) is the most frequent
+//! segment the general emitter builds when data is lost: RFC 5681 §4.2 asks
+//! for an immediate ACK per out-of-order segment, each with its SACK blocks
+//! (RFC 2018 §4), and each goes out alone; so does most data a sender
+//! clocks out one ACK at a time, and its retransmissions. None of them
+//! belongs to a run a header template (`template.rs`) could serve. Their
+//! headers are written here field by field — the fixed IP header (RFC 791
+//! §3.1 with DF set, RFC 1191 §3; RFC 8200 §3) and the TCP header with its
+//! option block (RFC 9293 §3.1) — the payload copied from the send ring
+//! while summed (RFC 1071 §4.1), and both checksums finished over the bytes
+//! just written, so no `Ipv4Repr`/`TcpRepr` is built, validated and
+//! emitted. The route, the neighbour, the IPv4 identification counter (RFC
+//! 6864 §4.1) and the counters are those of `Stack::tcp_emit_id`; the frames
+//! are byte for byte the general path's (`tcp/template_tests.rs` compares
+//! every frame of transfers with loss, SACK and timestamps on and off, both
+//! families).
+
+use super::emit::{EmitCache, Ring};
+use super::tcb::OutSeg;
+use crate::addr::IfIndex;
+use crate::stack::Stack;
+use crate::stats::Counter;
+use crate::sysctl::Knob;
+use crate::time::Instant;
+use std::net::IpAddr;
+use via6_wire::checksum;
+use via6_wire::ip::protocol;
+use via6_wire::tcp::{header_words_sum, TcpFlags};
+
+/// The fixed TCP header (RFC 9293 §3.1).
+const TCP_HEADER: usize = 20;
+/// IPv4 flags and fragment offset with only DF set (RFC 791 §3.1).
+const DF: u16 = 0x4000;
+
+impl Stack {
+    /// Emits `seg` if this path writes it: an ACK-bearing segment with no
+    /// control bit but PSH or FIN, without data or (with `data`) with data
+    /// from the send ring; for IPv4, of a connection that already counts
+    /// its identifications. `false`, with nothing done or changed but what
+    /// the general path would also have done first (the route remembered
+    /// in `cache`), for anything else, which the caller then hands to
+    /// `Stack::tcp_emit_id` — including the errors it reports.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn tcp_emit_direct(
+        &mut self,
+        (local, lport): (IpAddr, u16),
+        (remote, rport): (IpAddr, u16),
+        zone: Option<IfIndex>,
+        seg: &OutSeg,
+        (ring, cache): (Ring<'_>, &mut EmitCache),
+        data: bool,
+        now: Instant,
+    ) -> bool {
+        let Some(ack) = seg.ack else { return false };
+        if !seg.payload.is_empty() || !(TcpFlags::ACK | TcpFlags::PSH | TcpFlags::FIN).contains(seg.flags) {
+            return false;
+        }
+        let (first, more): (&[u8], &[u8]) = match seg.ring {
+            0 => (&[], &[]),
+            _ if !data => return false,
+            // Bytes no longer held: the general path reports it.
+            _ => match ring.payload(seg) {
+                Some(p) => p,
+                None => return false,
+            },
+        };
+        let v4 = match (local, remote) {
+            (IpAddr::V4(_), IpAddr::V4(_)) => true,
+            (IpAddr::V6(_), IpAddr::V6(_)) => false,
+            _ => return false,
+        };
+        // The first IPv4 identification comes from the keyed counter
+        // (RFC 7739), which the general path draws.
+        if v4 && cache.ip_id.is_none() {
+            return false;
+        }
+        let Ok((ifindex, neighbour, mtu)) = self.tcp_route(remote, zone, Some(cache)) else { return false };
+        let opts = seg.options.as_bytes();
+        let hdr_len = TCP_HEADER + opts.len();
+        let tcp_len = hdr_len + first.len() + more.len();
+        let ip_len = if v4 { 20 } else { 40 };
+        let total = ip_len + tcp_len;
+        // Too big for the path, or for a 16-bit length field (the general
+        // path reports either).
+        if total > mtu as usize || total > usize::from(u16::MAX) {
+            return false;
+        }
+        let mut buf = self.pool.get(total);
+        let bytes = buf.bytes_mut();
+        let (ip, tcp) = bytes.split_at_mut(ip_len);
+        let mut id = None;
+        let mut sum = match (local, remote) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let next = cache.ip_id.map_or(0, |p| p.wrapping_add(1));
+                id = Some(next);
+                let ttl = self.sysctl.get(Knob::InetTtl) as u8;
+                ip[0] = 0x45;
+                ip[1] = 0;
+                ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+                ip[4..6].copy_from_slice(&next.to_be_bytes());
+                ip[6..8].copy_from_slice(&DF.to_be_bytes());
+                ip[8] = ttl;
+                ip[9] = protocol::TCP;
+                ip[10..12].fill(0);
+                ip[12..16].copy_from_slice(&s.octets());
+                ip[16..20].copy_from_slice(&d.octets());
+                let c = !header_words_sum(ip);
+                ip[10..12].copy_from_slice(&c.to_be_bytes());
+                checksum::pseudo_header_v4(s, d, protocol::TCP, tcp_len as u16)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let hlim = self.sysctl.get(Knob::Ip6Hlim) as u8;
+                ip[0..4].copy_from_slice(&(6u32 << 28).to_be_bytes());
+                ip[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
+                ip[6] = protocol::TCP;
+                ip[7] = hlim;
+                ip[8..24].copy_from_slice(&s.octets());
+                ip[24..40].copy_from_slice(&d.octets());
+                checksum::pseudo_header_v6(s, d, protocol::TCP, tcp_len as u32)
+            }
+            _ => {
+                self.pool.put(buf);
+                return false;
+            }
+        };
+        let off_flags = ((hdr_len as u16 / 4) << 12) | (seg.flags | TcpFlags::ACK).bits();
+        tcp[0..2].copy_from_slice(&lport.to_be_bytes());
+        tcp[2..4].copy_from_slice(&rport.to_be_bytes());
+        tcp[4..8].copy_from_slice(&seg.seq.to_be_bytes());
+        tcp[8..12].copy_from_slice(&ack.to_be_bytes());
+        tcp[12..14].copy_from_slice(&off_flags.to_be_bytes());
+        tcp[14..16].copy_from_slice(&seg.window.to_be_bytes());
+        // Checksum (filled below) and urgent pointer.
+        tcp[16..20].fill(0);
+        let (head, body) = tcp.split_at_mut(hdr_len);
+        head[TCP_HEADER..].copy_from_slice(opts);
+        // The payload in its one or two pieces, summed while copied; the
+        // header is a multiple of 4 bytes, so it starts at an even offset.
+        let (a, b) = body.split_at_mut(first.len());
+        let (Some(sa), Some(sb)) = (
+            checksum::copy_and_sum(a, first),
+            if more.is_empty() { Some(0) } else { checksum::copy_and_sum(b, more) },
+        ) else {
+            self.pool.put(buf);
+            return false;
+        };
+        let c = sum
+            .add_sum(header_words_sum(head), head.len())
+            .add_sum(sa, first.len())
+            .add_sum(sb, more.len())
+            .finish();
+        head[16..18].copy_from_slice(&c.to_be_bytes());
+        if id.is_some() {
+            cache.ip_id = id;
+        }
+        self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
+        self.sockets.tcp.direct += 1;
+        self.tcp_link_output(ifindex, neighbour, cache, buf, now);
+        true
+    }
+}
