@@ -277,7 +277,7 @@ impl Stack {
         let Some(s) = self.sockets.get_mut(h) else { return };
         let parent = s.parent;
         let Some(t) = s.tcb.as_deref_mut() else { return };
-        let (state, orphan, key) = (t.state, t.orphan, (t.local.0, t.local.1, t.remote.0, t.remote.1));
+        let state = t.state;
         let established = std::mem::take(&mut t.just_established);
         if let Some(d) = t.deadline() {
             if t.timer_queued.is_none_or(|q| d < q) {
@@ -285,6 +285,12 @@ impl Stack {
                 self.sockets.tcp.timers.push(Reverse((d, h.0)));
             }
         }
+        // The common case: an open connection that did not just open.
+        if !established && state != State::Closed {
+            return;
+        }
+        let Some(t) = self.tcb(h) else { return };
+        let (orphan, key) = (t.orphan, (t.local.0, t.local.1, t.remote.0, t.remote.1));
         if established {
             if let Some((lh, false)) = parent {
                 if let Some(s) = self.sockets.get_mut(h) {
