@@ -417,7 +417,7 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a checked segment, validating its options
     /// ([`TcpOptions::parse`]). The checksum is not verified here.
-    #[inline]
+    #[inline(always)]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<Self> {
         let flags = packet.flags();
         Ok(TcpRepr {
