@@ -16,7 +16,7 @@
 //! every frame of transfers with loss, SACK and timestamps on and off, both
 //! families).
 
-use super::emit::{EmitCache, Ring};
+use super::emit::{copy_payload, EmitCache, Ring};
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
 use crate::stack::Stack;
@@ -137,19 +137,11 @@ impl Stack {
         head[TCP_HEADER..].copy_from_slice(opts);
         // The payload in its one or two pieces, summed while copied; the
         // header is a multiple of 4 bytes, so it starts at an even offset.
-        let (a, b) = body.split_at_mut(first.len());
-        let (Some(sa), Some(sb)) = (
-            checksum::copy_and_sum(a, first),
-            if more.is_empty() { Some(0) } else { checksum::copy_and_sum(b, more) },
-        ) else {
+        let Some(payload) = copy_payload(body, first, more) else {
             self.pool.put(buf);
             return false;
         };
-        let c = sum
-            .add_sum(header_words_sum(head), head.len())
-            .add_sum(sa, first.len())
-            .add_sum(sb, more.len())
-            .finish();
+        let c = sum.add_sum(header_words_sum(head), head.len()).add_sum(payload, body.len()).finish();
         head[16..18].copy_from_slice(&c.to_be_bytes());
         if id.is_some() {
             cache.ip_id = id;

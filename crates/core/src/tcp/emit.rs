@@ -18,6 +18,7 @@ use crate::stats::Counter;
 use crate::sysctl::Knob;
 use crate::time::Instant;
 use std::net::IpAddr;
+use via6_wire::checksum::{self, Checksum};
 use via6_wire::ip::protocol;
 use via6_wire::tcp::TcpRepr;
 use via6_wire::{Ipv4Repr, Ipv6Repr, MacAddr};
@@ -69,6 +70,19 @@ impl<'a> Ring<'a> {
         let off = seq::dist(self.seq, seg.seq) as usize;
         self.buf.slices(off, seg.ring as usize)
     }
+}
+
+/// Copies a payload's one or two ring pieces into `body` (exactly as long
+/// as both) and returns their one's-complement sum, summed while copied
+/// (RFC 1071 §4.1; a second piece at an odd offset is byte-swapped,
+/// §2(B)): the payload part of the segment's checksum, for a payload that
+/// starts at an even offset. `None`, with the frame unusable, if `body`
+/// is not exactly as long as the pieces.
+pub(crate) fn copy_payload(body: &mut [u8], first: &[u8], more: &[u8]) -> Option<u16> {
+    let (a, b) = body.split_at_mut_checked(first.len())?;
+    let sa = checksum::copy_and_sum(a, first)?;
+    let sb = if more.is_empty() { 0 } else { checksum::copy_and_sum(b, more)? };
+    Some(Checksum::new().add_sum(sa, first.len()).add_sum(sb, more.len()).sum())
 }
 
 impl Tcb {

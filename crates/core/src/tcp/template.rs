@@ -13,7 +13,7 @@
 //! others plus it). The frames are byte-for-byte those of the general
 //! path (`tcp/template_tests.rs`).
 
-use super::emit::Ring;
+use super::emit::{copy_payload, Ring};
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
 use crate::stack::Stack;
@@ -186,17 +186,13 @@ impl Stack {
         let off_flags = ((tpl.tcp_hdr_len as u16 / 4) << 12) | (seg.flags | TcpFlags::ACK).bits();
         tcp[SEQ..SEQ + 4].copy_from_slice(&seg.seq.to_be_bytes());
         tcp[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&off_flags.to_be_bytes());
-        let (a, b) = body.split_at_mut(first.len());
-        let (Some(sa), Some(sb)) = (
-            checksum::copy_and_sum(a, first),
-            if more.is_empty() { Some(0) } else { checksum::copy_and_sum(b, more) },
-        ) else {
+        let Some(payload) = copy_payload(body, first, more) else {
             self.pool.put(buf);
             return false;
         };
         let mut s = tpl.tcp_base;
         s.add_u32(seg.seq).add_u16(off_flags).add_u16(tcp_len as u16);
-        s.add_sum(sa, a.len()).add_sum(sb, b.len());
+        s.add_sum(payload, body.len());
         tcp[CSUM..CSUM + 2].copy_from_slice(&s.finish().to_be_bytes());
         if v4 {
             *ip_id = Some(id);
