@@ -175,7 +175,13 @@ impl crate::stack::Stack {
                         format!("{} bytes exceed the path MTU {}", 40 + msg.len(), lookup.mtu),
                     ));
                 }
-                let p = crate::ipv6::Ipv6Send { src: s, dst: d, next_header: protocol::ICMPV6, hop_limit };
+                let p = crate::ipv6::Ipv6Send {
+                    src: s,
+                    dst: d,
+                    next_header: protocol::ICMPV6,
+                    hop_limit,
+                    flow_label: 0,
+                };
                 self.ipv6_send(&lookup, p, &msg, now)
             }
             _ => Err(StackError::new(Errno::EAFNOSUPPORT, "source and destination families differ")),

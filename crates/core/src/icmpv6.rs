@@ -160,7 +160,7 @@ impl Stack {
             return false;
         }
         let hop_limit = hop_limit.unwrap_or(self.sysctl.get(Knob::Ip6Hlim) as u8);
-        let p = Ipv6Send { src, dst, next_header: protocol::ICMPV6, hop_limit };
+        let p = Ipv6Send { src, dst, next_header: protocol::ICMPV6, hop_limit, flow_label: 0 };
         if self.ipv6_send(lookup, p, &msg, now).is_ok() {
             self.stats.icmp6_outhist[usize::from(msg[0])] += 1;
             true

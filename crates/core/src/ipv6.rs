@@ -28,6 +28,8 @@ pub struct Ipv6Send {
     pub next_header: u8,
     /// Hop limit.
     pub hop_limit: u8,
+    /// Flow label (RFC 6437; 0: unlabelled).
+    pub flow_label: u32,
 }
 
 /// How extension-header processing ended.
@@ -512,7 +514,7 @@ impl Stack {
                 .map_err(|_| StackError::new(Errno::EMSGSIZE, "payload exceeds 65535 bytes"))?,
             hop_limit: p.hop_limit,
             traffic_class: 0,
-            flow_label: 0,
+            flow_label: p.flow_label,
         };
         let total = repr.buffer_len();
         let mut buf = self.pool.get(total);

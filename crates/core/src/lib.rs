@@ -10,6 +10,7 @@ mod closed;
 pub mod echo;
 pub mod errno;
 mod fastpath;
+mod flowlabel;
 mod frag;
 mod harden;
 pub mod icmp;

@@ -319,7 +319,8 @@ impl Stack {
                 }
                 let k = if d6.is_multicast() { Knob::Ip6DefMcastHlim } else { Knob::Ip6Hlim };
                 let hop_limit = hops.unwrap_or(self.sysctl.get(k) as u8);
-                let p = crate::ipv6::Ipv6Send { src: s6, dst: d6, next_header: proto, hop_limit };
+                let p =
+                    crate::ipv6::Ipv6Send { src: s6, dst: d6, next_header: proto, hop_limit, flow_label: 0 };
                 self.ipv6_send(&lookup, p, &payload, now)?;
                 self.stats.inc(Counter::Rip6sOpackets);
             }

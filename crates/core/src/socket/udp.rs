@@ -46,7 +46,7 @@ impl Stack {
         if s.proto != Proto::Udp {
             return Err(StackError::new(Errno::EINVAL, "not a UDP socket"));
         }
-        let (family, v6only) = (s.family, s.v6only);
+        let (family, v6only, connected) = (s.family, s.v6only, s.remote);
         let dst = match (dst, s.remote) {
             (Some(d), _) => d,
             (None, Some(r)) => r,
@@ -87,7 +87,20 @@ impl Stack {
             (IpAddr::V6(s6), IpAddr::V6(d6)) => {
                 let k = if d6.is_multicast() { Knob::Ip6DefMcastHlim } else { Knob::Ip6Hlim };
                 let hop_limit = self.sysctl.get(k) as u8;
-                let p = crate::ipv6::Ipv6Send { src: s6, dst: d6, next_header: protocol::UDP, hop_limit };
+                // RFC 6437: a connected socket's datagrams to its peer are
+                // one flow and carry its label (inet6(4) auto_flowlabel).
+                let flow_label = if connected == Some(dst) {
+                    self.flow_label(protocol::UDP, (s6, sport), (d6, dst.port()))
+                } else {
+                    0
+                };
+                let p = crate::ipv6::Ipv6Send {
+                    src: s6,
+                    dst: d6,
+                    next_header: protocol::UDP,
+                    hop_limit,
+                    flow_label,
+                };
                 self.ipv6_send(&lookup, p, &seg, now)?;
             }
             _ => return Err(StackError::new(Errno::EAFNOSUPPORT, "source and destination families differ")),

@@ -111,7 +111,8 @@ impl Stack {
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
                 let hlim = self.sysctl.get(Knob::Ip6Hlim) as u8;
-                ip[0..4].copy_from_slice(&(6u32 << 28).to_be_bytes());
+                let label = self.tcp_flow_label(Some(&mut *cache), (s, lport), (d, rport));
+                ip[0..4].copy_from_slice(&((6u32 << 28) | label).to_be_bytes());
                 ip[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
                 ip[6] = protocol::TCP;
                 ip[7] = hlim;

@@ -17,7 +17,7 @@ use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::sysctl::Knob;
 use crate::time::Instant;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use via6_wire::checksum::{self, Checksum};
 use via6_wire::ip::protocol;
 use via6_wire::tcp::TcpRepr;
@@ -44,6 +44,25 @@ pub(crate) struct EmitCache {
     /// its key on use (as the forwarding path's next-hop hint is), so a
     /// segment to a resolved neighbour is framed without hashing.
     neigh: Option<NeighSlot>,
+    /// The IPv6 flow label of the connection (RFC 6437), drawn at its first
+    /// IPv6 segment and kept for its life.
+    flow_label: Option<u32>,
+}
+
+impl Stack {
+    /// The flow label of an IPv6 segment from `local` to `remote`: the
+    /// connection's (`Stack::flow_label`, drawn once and kept in `cache`),
+    /// or 0 (unlabelled) for a segment of no connection, such as a reset
+    /// for an unknown one.
+    pub(crate) fn tcp_flow_label(
+        &self,
+        cache: Option<&mut EmitCache>,
+        local: (Ipv6Addr, u16),
+        remote: (Ipv6Addr, u16),
+    ) -> u32 {
+        let Some(c) = cache else { return 0 };
+        *c.flow_label.get_or_insert_with(|| self.flow_label(protocol::TCP, local, remote))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -237,7 +256,7 @@ impl Stack {
                     payload_len: u16::try_from(tcp_len).map_err(|_| EmitError::Other)?,
                     hop_limit: self.sysctl.get(Knob::Ip6Hlim) as u8,
                     traffic_class: 0,
-                    flow_label: 0,
+                    flow_label: self.tcp_flow_label(cache.as_deref_mut(), (s, local.1), (d, remote.1)),
                 };
                 (IpHeader::V6(ip), Counter::Ip6sLocalout)
             }
