@@ -58,6 +58,9 @@ pub enum Icmp4Error {
     PortUnreachable,
     /// Fragmentation needed and DF set, with the next-hop MTU (RFC 1191 §4).
     FragNeeded(u32),
+    /// Destination unreachable, source route failed (RFC 792 code 5): a
+    /// source route refused (`net.inet.ip.sourceroute`).
+    SourceRouteFailed,
     /// Time exceeded in transit (RFC 792).
     TtlExceeded,
     /// Fragment reassembly time exceeded.
@@ -77,6 +80,7 @@ impl Icmp4Error {
             Icmp4Error::ProtoUnreachable => (3, 2),
             Icmp4Error::PortUnreachable => (3, 3),
             Icmp4Error::FragNeeded(_) => (3, 4),
+            Icmp4Error::SourceRouteFailed => (3, 5),
             Icmp4Error::TtlExceeded => (11, 0),
             Icmp4Error::ReassemblyTimeout => (11, 1),
             Icmp4Error::ParamProblem(_) => (12, 0),

@@ -205,6 +205,7 @@ impl Stack {
             | Icmp4Error::HostUnreachable
             | Icmp4Error::ProtoUnreachable
             | Icmp4Error::PortUnreachable
+            | Icmp4Error::SourceRouteFailed
             | Icmp4Error::FragNeeded(_) => {
                 let mtu = if let Icmp4Error::FragNeeded(m) = err { m.min(65535) as u16 } else { 0 };
                 let reason = Icmpv4DstUnreachable::from_code(err.type_code().1, mtu);

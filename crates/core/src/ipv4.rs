@@ -14,6 +14,7 @@ use crate::sysctl::Knob;
 use crate::time::Instant;
 use std::net::{IpAddr, Ipv4Addr};
 use via6_wire::ip::protocol;
+use via6_wire::ipv4_option::{kind, Ipv4Option, Ipv4OptionIter};
 use via6_wire::{Error as WireError, Ipv4Packet, Ipv4Repr};
 
 /// What a locally originated IPv4 packet needs.
@@ -82,7 +83,17 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        if self.is_for_us_v4(ifindex, dst) {
+        let for_us = self.is_for_us_v4(ifindex, dst);
+        // Options present (IHL above 5) and source routes refused.
+        let options = buf.bytes().first().is_some_and(|b| b & 0x0f > 5);
+        if options
+            && !self.sysctl.on(Knob::InetSourceRoute)
+            && self.refuse_source_route(ifindex, &buf, for_us, now)
+        {
+            self.pool.put(buf);
+            return;
+        }
+        if for_us {
             self.ipv4_local(ifindex, buf, now);
         } else if dst.is_multicast() || dst.is_broadcast() || (dst.is_loopback() && !from_loopback) {
             self.pool.put(buf);
@@ -121,6 +132,36 @@ impl Stack {
         self.stats.inc(Counter::IpsTotal);
         self.stats.inc(Counter::IpsDelivered);
         self.tcp_input_from(ifindex, IpAddr::V4(src), IpAddr::V4(dst), &b[..total], 20, now);
+        true
+    }
+
+    /// With `net.inet.ip.sourceroute` off (the default), a packet carrying
+    /// a Loose or Strict Source and Record Route option (RFC 791 §3.1) is
+    /// refused, as FreeBSD's `ip_dooptions` refuses it with its defaults
+    /// (`sourceroute` and `accept_sourceroute` both 0; RFC 1812 §5.2.4.1
+    /// leaves the choice to the router, and RFC 7126 §4.3/§4.4 recommends
+    /// dropping): an ICMP source-route-failed error (RFC 792, code 5) and
+    /// `ips_badoptions`; a host that is not the route's end silently drops
+    /// it (`ips_cantforward`). True if refused. via6 never follows a source
+    /// route: with the knob on, the packet goes by its destination address.
+    fn refuse_source_route(&mut self, ifindex: IfIndex, buf: &PacketBuf, for_us: bool, now: Instant) -> bool {
+        let Ok(pkt) = Ipv4Packet::new_checked(buf.bytes()) else { return false };
+        let route = Ipv4OptionIter::new(pkt.options()).find_map(|o| match o {
+            Ok(Ipv4Option::Unknown { kind: kind::LSRR | kind::SSRR, data }) => Some(data),
+            _ => None,
+        });
+        let Some(data) = route else { return false };
+        // The route data after the pointer octet; the pointer counts from
+        // the option's first octet, so the route is done once it points
+        // past the last address (RFC 791 §3.1).
+        let optlen = data.len() + 2;
+        let more_hops = data.first().is_some_and(|&ptr| usize::from(ptr) + 3 <= optlen);
+        if for_us && more_hops && !self.forwarding(true) {
+            self.stats.inc(Counter::IpsCantforward);
+        } else {
+            self.stats.inc(Counter::IpsBadoptions);
+            self.icmp4_error(ifindex, buf.bytes(), Icmp4Error::SourceRouteFailed, now);
+        }
         true
     }
 
@@ -391,3 +432,7 @@ mod tests {
         assert_eq!(plain_header(&pkt[..19]), None);
     }
 }
+
+#[cfg(test)]
+#[path = "source_route_tests.rs"]
+mod source_route_tests;
