@@ -190,3 +190,37 @@ fn route_monitor_streams_changes() {
     assert!(add.contains("RTM_ADD") && add.contains("198.51.100.0/24"), "{add}");
     assert!(del.contains("RTM_DELETE") && del.contains("198.51.100.0/24"), "{del}");
 }
+
+/// Idle control clients cannot hold every descriptor: past 64 open
+/// connections a new one is told so and closed, the daemon keeps serving,
+/// and a slot frees when a client leaves.
+#[test]
+fn control_connections_are_bounded() {
+    let d = Daemon::start("bounded");
+    let mut idle: Vec<UnixStream> = (0..64).map(|_| UnixStream::connect(&d.socket).unwrap()).collect();
+    // The 64 are all being served (a request on the last one gets a reply).
+    let last = idle.last_mut().unwrap();
+    last.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    last.write_all(b"[\"sysctl\",\"net.inet.ip.ttl\"]\n").unwrap();
+    let mut reply = String::new();
+    BufReader::new(&*last).read_line(&mut reply).unwrap();
+    assert!(reply.contains("\"ok\":true"), "{reply}");
+    let mut extra = UnixStream::connect(&d.socket).unwrap();
+    extra.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut refused = String::new();
+    BufReader::new(&extra).read_line(&mut refused).unwrap();
+    assert!(refused.contains("too many control connections"), "{refused}");
+    let mut rest = Vec::new();
+    assert_eq!(extra.read_to_end(&mut rest).unwrap(), 0, "the refused connection is closed");
+    drop(idle.pop());
+    let t0 = Instant::now();
+    loop {
+        let r = d.raw(b"[\"sysctl\",\"net.inet.ip.ttl\"]\n");
+        if r.contains("\"ok\":true") {
+            break;
+        }
+        assert!(r.contains("too many"), "{r}");
+        assert!(t0.elapsed() < Duration::from_secs(10), "the slot was never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -290,6 +290,9 @@ const RX_BACKOFF: Duration = Duration::from_millis(100);
 /// How long the control socket waits after a failed accept.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// Control connections open at once; one more is told so and closed.
+const MAX_CONTROL_CONNECTIONS: usize = 64;
+
 /// Device write errors are logged at most once per this interval per
 /// device (with the count of the ones not logged).
 const TX_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(1);
@@ -472,6 +475,7 @@ async fn accept_loop(
     ctl: mpsc::Sender<(Vec<String>, Reply)>,
     mon: mpsc::Sender<mpsc::Sender<String>>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONTROL_CONNECTIONS));
     loop {
         let conn = match listener.accept().await {
             Ok((conn, _)) => conn,
@@ -483,9 +487,21 @@ async fn accept_loop(
                 continue;
             }
         };
+        // Bounded: idle clients cannot hold every descriptor of the
+        // process (the devices, the SOCKS front end need theirs).
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            let (_, mut wr) = conn.into_split();
+            let busy = Err(format!("too many control connections (at most {MAX_CONTROL_CONNECTIONS})"));
+            let mut out = crate::control::reply(&busy);
+            out.push('\n');
+            // Best effort, never waiting on a client that does not read.
+            let _ = tokio::time::timeout(ACCEPT_BACKOFF, wr.write_all(out.as_bytes())).await;
+            continue;
+        };
         let ctl = ctl.clone();
         let mon = mon.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let (rd, mut wr) = conn.into_split();
             let mut reader = BufReader::new(rd);
             loop {
