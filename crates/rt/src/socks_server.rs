@@ -60,7 +60,16 @@ pub struct Open {
 /// loop through `open`; `wake` nudges the main loop when client data arrives.
 pub async fn serve(listener: TcpListener, open: mpsc::Sender<Open>, wake: Arc<Notify>, have_dns: bool) {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(_) => {
+                // Out of descriptors (EMFILE/ENFILE): accept fails again at
+                // once while the connection stays queued; wait instead of
+                // spinning the runtime's one thread (which drives the node).
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let open = open.clone();
         let wake = wake.clone();
         tokio::spawn(async move {
