@@ -300,7 +300,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         let b = self.buffer.as_ref();
         let mut sum = pseudo_header(src, dst, protocol::TCP, b.len())?;
         let head = b.get(..self.header_len()).ok_or(Error::Truncated)?;
-        sum.add_sum(header_words_sum(head), head.len());
+        sum.add_sum(checksum::header_words_sum(head), head.len());
         Ok(sum)
     }
 
@@ -519,28 +519,6 @@ impl<'a> TcpRepr<'a> {
         write_u16(head, offset::CHECKSUM, c);
         Ok(len)
     }
-}
-
-/// The one's-complement sum of a header made of 32-bit words (a TCP
-/// header: RFC 9293 §3.1 data offset in 32-bit words; an IPv4 header: RFC
-/// 791 §3.1 IHL), as [`checksum::ones_sum`] gives it: the 32-bit big-endian
-/// words added as numbers into a 64-bit accumulator and folded with
-/// end-around carries (RFC 1071 §2(C); a 32-bit word is congruent to the
-/// sum of its two 16-bit halves modulo 0xffff). Written out for the few
-/// words of a header, inline, instead of the general byte loop. Bytes after
-/// the last whole word are not summed (a header has none).
-#[inline]
-pub fn header_words_sum(head: &[u8]) -> u16 {
-    let (words, _) = head.as_chunks::<4>();
-    let mut acc: u64 = 0;
-    for w in words {
-        acc += u64::from(u32::from_be_bytes(*w));
-    }
-    let s = (acc & 0xffff_ffff) + (acc >> 32);
-    let s = (s & 0xffff) + (s >> 16);
-    let s = (s & 0xffff) + (s >> 16);
-    let s = (s & 0xffff) + (s >> 16);
-    s as u16
 }
 
 #[cfg(test)]
@@ -820,17 +798,6 @@ mod tests {
                     prop_assert_eq!(out, expected);
                 }
             }
-        }
-
-        /// The word sum of any header is the general byte sum's.
-        #[test]
-        fn header_words_sum_matches_ones_sum(words in proptest::collection::vec(any::<u32>(), 0..=15), ones in any::<bool>()) {
-            let mut head: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
-            if ones {
-                // The end-around carry cases: words of all ones.
-                head.iter_mut().for_each(|b| *b = 0xff);
-            }
-            prop_assert_eq!(header_words_sum(&head), checksum::ones_sum(&head));
         }
 
         #[test]

@@ -5,14 +5,14 @@
 //! (RFC 2018 §4), and each goes out alone; so does most data a sender
 //! clocks out one ACK at a time, and its retransmissions. None of them
 //! belongs to a run a header template (`template.rs`) could serve. Their
-//! headers are written here field by field — the fixed IP header (RFC 791
-//! §3.1 with DF set, RFC 1191 §3; RFC 8200 §3) and the TCP header with its
-//! option block (RFC 9293 §3.1) — the payload copied from the send ring
-//! while summed (RFC 1071 §4.1), and both checksums finished over the bytes
-//! just written, so no `Ipv4Repr`/`TcpRepr` is built, validated and
-//! emitted. The route, the neighbour, the IPv4 identification counter (RFC
-//! 6864 §4.1) and the counters are those of `Stack::tcp_emit_id`; the frames
-//! are byte for byte the general path's (`tcp/template_tests.rs` compares
+//! IP header is the general path's (`Stack::tcp_ip_header`); the TCP
+//! header is written here field by field with its option block (RFC 9293
+//! §3.1), the payload copied from the send ring while summed (RFC 1071
+//! §4.1), and the checksum finished over the bytes just written, so no
+//! `TcpRepr` is built, validated and emitted. The route, the neighbour,
+//! the IPv4 identification counter (RFC 6864 §4.1) and the counters are
+//! those of `Stack::tcp_emit_id`; the frames are byte for byte the general
+//! path's (`tcp/template_tests.rs` compares
 //! every frame of transfers with loss, SACK and timestamps on and off, both
 //! families).
 
@@ -21,17 +21,14 @@ use super::tcb::OutSeg;
 use crate::addr::IfIndex;
 use crate::stack::Stack;
 use crate::stats::Counter;
-use crate::sysctl::Knob;
 use crate::time::Instant;
 use std::net::IpAddr;
 use via6_wire::checksum;
 use via6_wire::ip::protocol;
-use via6_wire::tcp::{header_words_sum, TcpFlags};
+use via6_wire::tcp::TcpFlags;
 
 /// The fixed TCP header (RFC 9293 §3.1).
 const TCP_HEADER: usize = 20;
-/// IPv4 flags and fragment offset with only DF set (RFC 791 §3.1).
-const DF: u16 = 0x4000;
 
 impl Stack {
     /// Emits `seg` if this path writes it: an ACK-bearing segment with no
@@ -86,45 +83,26 @@ impl Stack {
         if total > mtu as usize || total > usize::from(u16::MAX) {
             return false;
         }
-        let mut buf = self.pool.get(total);
-        let bytes = buf.bytes_mut();
-        let (ip, tcp) = bytes.split_at_mut(ip_len);
-        let mut id = None;
-        let mut sum = match (local, remote) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let next = cache.ip_id.map_or(0, |p| p.wrapping_add(1));
-                id = Some(next);
-                let ttl = self.sysctl.get(Knob::InetTtl) as u8;
-                ip[0] = 0x45;
-                ip[1] = 0;
-                ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-                ip[4..6].copy_from_slice(&next.to_be_bytes());
-                ip[6..8].copy_from_slice(&DF.to_be_bytes());
-                ip[8] = ttl;
-                ip[9] = protocol::TCP;
-                ip[10..12].fill(0);
-                ip[12..16].copy_from_slice(&s.octets());
-                ip[16..20].copy_from_slice(&d.octets());
-                let c = !header_words_sum(ip);
-                ip[10..12].copy_from_slice(&c.to_be_bytes());
-                checksum::pseudo_header_v4(s, d, protocol::TCP, tcp_len as u16)
-            }
+        let (ident, flow_label) = match (local, remote) {
             (IpAddr::V6(s), IpAddr::V6(d)) => {
-                let hlim = self.sysctl.get(Knob::Ip6Hlim) as u8;
-                let label = self.tcp_flow_label(Some(&mut *cache), (s, lport), (d, rport));
-                ip[0..4].copy_from_slice(&((6u32 << 28) | label).to_be_bytes());
-                ip[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
-                ip[6] = protocol::TCP;
-                ip[7] = hlim;
-                ip[8..24].copy_from_slice(&s.octets());
-                ip[24..40].copy_from_slice(&d.octets());
-                checksum::pseudo_header_v6(s, d, protocol::TCP, tcp_len as u32)
+                (0, self.tcp_flow_label(Some(&mut *cache), (s, lport), (d, rport)))
             }
-            _ => {
-                self.pool.put(buf);
-                return false;
-            }
+            _ => (cache.ip_id.map_or(0, |p| p.wrapping_add(1)), 0),
         };
+        let Some(header) = self.tcp_ip_header(local, remote, tcp_len, ident, flow_label) else {
+            return false;
+        };
+        let mut sum = match (local, remote) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => checksum::pseudo_header_v4(s, d, protocol::TCP, tcp_len as u16),
+            (IpAddr::V6(s), IpAddr::V6(d)) => checksum::pseudo_header_v6(s, d, protocol::TCP, tcp_len as u32),
+            _ => return false,
+        };
+        let mut buf = self.pool.get(total);
+        let (ip, tcp) = buf.bytes_mut().split_at_mut(ip_len);
+        if !header.emit(ip) {
+            self.pool.put(buf);
+            return false;
+        }
         let off_flags = ((hdr_len as u16 / 4) << 12) | (seg.flags | TcpFlags::ACK).bits();
         tcp[0..2].copy_from_slice(&lport.to_be_bytes());
         tcp[2..4].copy_from_slice(&rport.to_be_bytes());
@@ -142,10 +120,11 @@ impl Stack {
             self.pool.put(buf);
             return false;
         };
-        let c = sum.add_sum(header_words_sum(head), head.len()).add_sum(payload, body.len()).finish();
+        let c =
+            sum.add_sum(checksum::header_words_sum(head), head.len()).add_sum(payload, body.len()).finish();
         head[16..18].copy_from_slice(&c.to_be_bytes());
-        if id.is_some() {
-            cache.ip_id = id;
+        if v4 {
+            cache.ip_id = Some(ident);
         }
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.direct += 1;

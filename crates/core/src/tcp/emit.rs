@@ -219,8 +219,8 @@ impl Stack {
         if total > mtu as usize {
             return Err(EmitError::TooBig(mtu));
         }
-        let (ip_header, counter) = match (local.0, remote.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
+        let (ident, flow_label) = match (local.0, remote.0) {
+            (IpAddr::V4(_), IpAddr::V4(_)) => {
                 let ident = match cache.as_deref_mut() {
                     Some(c) => {
                         let id = match c.ip_id {
@@ -232,43 +232,21 @@ impl Stack {
                     }
                     None => self.ipv4_ident_for(local.0, remote.0, protocol::TCP),
                 };
-                let ip = Ipv4Repr {
-                    src: s,
-                    dst: d,
-                    protocol: protocol::TCP,
-                    payload_len: tcp_len,
-                    ttl: self.sysctl.get(Knob::InetTtl) as u8,
-                    dscp: 0,
-                    ecn: 0,
-                    ident,
-                    dont_frag: true,
-                    more_frags: false,
-                    frag_offset: 0,
-                    options: &[],
-                };
-                (IpHeader::V4(ip), Counter::IpsLocalout)
+                (ident, 0)
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
-                let ip = Ipv6Repr {
-                    src: s,
-                    dst: d,
-                    next_header: protocol::TCP,
-                    payload_len: u16::try_from(tcp_len).map_err(|_| EmitError::Other)?,
-                    hop_limit: self.sysctl.get(Knob::Ip6Hlim) as u8,
-                    traffic_class: 0,
-                    flow_label: self.tcp_flow_label(cache.as_deref_mut(), (s, local.1), (d, remote.1)),
-                };
-                (IpHeader::V6(ip), Counter::Ip6sLocalout)
+                (0, self.tcp_flow_label(cache.as_deref_mut(), (s, local.1), (d, remote.1)))
             }
             _ => return Err(EmitError::Other),
         };
+        let ip_header =
+            self.tcp_ip_header(local.0, remote.0, tcp_len, ident, flow_label).ok_or(EmitError::Other)?;
+        let counter = if remote.0.is_ipv4() { Counter::IpsLocalout } else { Counter::Ip6sLocalout };
         let mut buf = self.pool.get(total);
         let bytes = buf.bytes_mut();
         let (head, tail) = bytes.split_at_mut(ip_len);
-        let built = match ip_header {
-            IpHeader::V4(ip) => ip.emit(head).is_ok(),
-            IpHeader::V6(ip) => ip.emit(head).is_ok(),
-        } && repr.emit_with_checksum_split(local.0, remote.0, more, tail).is_ok();
+        let built =
+            ip_header.emit(head) && repr.emit_with_checksum_split(local.0, remote.0, more, tail).is_ok();
         if !built {
             self.pool.put(buf);
             return Err(EmitError::Other);
@@ -327,7 +305,62 @@ impl Stack {
     }
 }
 
-enum IpHeader<'a> {
-    V4(Ipv4Repr<'a>),
+/// The IP header of a TCP segment.
+pub(super) enum IpHeader {
+    V4(Ipv4Repr<'static>),
     V6(Ipv6Repr),
+}
+
+impl IpHeader {
+    /// Writes the header at the start of `buf`; false if it does not fit.
+    pub(super) fn emit(&self, buf: &mut [u8]) -> bool {
+        match self {
+            IpHeader::V4(ip) => ip.emit(buf).is_ok(),
+            IpHeader::V6(ip) => ip.emit(buf).is_ok(),
+        }
+    }
+}
+
+impl Stack {
+    /// The IP header of a `tcp_len`-byte TCP segment from `src` to `dst`
+    /// (one family): an atomic IPv4 datagram (DF set, RFC 1191 §3; RFC 6864
+    /// §4.1 leaves `ident` to the source) or an IPv6 header with
+    /// `flow_label` (RFC 6437), no options, traffic class 0, TTL or hop
+    /// limit from the sysctls. `None` for mixed families or an IPv6
+    /// payload past 65 535 bytes.
+    pub(super) fn tcp_ip_header(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        tcp_len: usize,
+        ident: u16,
+        flow_label: u32,
+    ) -> Option<IpHeader> {
+        Some(match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => IpHeader::V4(Ipv4Repr {
+                src: s,
+                dst: d,
+                protocol: protocol::TCP,
+                payload_len: tcp_len,
+                ttl: self.sysctl.get(Knob::InetTtl) as u8,
+                dscp: 0,
+                ecn: 0,
+                ident,
+                dont_frag: true,
+                more_frags: false,
+                frag_offset: 0,
+                options: &[],
+            }),
+            (IpAddr::V6(s), IpAddr::V6(d)) => IpHeader::V6(Ipv6Repr {
+                src: s,
+                dst: d,
+                next_header: protocol::TCP,
+                payload_len: u16::try_from(tcp_len).ok()?,
+                hop_limit: self.sysctl.get(Knob::Ip6Hlim) as u8,
+                traffic_class: 0,
+                flow_label,
+            }),
+            _ => return None,
+        })
+    }
 }

@@ -120,7 +120,9 @@ impl<'a> Ipv4Repr<'a> {
         write_u32(buf, offset::SRC, self.src.to_bits());
         write_u32(buf, offset::DST, self.dst.to_bits());
         buf[offset::HEADER..].copy_from_slice(self.options);
-        let c = checksum::checksum(buf);
+        // A header is whole 32-bit words (IHL): the word sum, not the
+        // byte loop.
+        let c = !checksum::header_words_sum(buf);
         write_u16(buf, offset::CHECKSUM, c);
         Ok(h)
     }
