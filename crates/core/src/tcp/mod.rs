@@ -14,7 +14,7 @@
 //! | `sack` | the sender's SACK scoreboard (RFC 2018, RFC 6675 NextSeg) |
 //! | `syncookie` | RFC 4987 §3.6 SYN cookies: the codec and the stateless SYN-ACK / returning ACK |
 //! | `emit` | one segment built straight into a pooled buffer behind its IP header, its payload copied from the send ring |
-//! | `direct` | pure ACKs and lone data segments written field by field (no header representation built and validated) |
+//! | `direct` | pure ACKs and lone data segments: the general path's IP header, the TCP header written field by field (no `TcpRepr` built and validated) |
 //! | `glue` | the stack side: demultiplexing, listeners, emission over IPv4/IPv6, ICMP errors, timer queue |
 //!
 //! Closed ports are answered by `crate::closed`.
