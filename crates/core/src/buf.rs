@@ -159,6 +159,11 @@ impl<T> FrameQueue<T> {
         self.slots.push(Some(frame));
     }
 
+    /// The queued frames, front first.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.slots[self.head..].iter_mut().flatten()
+    }
+
     /// Takes the frame at the front.
     #[inline]
     pub fn pop_front(&mut self) -> Option<T> {

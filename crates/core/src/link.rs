@@ -358,7 +358,21 @@ impl Stack {
         src: MacAddr,
         dst: MacAddr,
         ethertype: u16,
+        buf: PacketBuf,
+    ) {
+        self.frame_and_send_lent(ifindex, (src, dst), ethertype, buf, None);
+    }
+
+    /// [`Stack::frame_and_send`] for a frame whose payload may still be in
+    /// a send ring (`tcp/lend.rs`).
+    #[inline(always)]
+    pub(crate) fn frame_and_send_lent(
+        &mut self,
+        ifindex: IfIndex,
+        (src, dst): (MacAddr, MacAddr),
+        ethertype: u16,
         mut buf: PacketBuf,
+        lent: Option<crate::tcp::Lent>,
     ) {
         const _: () = assert!(HEADROOM == 14, "an untagged Ethernet header is 14 bytes");
         let mut hdr = [0u8; HEADROOM];
@@ -366,7 +380,7 @@ impl Stack {
         hdr[6..12].copy_from_slice(&src.0);
         hdr[12..14].copy_from_slice(&ethertype.to_be_bytes());
         if buf.prepend_header(&hdr) {
-            self.enqueue_tx(ifindex, buf);
+            self.enqueue_tx_lent(ifindex, buf, lent);
         } else {
             self.stats.inc(Counter::IfsTxqdrop);
             self.pool.put(buf);

@@ -23,6 +23,9 @@ pub struct TxFrame {
     /// The interface.
     pub ifindex: IfIndex,
     pub(crate) buf: PacketBuf,
+    /// A TCP payload still in its send ring (`tcp/lend.rs`); never set on
+    /// a frame handed out.
+    pub(crate) lent: Option<crate::tcp::Lent>,
 }
 
 impl TxFrame {
@@ -67,6 +70,9 @@ pub struct Stack {
     pub(crate) secret: [u8; 16],
     pub(crate) pool: BufPool,
     pub(crate) tx: FrameQueue<TxFrame>,
+    /// Frames in `tx` whose TCP payload is still in its send ring
+    /// (`tcp/lend.rs`).
+    pub(crate) tx_lent: usize,
     pub(crate) tx_limit: usize,
     /// Packets looped back to ourselves, delivered before a call returns.
     pub(crate) looped: VecDeque<(IfIndex, PacketBuf)>,
@@ -119,6 +125,7 @@ impl Stack {
             secret,
             pool: BufPool::new(1024),
             tx: FrameQueue::new(),
+            tx_lent: 0,
             tx_limit: 4096,
             looped: VecDeque::new(),
             echo: Default::default(),
@@ -507,7 +514,21 @@ impl Stack {
     /// The next frame to send.
     #[inline]
     pub fn transmit(&mut self) -> Option<TxFrame> {
-        self.tx.pop_front()
+        loop {
+            let Some(mut f) = self.tx.pop_front() else {
+                self.unpin_lent();
+                return None;
+            };
+            let Some(l) = f.lent.take() else { return Some(f) };
+            self.tx_lent -= 1;
+            let filled = self.fill_lent(&mut f, &l);
+            self.unpin_lent();
+            if filled {
+                return Some(f);
+            }
+            self.stats.inc(Counter::TcpsSndstale);
+            self.pool.put(f.buf);
+        }
     }
 
     /// Returns a sent frame's buffer to the pool.
@@ -518,12 +539,25 @@ impl Stack {
 
     #[inline(always)]
     pub(crate) fn enqueue_tx(&mut self, ifindex: IfIndex, buf: PacketBuf) {
+        self.enqueue_tx_lent(ifindex, buf, None);
+    }
+
+    /// [`Stack::enqueue_tx`] for a frame whose payload may still be in a
+    /// send ring (`tcp/lend.rs`).
+    #[inline(always)]
+    pub(crate) fn enqueue_tx_lent(
+        &mut self,
+        ifindex: IfIndex,
+        buf: PacketBuf,
+        lent: Option<crate::tcp::Lent>,
+    ) {
         if self.tx.len() >= self.tx_limit {
             self.stats.inc(Counter::IfsTxqdrop);
             self.pool.put(buf);
             return;
         }
-        self.tx.push_back(TxFrame { ifindex, buf });
+        self.tx_lent += usize::from(lent.is_some());
+        self.tx.push_back(TxFrame { ifindex, buf, lent });
     }
 
     pub(crate) fn drain_looped(&mut self, now: Instant) {

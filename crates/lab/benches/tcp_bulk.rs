@@ -48,7 +48,8 @@ trait Host {
     /// `spare` for the link to reuse.
     fn deliver(&mut self, frame: Vec<u8>, now: Instant, spare: &mut Vec<Vec<u8>>);
     fn poll(&mut self, now: Instant) -> Option<Instant>;
-    fn transmit(&mut self, out: &mut dyn FnMut(&[u8]));
+    /// Hands each frame to send to `out`, as pieces to send back to back.
+    fn transmit(&mut self, out: &mut dyn FnMut(&[&[u8]]));
     /// Writes what the socket takes of `data`.
     fn send(&mut self, data: &[u8], now: Instant) -> usize;
     /// Closes the write side.
@@ -72,11 +73,9 @@ impl Host for Via6 {
     fn poll(&mut self, now: Instant) -> Option<Instant> {
         self.stack.poll(now)
     }
-    fn transmit(&mut self, out: &mut dyn FnMut(&[u8])) {
-        while let Some(f) = self.stack.transmit() {
-            out(f.data());
-            self.stack.recycle(f);
-        }
+    fn transmit(&mut self, out: &mut dyn FnMut(&[&[u8]])) {
+        // A TCP payload lent from the send ring comes as a piece of its own.
+        self.stack.transmit_with(|_, parts| out(parts));
     }
     fn send(&mut self, data: &[u8], now: Instant) -> usize {
         let Some(c) = self.conn else { return 0 };
@@ -121,9 +120,9 @@ impl Host for Smol {
     fn poll(&mut self, now: Instant) -> Option<Instant> {
         self.peer.poll(now)
     }
-    fn transmit(&mut self, out: &mut dyn FnMut(&[u8])) {
+    fn transmit(&mut self, out: &mut dyn FnMut(&[&[u8]])) {
         while let Some(f) = self.peer.dev.tx.pop_front() {
-            out(&f);
+            out(&[&f]);
             self.peer.dev.recycle(f);
         }
     }

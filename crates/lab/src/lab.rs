@@ -351,18 +351,19 @@ impl Lab {
 
     fn drain(&mut self, node: usize) {
         let now = self.now();
-        while let Some(frame) = self.nodes[node].stack.transmit() {
-            let Some(&(link, side)) = self.ends.get(&(node, frame.ifindex.0)) else {
-                self.stats.unlinked += 1;
-                self.nodes[node].stack.recycle(frame);
-                continue;
+        let (ends, links, sched, spare, stats) =
+            (&self.ends, &mut self.links, &mut self.sched, &mut self.spare, &mut self.stats);
+        // Frames as the stack lends them (headers, then a TCP payload still
+        // in its send ring): the link copies them once, as a NIC would.
+        self.nodes[node].stack.transmit_with(|ifindex, parts| {
+            let Some(&(link, side)) = ends.get(&(node, ifindex.0)) else {
+                stats.unlinked += 1;
+                return;
             };
-            let sched = &mut self.sched;
-            self.links[link].send_reusing(side, frame.data(), now, &mut self.spare, |f| {
+            links[link].send_reusing(side, parts, now, spare, |f| {
                 sched.push(f.at, Delivery { link, to: f.to, data: f.data });
             });
-            self.nodes[node].stack.recycle(frame);
-        }
+        });
     }
 
     pub(crate) fn process_due(&mut self) {

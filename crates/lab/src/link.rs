@@ -196,7 +196,7 @@ impl Link {
     pub fn send(&mut self, from: Side, frame: &[u8], now: Instant) -> Carried {
         let mut out = Carried::default();
         let mut slots = out.copies.iter_mut();
-        self.send_reusing(from, frame, now, &mut Vec::new(), |f| {
+        self.send_reusing(from, &[frame], now, &mut Vec::new(), |f| {
             if let Some(slot) = slots.next() {
                 *slot = Some(f);
             }
@@ -204,20 +204,22 @@ impl Link {
         out
     }
 
-    /// [`Link::send`] handing each copy to `out` (no list), copying the
-    /// frame into buffers taken from `spare` (spent frames given back by
-    /// the caller) before it allocates: a steady stream of frames then
-    /// allocates nothing.
+    /// [`Link::send`] of a frame given as `parts` sent back to back (a
+    /// gather list: `Stack::transmit_with`), handing each copy to `out`
+    /// (no list), copying the frame into buffers taken from `spare` (spent
+    /// frames given back by the caller) before it allocates: a steady
+    /// stream of frames then allocates nothing.
     pub fn send_reusing(
         &mut self,
         from: Side,
-        frame: &[u8],
+        parts: &[&[u8]],
         now: Instant,
         spare: &mut Vec<Vec<u8>>,
         mut out: impl FnMut(InFlight),
     ) {
         self.stats.sent += 1;
-        if frame.len() > self.max_frame() {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > self.max_frame() {
             self.stats.too_big += 1;
             return;
         }
@@ -234,7 +236,10 @@ impl Link {
         for _ in 0..copies {
             let mut data = spare.pop().unwrap_or_default();
             data.clear();
-            data.extend_from_slice(frame);
+            data.reserve(len);
+            for p in parts {
+                data.extend_from_slice(p);
+            }
             if !data.is_empty() && self.chance(self.params.corrupt) {
                 let i = self.rng.below(data.len() as u64) as usize;
                 let flip = 1 + self.rng.below(255) as u8;
@@ -298,7 +303,10 @@ mod tests {
             let ptrs: Vec<*const u8> = spare.iter().map(|b| b.as_ptr()).collect();
             let a = sent(&mut fresh, Side::A, &frame, now);
             let mut b: Vec<InFlight> = Vec::new();
-            reusing.send_reusing(Side::A, &frame, now, &mut spare, |f| b.push(f));
+            // The frame as a gather list of up to three pieces.
+            let (head, rest) = frame.split_at(frame.len() / 3);
+            let (mid, tail) = rest.split_at(rest.len() / 2);
+            reusing.send_reusing(Side::A, &[head, mid, tail], now, &mut spare, |f| b.push(f));
             assert_eq!(a, b);
             reused += b.iter().filter(|f| ptrs.contains(&f.data.as_ptr())).count();
             spare.extend(b.into_iter().map(|f| f.data));

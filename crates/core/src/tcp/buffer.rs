@@ -1,83 +1,11 @@
-//! Bounded send and receive buffers. The send buffer holds the bytes from
-//! SND.UNA on (sent and unsent); the receive buffer holds in-order bytes not
-//! yet read plus out-of-order segments inside the window, from which the
-//! SACK blocks of RFC 2018 §4 are made.
+//! The bounded receive buffer: in-order bytes not yet read plus
+//! out-of-order segments inside the window, from which the SACK blocks of
+//! RFC 2018 §4 are made. (The send buffer is `sendbuf.rs`.)
 
 use super::ring::ByteRing;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use via6_wire::checksum::{copy_and_sum, Checksum};
 use via6_wire::tcp_option::{SackBlock, SackBlocks, MAX_SACK_BLOCKS};
-
-/// The send buffer.
-#[derive(Debug)]
-pub struct SendBuf {
-    data: VecDeque<u8>,
-    cap: usize,
-}
-
-impl SendBuf {
-    /// An empty buffer of `cap` bytes.
-    pub fn new(cap: usize) -> Self {
-        SendBuf { data: VecDeque::new(), cap }
-    }
-
-    /// Appends as much of `bytes` as fits; returns how much. The storage
-    /// grows as the receive ring's does (`ring::GROWTH`): exactly what the
-    /// first write needs, then 8-fold per step up to the buffer's size, so
-    /// a bulk sender reaches its 512 KiB in one or two reallocations
-    /// instead of a doubling per step, and an idle connection holds none.
-    pub fn write(&mut self, bytes: &[u8]) -> usize {
-        let len = self.data.len();
-        let n = bytes.len().min(self.cap - len);
-        let have = self.data.capacity();
-        if len + n > have {
-            let want = (len + n).max(super::ring::GROWTH * have).min(self.cap);
-            self.data.reserve_exact(want - len);
-        }
-        self.data.extend(&bytes[..n]);
-        n
-    }
-
-    /// Bytes held.
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    /// Whether empty.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Drops `n` acknowledged bytes from the front.
-    pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.data.len());
-        self.data.drain(..n);
-    }
-
-    /// The `len` bytes starting `off` bytes in, as the ring's one or two
-    /// contiguous pieces (the second empty unless the range wraps); `None`
-    /// if the range is not all held.
-    #[inline]
-    pub fn slices(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
-        let end = off.checked_add(len).filter(|&e| e <= self.data.len())?;
-        let (a, b) = self.data.as_slices();
-        if end <= a.len() {
-            Some((&a[off..end], &[]))
-        } else if off >= a.len() {
-            Some((&b[off - a.len()..end - a.len()], &[]))
-        } else {
-            Some((&a[off..], &b[..end - a.len()]))
-        }
-    }
-}
-
-impl Default for SendBuf {
-    /// An empty buffer of no capacity (a placeholder while the real one is
-    /// lent to the emitter).
-    fn default() -> Self {
-        SendBuf::new(0)
-    }
-}
 
 /// The receive buffer.
 #[derive(Debug)]
@@ -346,41 +274,6 @@ impl RecvBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn send_buffer_is_bounded_and_copies_across_wrap() {
-        let mut s = SendBuf::new(8);
-        assert_eq!(s.write(b"0123456789"), 8);
-        s.consume(5);
-        assert_eq!(s.write(b"abcdef"), 5);
-        let (a, b) = s.slices(1, 6).unwrap();
-        assert_eq!([a, b].concat(), b"67abcd");
-        assert!(s.slices(1, 8).is_none(), "beyond what is held");
-        assert_eq!(s.slices(8, 0), Some((&[][..], &[][..])));
-    }
-
-    proptest::proptest! {
-        /// Every range of a send buffer that has wrapped any number of times
-        /// reads back as the same range of a plain copy of the stream.
-        #[test]
-        fn send_slices_match_stream(ops in proptest::collection::vec((0usize..40, 0usize..40), 1..40), off in 0usize..64, len in 0usize..64) {
-            let mut s = SendBuf::new(48);
-            let mut model: Vec<u8> = Vec::new();
-            let mut next = 0u8;
-            for (w, c) in ops {
-                let bytes: Vec<u8> = (0..w).map(|_| { next = next.wrapping_add(1); next }).collect();
-                let n = s.write(&bytes);
-                model.extend_from_slice(&bytes[..n]);
-                let c = c.min(model.len());
-                s.consume(c);
-                model.drain(..c);
-            }
-            match s.slices(off, len) {
-                Some((a, b)) => proptest::prop_assert_eq!([a, b].concat(), model[off..off + len].to_vec()),
-                None => proptest::prop_assert!(off + len > model.len()),
-            }
-        }
-    }
 
     /// RFC 9293 §3.10.7.4 (seventh, segment text): out-of-order data is held
     /// and delivered in order once the hole fills.

@@ -17,13 +17,16 @@
 //! families).
 
 use super::emit::{copy_payload, EmitCache, Ring};
+use super::lend::Lent;
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
+use crate::socket::SocketHandle;
 use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::time::Instant;
 use std::net::IpAddr;
 use via6_wire::checksum;
+use via6_wire::ethernet::ethertype;
 use via6_wire::ip::protocol;
 use via6_wire::tcp::TcpFlags;
 
@@ -45,7 +48,7 @@ impl Stack {
         (remote, rport): (IpAddr, u16),
         zone: Option<IfIndex>,
         seg: &OutSeg,
-        (ring, cache): (Ring<'_>, &mut EmitCache),
+        (ring, cache, lend): (Ring<'_>, &mut EmitCache, Option<(SocketHandle, u64)>),
         data: bool,
         now: Instant,
     ) -> bool {
@@ -114,9 +117,21 @@ impl Stack {
         tcp[16..20].fill(0);
         let (head, body) = tcp.split_at_mut(hdr_len);
         head[TCP_HEADER..].copy_from_slice(opts);
-        // The payload in its one or two pieces, summed while copied; the
-        // header is a multiple of 4 bytes, so it starts at an even offset.
-        let Some(payload) = copy_payload(body, first, more) else {
+        // A data segment to a neighbour the connection's hint frames for
+        // keeps its payload in the ring (`lend.rs`), its sum from the send
+        // buffer's chunk sums; any other is copied in, summed while copied.
+        // The header is a multiple of 4 bytes: the payload starts at an
+        // even offset.
+        let macs =
+            if seg.ring > 0 && lend.is_some() { self.tcp_hint_macs(ifindex, neighbour, cache) } else { None };
+        let payload = match macs {
+            Some(_) => ring.payload_sum(seg).map(|(s, chunk)| {
+                self.sockets.tcp.chunk_sums += u64::from(chunk);
+                s
+            }),
+            None => copy_payload(body, first, more),
+        };
+        let Some(payload) = payload else {
             self.pool.put(buf);
             return false;
         };
@@ -128,7 +143,17 @@ impl Stack {
         }
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.direct += 1;
-        self.tcp_link_output(ifindex, neighbour, cache, buf, now);
+        match (macs, lend) {
+            (Some(m), Some((sock, serial))) => {
+                self.sockets.tcp.lent += 1;
+                let lent = Lent { sock, serial, seq: seg.seq, len: seg.ring };
+                let et = if v4 { ethertype::IPV4 } else { ethertype::IPV6 };
+                self.frame_and_send_lent(ifindex, m, et, buf, Some(lent));
+            }
+            _ => {
+                self.tcp_link_output(ifindex, neighbour, cache, buf, now);
+            }
+        }
         true
     }
 }

@@ -6,7 +6,7 @@
 //! buffer's headroom. Data comes straight from the send ring: a queued
 //! segment names its bytes there, no per-segment payload copy.
 
-use super::buffer::SendBuf;
+use super::sendbuf::SendBuf;
 use super::seq;
 use super::tcb::{OutSeg, Tcb};
 use super::template::{Captured, Template};
@@ -88,6 +88,15 @@ impl<'a> Ring<'a> {
     pub(crate) fn payload(&self, seg: &OutSeg) -> Option<(&'a [u8], &'a [u8])> {
         let off = seq::dist(self.seq, seg.seq) as usize;
         self.buf.slices(off, seg.ring as usize)
+    }
+
+    /// The one's-complement sum of `seg`'s payload in the ring, and
+    /// whether it came from the send buffer's chunk sums alone
+    /// (`SendBuf::sum`).
+    #[inline]
+    pub(crate) fn payload_sum(&self, seg: &OutSeg) -> Option<(u16, bool)> {
+        let off = seq::dist(self.seq, seg.seq) as usize;
+        self.buf.sum(off, seg.ring as usize).map(|(s, read)| (s, read == 0))
     }
 }
 
@@ -287,21 +296,32 @@ impl Stack {
         buf: crate::buf::PacketBuf,
         now: Instant,
     ) -> Option<(MacAddr, MacAddr)> {
-        let key = NeighKey { ifindex, addr: neighbour };
-        let src = match self.interface(ifindex).map(|i| i.kind) {
-            Some(LinkKind::Ethernet(src)) => src,
-            _ => {
-                self.link_output(ifindex, neighbour, buf, now);
-                return None;
-            }
-        };
-        if let Some(mac) = cache.neigh.and_then(|slot| self.neigh.ready_at(slot, &key)) {
+        if let Some((src, mac)) = self.tcp_hint_macs(ifindex, neighbour, cache) {
             self.ethernet_send_from(ifindex, src, mac, buf);
             return Some((src, mac));
         }
+        let ethernet = matches!(self.interface(ifindex).map(|i| i.kind), Some(LinkKind::Ethernet(_)));
         self.link_output(ifindex, neighbour, buf, now);
-        cache.neigh = self.neigh.slot(&key);
+        if ethernet {
+            cache.neigh = self.neigh.slot(&NeighKey { ifindex, addr: neighbour });
+        }
         None
+    }
+
+    /// The source and destination MAC addresses of an Ethernet frame to
+    /// `neighbour` when the connection's neighbour slot hint finds it
+    /// sending without a state change (see [`Stack::tcp_link_output`]).
+    #[inline]
+    pub(super) fn tcp_hint_macs(
+        &self,
+        ifindex: IfIndex,
+        neighbour: IpAddr,
+        cache: &EmitCache,
+    ) -> Option<(MacAddr, MacAddr)> {
+        let Some(LinkKind::Ethernet(src)) = self.interface(ifindex).map(|i| i.kind) else { return None };
+        let key = NeighKey { ifindex, addr: neighbour };
+        let mac = cache.neigh.and_then(|slot| self.neigh.ready_at(slot, &key))?;
+        Some((src, mac))
     }
 }
 

@@ -94,6 +94,16 @@ impl Stack {
         }
     }
 
+    /// Gives connection `h` its serial (`Tcb::serial`) and returns it.
+    fn tcp_serial(&mut self, h: SocketHandle) -> u64 {
+        self.sockets.tcp.serials += 1;
+        let s = self.sockets.tcp.serials;
+        if let Some(t) = self.tcb_mut(h) {
+            t.serial = s;
+        }
+        s
+    }
+
     pub(crate) fn tcb_mut(&mut self, h: SocketHandle) -> Option<&mut Tcb> {
         self.sockets.get_mut(h)?.tcb.as_deref_mut()
     }
@@ -226,7 +236,7 @@ impl Stack {
                 break;
             }
             let mut segs = std::mem::take(&mut t.out);
-            let (local, remote, zone) = (t.local, t.remote, t.zone);
+            let (local, remote, zone, serial) = (t.local, t.remote, t.zone, t.serial);
             let mut cache = std::mem::take(&mut t.emit);
             // The send buffer is lent to the emitter (a pointer swap) so
             // data segments are built straight from it.
@@ -237,14 +247,22 @@ impl Stack {
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
             let mut tpl = None;
+            let lent_before = self.sockets.tcp.lent;
             let fast = self.fast_paths_on();
             let templates = fast && segs.len() > 1;
+            // Data segments the fast writers queue keep their payload in
+            // the send ring until the driver takes them (`lend.rs`).
+            let lend = match (fast, serial) {
+                (false, _) => None,
+                (true, 0) => Some((h, self.tcp_serial(h))),
+                (true, s) => Some((h, s)),
+            };
             for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
                 if let Some(t) = &tpl {
-                    if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id) {
+                    if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id, lend) {
                         continue;
                     }
                 }
@@ -252,7 +270,9 @@ impl Stack {
                 // only segment, or one after the template), is written
                 // directly (`direct.rs`).
                 let capture = templates && tpl.is_none();
-                if fast && self.tcp_emit_direct(local, remote, zone, seg, (ring, &mut cache), !capture, now) {
+                if fast
+                    && self.tcp_emit_direct(local, remote, zone, seg, (ring, &mut cache, lend), !capture, now)
+                {
                     continue;
                 }
                 let capture = capture.then_some(&mut tpl);
@@ -262,10 +282,15 @@ impl Stack {
                     shrink = Some(mtu);
                 }
             }
+            let lent = self.sockets.tcp.lent != lent_before;
             if let Some(t) = self.tcb_mut(h) {
                 t.sndbuf = sndbuf;
                 t.emit = cache;
                 t.recycle_out(&mut segs);
+                // Queued frames lend its bytes (`lend.rs`) until taken.
+                if lent && t.sndbuf.pin() {
+                    self.sockets.tcp.pinned.push(h);
+                }
             }
             let Some(mtu) = shrink else { break };
             if let Some(t) = self.tcb_mut(h) {

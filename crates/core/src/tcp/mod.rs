@@ -26,10 +26,12 @@ mod emit;
 mod glue;
 mod input;
 pub mod isn;
+mod lend;
 mod output;
 mod predict;
 mod ring;
 mod sack;
+mod sendbuf;
 pub mod seq;
 pub mod syncookie;
 pub mod tcb;
@@ -46,6 +48,7 @@ mod template_tests;
 mod tests;
 
 pub use congestion::Algorithm;
+pub(crate) use lend::Lent;
 pub use tcb::TcbCounters;
 
 use crate::socket::SocketHandle;
@@ -215,6 +218,15 @@ pub struct TcpShared {
     pub(crate) templated: u64,
     /// Segments written directly (`direct.rs`), for the same tests.
     pub(crate) direct: u64,
+    /// Data segments queued with their payload lent from the send ring
+    /// (`lend.rs`), and how many of them found their sum ready in a chunk
+    /// (`sendbuf.rs`).
+    pub(crate) lent: u64,
+    pub(crate) chunk_sums: u64,
+    /// Connections whose send rings queued frames lend (`lend.rs`).
+    pub(crate) pinned: Vec<SocketHandle>,
+    /// The last connection serial handed out (`Tcb::serial`).
+    pub(crate) serials: u64,
 }
 
 impl TcpShared {

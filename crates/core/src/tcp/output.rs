@@ -204,6 +204,10 @@ impl Tcb {
         // One option block for the whole run: the timestamp clock, TS.Recent
         // and the SACK blocks do not change while sending.
         let opts = self.data_options(now, true);
+        // The send buffer sums its bytes in chunks of a full segment (with
+        // timestamps, no SACK blocks) cut from the send point.
+        let full = self.mss.saturating_sub(if self.ts_ok { 12 } else { 0 }).max(1) as usize;
+        self.sndbuf.align_chunks(full, seq::dist(self.buf_seq, self.snd_nxt) as usize);
         let mut budget = 1024;
         while budget > 0 {
             budget -= 1;

@@ -76,15 +76,44 @@ impl ByteRing {
             return false;
         }
         let size = need.max(GROWTH * self.buf.len()).min(limit);
-        let mut grown = vec![0u8; size];
-        // The held bytes and the kept free bytes after them, in order.
+        // The held bytes and the kept free bytes after them stay where they
+        // are (the allocation grows in place when the allocator can); a
+        // part wrapped to the front moves to just past the old end.
         let old = self.buf.len();
         let total = (self.len + keep).min(old);
-        let first = total.min(old - self.head);
-        grown[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
-        grown[first..total].copy_from_slice(&self.buf[..total - first]);
-        self.buf = grown;
-        self.head = 0;
+        let wrapped = total.saturating_sub(old - self.head);
+        if self.head + total <= size {
+            self.buf.resize(size, 0);
+            self.buf.copy_within(..wrapped, old);
+        } else {
+            // Too little room past the old end (a growth short of doubling):
+            // laid out afresh from the front.
+            let first = total - wrapped;
+            let mut grown = Vec::with_capacity(size);
+            grown.extend_from_slice(&self.buf[self.head..self.head + first]);
+            grown.extend_from_slice(&self.buf[..wrapped]);
+            grown.resize(size, 0);
+            self.buf = grown;
+            self.head = 0;
+        }
+        true
+    }
+
+    /// Appends `bytes` at the tail by growing the storage (in [`GROWTH`]
+    /// steps of its capacity, up to `limit`) without zero-filling it first,
+    /// when the held bytes end where the storage does (it has not wrapped
+    /// yet); `false`, with nothing done, otherwise.
+    pub fn append_growing(&mut self, bytes: &[u8], limit: usize) -> bool {
+        let size = self.buf.len();
+        if self.head + self.len != size || size + bytes.len() > limit {
+            return false;
+        }
+        if self.buf.capacity() < size + bytes.len() {
+            let want = (size + bytes.len()).max(GROWTH * self.buf.capacity()).min(limit);
+            self.buf.reserve_exact(want - size);
+        }
+        self.buf.extend_from_slice(bytes);
+        self.len += bytes.len();
         true
     }
 
@@ -160,7 +189,7 @@ impl ByteRing {
 
     /// Drops the `n` oldest bytes; an emptied ring restarts at the front
     /// of its storage unless `keep` (see [`ByteRing::read`]).
-    fn consume(&mut self, n: usize, keep: bool) {
+    pub fn consume(&mut self, n: usize, keep: bool) {
         let n = n.min(self.len);
         self.len -= n;
         self.head = if self.len == 0 && !keep { 0 } else { self.wrap(self.head + n) };

@@ -3,9 +3,10 @@
 //! segment generation in `output.rs`, timers in `timers.rs`. A TCB is a pure
 //! state machine: it queues [`OutSeg`]s for the stack to emit.
 
-use super::buffer::{RecvBuf, SendBuf};
+use super::buffer::RecvBuf;
 use super::congestion::Congestion;
 use super::sack::Scoreboard;
+use super::sendbuf::SendBuf;
 use super::seq;
 use super::timers::Rto;
 use super::{State, TcpConfig};
@@ -91,6 +92,9 @@ pub struct Tcb {
     /// Sequence number of the send buffer's first byte.
     pub(crate) buf_seq: u32,
     pub(crate) sndbuf: SendBuf,
+    /// A number no other connection of the stack had (0 until its first
+    /// payload is lent: `tcp/lend.rs`).
+    pub(crate) serial: u64,
     pub(crate) fin_queued: bool,
     pub(crate) snd_wscale: u8,
     /// The peer's SYN carried Window Scale.
@@ -226,6 +230,7 @@ impl Tcb {
             snd_wl2: 0,
             buf_seq: iss.wrapping_add(1),
             sndbuf: SendBuf::new(cfg.sndbuf),
+            serial: 0,
             fin_queued: false,
             snd_wscale: 0,
             snd_wscale_seen: false,

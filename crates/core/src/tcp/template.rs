@@ -14,8 +14,10 @@
 //! path (`tcp/template_tests.rs`).
 
 use super::emit::{copy_payload, Ring};
+use super::lend::Lent;
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
+use crate::socket::SocketHandle;
 use crate::stack::Stack;
 use crate::stats::Counter;
 use std::net::IpAddr;
@@ -150,13 +152,13 @@ impl Stack {
         seg: &OutSeg,
         ring: Ring<'_>,
         ip_id: &mut Option<u16>,
+        lend: Option<(SocketHandle, u64)>,
     ) -> bool {
         if !tpl.fits(seg) {
             return false;
         }
-        let Some((first, more)) = ring.payload(seg) else { return false };
         let hdr = tpl.ip_len + tpl.tcp_hdr_len;
-        let tcp_len = tpl.tcp_hdr_len + first.len() + more.len();
+        let tcp_len = tpl.tcp_hdr_len + seg.ring as usize;
         let total = tpl.ip_len + tcp_len;
         let v4 = tpl.ip_len == 20;
         // The general path reports the MTU error; an IPv4 segment needs
@@ -186,7 +188,16 @@ impl Stack {
         let off_flags = ((tpl.tcp_hdr_len as u16 / 4) << 12) | (seg.flags | TcpFlags::ACK).bits();
         tcp[SEQ..SEQ + 4].copy_from_slice(&seg.seq.to_be_bytes());
         tcp[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&off_flags.to_be_bytes());
-        let Some(payload) = copy_payload(body, first, more) else {
+        // The payload stays in the ring (`lend.rs`), its sum from the
+        // send buffer's chunk sums, or is copied and summed now.
+        let payload = match lend {
+            Some(_) => ring.payload_sum(seg).map(|(s, chunk)| {
+                self.sockets.tcp.chunk_sums += u64::from(chunk);
+                s
+            }),
+            None => ring.payload(seg).and_then(|(first, more)| copy_payload(body, first, more)),
+        };
+        let Some(payload) = payload else {
             self.pool.put(buf);
             return false;
         };
@@ -200,7 +211,9 @@ impl Stack {
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.templated += 1;
         let et = if v4 { ethertype::IPV4 } else { ethertype::IPV6 };
-        self.frame_and_send(tpl.ifindex, tpl.src_mac, tpl.dst_mac, et, buf);
+        let lent = lend.map(|(sock, serial)| Lent { sock, serial, seq: seg.seq, len: seg.ring });
+        self.sockets.tcp.lent += u64::from(lent.is_some());
+        self.frame_and_send_lent(tpl.ifindex, (tpl.src_mac, tpl.dst_mac), et, buf, lent);
         true
     }
 }

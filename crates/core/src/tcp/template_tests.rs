@@ -64,6 +64,13 @@ fn host(name: &str, seed: u64, mac: u8, k: u8, c: &Case, templates: bool) -> Sta
     s
 }
 
+/// Every queued frame through [`Stack::transmit_with`], its pieces joined.
+fn gather(s: &mut Stack) -> Vec<(IfIndex, Vec<u8>)> {
+    let mut out = Vec::new();
+    s.transmit_with(|i, parts| out.push((i, parts.concat())));
+    out
+}
+
 impl Pair {
     fn new(c: &Case, templates: bool) -> Pair {
         let h = [host("a", 11, 1, 1, c, templates), host("b", 12, 2, 2, c, templates)];
@@ -106,7 +113,13 @@ impl Pair {
         for _ in 0..64 {
             let mut moved = false;
             for k in 0..2 {
-                for (_, f) in drain(&mut self.h[k]) {
+                // The fast pair's frames come as the stack lends them
+                // (headers, then the payload's pieces in the send ring),
+                // joined here as a driver's gather would; the plain pair's
+                // are whole frames.
+                let frames =
+                    if self.h[k].no_fast_path { drain(&mut self.h[k]) } else { gather(&mut self.h[k]) };
+                for (_, f) in frames {
                     moved = true;
                     self.frame_no += 1;
                     let n = self.frame_no.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
@@ -172,7 +185,7 @@ impl Pair {
 /// frame must match. Returns how many segments the template path framed
 /// and how many (pure ACKs, lone data segments) were written directly
 /// (`direct.rs`) on the fast side's two hosts.
-fn same(c: &Case) -> Result<(u64, u64), TestCaseError> {
+fn same(c: &Case) -> Result<(u64, u64, u64, u64), TestCaseError> {
     let mut fast = Pair::new(c, true);
     let mut plain = Pair::new(c, false);
     for step in 0..20_000 {
@@ -214,8 +227,10 @@ fn same(c: &Case) -> Result<(u64, u64), TestCaseError> {
         prop_assert_eq!(format!("{:?}", fast.h[k].stats()), format!("{:?}", plain.h[k].stats()));
     }
     prop_assert_eq!(plain.h[0].sockets.tcp.templated, 0);
+    prop_assert_eq!(plain.h[0].sockets.tcp.lent, 0);
     prop_assert_eq!(plain.h[0].sockets.tcp.direct + plain.h[1].sockets.tcp.direct, 0);
-    Ok((fast.h[0].sockets.tcp.templated, fast.h[0].sockets.tcp.direct + fast.h[1].sockets.tcp.direct))
+    let t = &fast.h[0].sockets.tcp;
+    Ok((t.templated, t.direct + fast.h[1].sockets.tcp.direct, t.lent, t.chunk_sums))
 }
 
 fn case(v6: bool, mtu: u32, loss: u32) -> Case {
@@ -240,13 +255,18 @@ fn bulk_frames_match_the_general_path() {
     for v6 in [false, true] {
         for loss in [0, 50] {
             let c = case(v6, 1500, loss);
-            let (n, acks) = same(&c).unwrap();
+            let (n, acks, lent, chunk) = same(&c).unwrap();
             // 3 MB is about 2 070 data segments.
             assert!(n > 1000, "{c:?}: only {n} segments from a template");
             // The receiver's ACKs (one per burst, one per out-of-order
             // segment with loss) and the sender's lone data segments are
             // written directly.
             assert!(acks > if loss > 0 { 300 } else { 10 }, "{c:?}: only {acks} segments written directly");
+            // Their payloads were lent from the send ring, the sums of
+            // nearly all of them taken while the application's bytes were
+            // copied in (`sendbuf.rs`).
+            assert!(lent > n, "{c:?}: only {lent} payloads lent");
+            assert!(chunk * 10 > lent * 9, "{c:?}: only {chunk} of {lent} summed in chunks");
         }
     }
 }
@@ -284,4 +304,38 @@ proptest! {
     fn templates_equal_general_path(c in any_case()) {
         same(&c)?;
     }
+}
+
+/// A frame whose payload is still lent from a send ring when its
+/// connection is aborted is not sent (its connection and ring are gone):
+/// it is dropped and counted (`tcps_sndstale`), and the reset goes out.
+#[test]
+fn lent_payload_of_an_aborted_connection_is_dropped() {
+    let c = case(false, 1500, 0);
+    let mut p = Pair::new(&c, true);
+    let s = p.conn[0].unwrap();
+    for _ in 0..50 {
+        p.exchange(0);
+        p.conn[1] = p.conn[1].or_else(|| p.h[1].tcp_accept(p.listener));
+        if p.conn[1].is_some() {
+            break;
+        }
+        p.next_time();
+    }
+    let b = p.conn[1].expect("accepted");
+    // Data the client never reads: closing it aborts the connection
+    // (RFC 9293 §3.10.4 via RFC 2525 §2.17).
+    p.h[1].tcp_send(b, b"unread", p.now).unwrap();
+    p.exchange(0);
+    // A run of segments: the second and later ones lend their payload.
+    let data = vec![7u8; 8 * 1448];
+    assert_eq!(p.h[0].tcp_send(s, &data, p.now).unwrap(), data.len());
+    assert!(p.h[0].tx_lent > 0, "segments queued with lent payloads");
+    let lent = p.h[0].tx_lent as u64;
+    p.h[0].tcp_close(s, p.now);
+    let frames = drain(&mut p.h[0]);
+    assert_eq!(p.h[0].stats().get(crate::stats::Counter::TcpsSndstale), lent);
+    let rst = frames.last().expect("a reset").1.clone();
+    assert_eq!(rst[14 + 20 + 13] & 0x04, 0x04, "the last frame is the reset");
+    assert!(p.h[0].sockets.tcp.pinned.is_empty());
 }
