@@ -160,8 +160,17 @@ impl<T> FrameQueue<T> {
     }
 
     /// The queued frames, front first.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.slots[self.head..].iter_mut().flatten()
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots[self.head..].iter().flatten()
+    }
+
+    /// Empties the queue, handing each frame to `f`, front first.
+    pub fn drain_each(&mut self, mut f: impl FnMut(T)) {
+        for frame in self.slots.drain(self.head..).flatten() {
+            f(frame);
+        }
+        self.slots.clear();
+        self.head = 0;
     }
 
     /// Takes the frame at the front.

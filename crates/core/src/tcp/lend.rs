@@ -58,8 +58,10 @@ impl Stack {
     /// pieces, not copied into the frame first. The frames' buffers go back
     /// to the pool. ([`Stack::transmit`] hands out whole frames.)
     pub fn transmit_with(&mut self, mut send: impl FnMut(IfIndex, &[&[u8]])) {
-        self.tx_lent = 0;
-        while let Some(f) = self.tx.pop_front() {
+        // The frames are read in place, then the queue emptied (no frame
+        // moved out one by one).
+        let mut stale = 0;
+        for f in self.tx.iter() {
             match &f.lent {
                 None => send(f.ifindex, &[f.buf.bytes()]),
                 Some(l) => match self.lent_payload(l) {
@@ -68,11 +70,14 @@ impl Stack {
                         let head = &bytes[..bytes.len().saturating_sub(l.len as usize)];
                         send(f.ifindex, &[head, a, b]);
                     }
-                    None => self.stats.inc(Counter::TcpsSndstale),
+                    None => stale += 1,
                 },
             }
-            self.pool.put(f.buf);
         }
+        self.stats.add(Counter::TcpsSndstale, stale);
+        let (tx, pool) = (&mut self.tx, &mut self.pool);
+        tx.drain_each(|f| pool.put(f.buf));
+        self.tx_lent = 0;
         self.unpin_lent();
     }
 
