@@ -124,14 +124,13 @@ impl Stack {
         }
         // The local-delivery decision, remembered for the next packet of
         // the flow while no interface or route changes (`InPlaceMemo`).
-        if !self
-            .in_place_deliverable(ifindex, IpAddr::V4(src), IpAddr::V4(dst), |s| s.is_for_us_v4(ifindex, dst))
-        {
+        let (src_ip, dst_ip) = (IpAddr::V4(src), IpAddr::V4(dst));
+        if !self.in_place_deliverable(ifindex, &src_ip, &dst_ip, |s| s.is_for_us_v4(ifindex, dst)) {
             return false;
         }
         self.stats.inc(Counter::IpsTotal);
         self.stats.inc(Counter::IpsDelivered);
-        self.tcp_input_from(ifindex, IpAddr::V4(src), IpAddr::V4(dst), &b[..total], 20, now);
+        self.tcp_input_from(ifindex, &src_ip, &dst_ip, &b[..total], 20, now);
         true
     }
 

@@ -165,12 +165,13 @@ impl Stack {
         let deliverable = |s: &mut Stack| {
             s.is_for_us_v6(ifindex, &dst) && (from_loopback || s.source_valid_v6(ifindex, &src))
         };
-        if !self.in_place_deliverable(ifindex, IpAddr::V6(src), IpAddr::V6(dst), deliverable) {
+        let (src_ip, dst_ip) = (IpAddr::V6(src), IpAddr::V6(dst));
+        if !self.in_place_deliverable(ifindex, &src_ip, &dst_ip, deliverable) {
             return false;
         }
         self.stats.inc(Counter::Ip6sTotal);
         self.stats.inc(Counter::Ip6sDelivered);
-        self.tcp_input_from(ifindex, IpAddr::V6(src), IpAddr::V6(dst), &b[..total], 40, now);
+        self.tcp_input_from(ifindex, &src_ip, &dst_ip, &b[..total], 40, now);
         true
     }
 

@@ -44,29 +44,41 @@ impl Stack {
     pub(crate) fn in_place_deliverable(
         &mut self,
         ifindex: IfIndex,
-        src: IpAddr,
-        dst: IpAddr,
+        src: &IpAddr,
+        dst: &IpAddr,
         deliverable: impl FnOnce(&mut Stack) -> bool,
     ) -> bool {
-        let key = InPlaceMemo {
-            ifindex,
-            src,
-            dst,
-            iface_gen: self.iface_gen,
-            route_gen: self.routes().generation(),
-            validate: self.sysctl.on(Knob::Ip6SourceAddressValidation),
-        };
-        if self.in_place_memo == Some(key) {
-            #[cfg(test)]
+        let (iface_gen, route_gen) = (self.iface_gen, self.routes().generation());
+        let validate = self.sysctl.on(Knob::Ip6SourceAddressValidation);
+        // Compared field by field against the addresses where they are: a
+        // key assembled from them first was read back in other widths than
+        // it was written (a store-forwarding stall per segment).
+        if let Some(m) = &self.in_place_memo {
+            if m.ifindex == ifindex
+                && m.src == *src
+                && m.dst == *dst
+                && m.iface_gen == iface_gen
+                && m.route_gen == route_gen
+                && m.validate == validate
             {
-                self.in_place_memo_hits += 1;
+                #[cfg(test)]
+                {
+                    self.in_place_memo_hits += 1;
+                }
+                return true;
             }
-            return true;
         }
         if !deliverable(self) {
             return false;
         }
-        self.in_place_memo = (!dst.is_multicast()).then_some(key);
+        self.in_place_memo = (!dst.is_multicast()).then_some(InPlaceMemo {
+            ifindex,
+            src: *src,
+            dst: *dst,
+            iface_gen,
+            route_gen,
+            validate,
+        });
         true
     }
 }

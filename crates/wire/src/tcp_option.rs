@@ -399,7 +399,10 @@ impl<'a> TcpOptions<'a> {
     /// and at most 40 (`BadLength("options")`), each option as
     /// [`TcpOption::parse`] requires. One walk validates the region and
     /// notes where the options the accessors return are, so reading MSS,
-    /// window scale, SACK or timestamps afterwards walks nothing.
+    /// window scale, SACK or timestamps afterwards walks nothing. Inline:
+    /// returned across a call, the value was read back in other widths
+    /// than it was written (a store-forwarding stall on every segment).
+    #[inline]
     pub fn parse(region: &'a [u8]) -> Result<Self> {
         if region.len() > MAX_OPTIONS_LEN || region.len() & 3 != 0 {
             return Err(Error::BadLength("options"));

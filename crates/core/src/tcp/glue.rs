@@ -27,7 +27,7 @@ impl Stack {
     /// the TCP header starts in it.
     pub(crate) fn tcp_input(&mut self, ifindex: IfIndex, packet: &[u8], offset: usize, now: Instant) {
         let Some((src, dst)) = crate::closed::ip_pair(packet) else { return };
-        self.tcp_input_from(ifindex, src, dst, packet, offset, now);
+        self.tcp_input_from(ifindex, &src, &dst, packet, offset, now);
     }
 
     /// [`Stack::tcp_input`] with the packet's addresses already read from
@@ -35,12 +35,13 @@ impl Stack {
     pub(crate) fn tcp_input_from(
         &mut self,
         ifindex: IfIndex,
-        src: IpAddr,
-        dst: IpAddr,
+        src: &IpAddr,
+        dst: &IpAddr,
         packet: &[u8],
         offset: usize,
         now: Instant,
     ) {
+        let (src, dst) = (*src, *dst);
         let Some(bytes) = packet.get(offset..) else { return };
         let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
         // RFC 9293 §3.1: the checksum covers the pseudo-header, the header
