@@ -1,6 +1,8 @@
 //! Packet buffers with link-layer headroom, recycled through a pool so the
 //! steady-state forwarding path allocates nothing.
 
+use via6_wire::MacAddr;
+
 /// Room kept in front of the IP header for a link-layer header (Ethernet II).
 pub const HEADROOM: usize = 14;
 
@@ -44,18 +46,21 @@ impl PacketBuf {
         Some(&mut self.data[start..start + n])
     }
 
-    /// Writes a link-layer header of exactly [`HEADROOM`] bytes in front of
-    /// the live bytes; `false` (nothing changed) without room for it.
+    /// Writes an untagged Ethernet II header (RFC 894: destination,
+    /// source, EtherType; [`HEADROOM`] bytes) in front of the live bytes,
+    /// field by field straight into the headroom (a header assembled
+    /// elsewhere and copied in was read back in other widths than it was
+    /// written: a store-forwarding stall per frame); `false` (nothing
+    /// changed) without room for it.
     #[inline]
-    pub fn prepend_header(&mut self, h: &[u8; HEADROOM]) -> bool {
-        match self.start.checked_sub(HEADROOM).and_then(|s| Some((s, self.data.get_mut(s..s + HEADROOM)?))) {
-            Some((s, room)) => {
-                room.copy_from_slice(h);
-                self.start = s;
-                true
-            }
-            None => false,
-        }
+    pub fn prepend_ethernet(&mut self, dst: &MacAddr, src: &MacAddr, ethertype: u16) -> bool {
+        let Some(s) = self.start.checked_sub(HEADROOM) else { return false };
+        let Some(room) = self.data.get_mut(s..s + HEADROOM) else { return false };
+        room[0..6].copy_from_slice(&dst.0);
+        room[6..12].copy_from_slice(&src.0);
+        room[12..14].copy_from_slice(&ethertype.to_be_bytes());
+        self.start = s;
+        true
     }
 
     /// Drops `n` bytes from the front (e.g. a link header after input).
@@ -171,6 +176,12 @@ impl<T> FrameQueue<T> {
         }
         self.slots.clear();
         self.head = 0;
+    }
+
+    /// The frame at the front.
+    #[inline]
+    pub fn front(&self) -> Option<&T> {
+        self.slots.get(self.head)?.as_ref()
     }
 
     /// Takes the frame at the front.

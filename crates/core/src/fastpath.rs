@@ -15,7 +15,6 @@
 //! caller hands the packet to the general path unchanged.
 
 use crate::addr::{self, IfIndex};
-use crate::buf::HEADROOM;
 use crate::burst::FibHint;
 use crate::iface::LinkKind;
 use crate::neigh::{NeighKey, NeighSlot};
@@ -86,11 +85,7 @@ impl Stack {
         let mut buf = self.pool.copy_of(ip);
         buf.truncate(out.total);
         rewrite(buf.bytes_mut());
-        let mut hdr = [0u8; HEADROOM];
-        hdr[0..6].copy_from_slice(&out.dst_mac.0);
-        hdr[6..12].copy_from_slice(&out.src_mac.0);
-        hdr[12..14].copy_from_slice(&et.to_be_bytes());
-        if buf.prepend_header(&hdr) {
+        if buf.prepend_ethernet(&out.dst_mac, &out.src_mac, et) {
             self.enqueue_tx(out.ifindex, buf);
         } else {
             self.stats.inc(Counter::IfsTxqdrop);

@@ -387,11 +387,7 @@ impl Stack {
         lent: Option<crate::tcp::Lent>,
     ) {
         const _: () = assert!(HEADROOM == 14, "an untagged Ethernet header is 14 bytes");
-        let mut hdr = [0u8; HEADROOM];
-        hdr[0..6].copy_from_slice(&dst.0);
-        hdr[6..12].copy_from_slice(&src.0);
-        hdr[12..14].copy_from_slice(&ethertype.to_be_bytes());
-        if buf.prepend_header(&hdr) {
+        if buf.prepend_ethernet(&dst, &src, ethertype) {
             self.enqueue_tx_lent(ifindex, buf, lent);
         } else {
             self.stats.inc(Counter::IfsTxqdrop);

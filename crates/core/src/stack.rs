@@ -23,9 +23,11 @@ pub struct TxFrame {
     /// The interface.
     pub ifindex: IfIndex,
     pub(crate) buf: PacketBuf,
-    /// A TCP payload still in its send ring (`tcp/lend.rs`); never set on
-    /// a frame handed out.
-    pub(crate) lent: Option<crate::tcp::Lent>,
+    /// Whether its TCP payload is still in a send ring (`tcp/lend.rs`),
+    /// named by the next of the stack's `lent` descriptors; never set on a
+    /// frame handed out. (A flag, not the descriptor: a frame stays the
+    /// size every forwarded packet moves.)
+    pub(crate) lent: bool,
 }
 
 impl TxFrame {
@@ -70,9 +72,9 @@ pub struct Stack {
     pub(crate) secret: [u8; 16],
     pub(crate) pool: BufPool,
     pub(crate) tx: FrameQueue<TxFrame>,
-    /// Frames in `tx` whose TCP payload is still in its send ring
-    /// (`tcp/lend.rs`).
-    pub(crate) tx_lent: usize,
+    /// The payloads of the frames in `tx` that lend them from a send ring
+    /// (`tcp/lend.rs`), in queue order.
+    pub(crate) lent: VecDeque<crate::tcp::Lent>,
     pub(crate) tx_limit: usize,
     /// Packets looped back to ourselves, delivered before a call returns.
     pub(crate) looped: VecDeque<(IfIndex, PacketBuf)>,
@@ -125,7 +127,7 @@ impl Stack {
             secret,
             pool: BufPool::new(1024),
             tx: FrameQueue::new(),
-            tx_lent: 0,
+            lent: VecDeque::new(),
             tx_limit: 4096,
             looped: VecDeque::new(),
             echo: Default::default(),
@@ -514,14 +516,30 @@ impl Stack {
     /// The next frame to send.
     #[inline]
     pub fn transmit(&mut self) -> Option<TxFrame> {
+        // Inline only what a frame that lends nothing needs (popped
+        // straight into the caller's slot).
+        match self.tx.front() {
+            Some(f) if !f.lent => self.tx.pop_front(),
+            // Empty, with no send ring left pinned (`tcp/lend.rs`).
+            None if self.sockets.tcp.pinned.is_empty() => None,
+            _ => self.transmit_lent(),
+        }
+    }
+
+    /// [`Stack::transmit`] past a frame that lends its payload
+    /// (`tcp/lend.rs`) or the end of the queue.
+    #[cold]
+    #[inline(never)]
+    fn transmit_lent(&mut self) -> Option<TxFrame> {
         loop {
             let Some(mut f) = self.tx.pop_front() else {
                 self.unpin_lent();
                 return None;
             };
-            let Some(l) = f.lent.take() else { return Some(f) };
-            self.tx_lent -= 1;
-            let filled = self.fill_lent(&mut f, &l);
+            if !std::mem::take(&mut f.lent) {
+                return Some(f);
+            }
+            let filled = self.lent.pop_front().is_some_and(|l| self.fill_lent(&mut f, &l));
             self.unpin_lent();
             if filled {
                 return Some(f);
@@ -556,8 +574,10 @@ impl Stack {
             self.pool.put(buf);
             return;
         }
-        self.tx_lent += usize::from(lent.is_some());
-        self.tx.push_back(TxFrame { ifindex, buf, lent });
+        if let Some(l) = lent {
+            self.lent.push_back(l);
+        }
+        self.tx.push_back(TxFrame { ifindex, buf, lent: lent.is_some() });
     }
 
     pub(crate) fn drain_looped(&mut self, now: Instant) {

@@ -43,6 +43,7 @@ impl Stack {
     /// Copies a lent frame's payload in behind its headers; `false` (the
     /// frame must be dropped) if it is no longer held.
     pub(crate) fn fill_lent(&self, f: &mut TxFrame, l: &Lent) -> bool {
+        debug_assert!(!f.lent, "taken off the frame first");
         let Some((a, b)) = self.lent_payload(l) else { return false };
         let bytes = f.buf.bytes_mut();
         let Some(start) = bytes.len().checked_sub(l.len as usize) else { return false };
@@ -61,23 +62,25 @@ impl Stack {
         // The frames are read in place, then the queue emptied (no frame
         // moved out one by one).
         let mut stale = 0;
+        let mut lent = self.lent.iter();
         for f in self.tx.iter() {
-            match &f.lent {
-                None => send(f.ifindex, &[f.buf.bytes()]),
-                Some(l) => match self.lent_payload(l) {
-                    Some((a, b)) => {
-                        let bytes = f.buf.bytes();
-                        let head = &bytes[..bytes.len().saturating_sub(l.len as usize)];
-                        send(f.ifindex, &[head, a, b]);
-                    }
-                    None => stale += 1,
-                },
+            if !f.lent {
+                send(f.ifindex, &[f.buf.bytes()]);
+                continue;
+            }
+            match lent.next().and_then(|l| Some((l, self.lent_payload(l)?))) {
+                Some((l, (a, b))) => {
+                    let bytes = f.buf.bytes();
+                    let head = &bytes[..bytes.len().saturating_sub(l.len as usize)];
+                    send(f.ifindex, &[head, a, b]);
+                }
+                None => stale += 1,
             }
         }
         self.stats.add(Counter::TcpsSndstale, stale);
         let (tx, pool) = (&mut self.tx, &mut self.pool);
         tx.drain_each(|f| pool.put(f.buf));
-        self.tx_lent = 0;
+        self.lent.clear();
         self.unpin_lent();
     }
 
@@ -85,7 +88,7 @@ impl Stack {
     /// lent them free the room their acknowledged bytes held
     /// (`SendBuf::unpin`).
     pub(crate) fn unpin_lent(&mut self) {
-        if self.tx_lent > 0 {
+        if !self.lent.is_empty() {
             return;
         }
         for h in std::mem::take(&mut self.sockets.tcp.pinned) {

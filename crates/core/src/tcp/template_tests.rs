@@ -330,8 +330,8 @@ fn lent_payload_of_an_aborted_connection_is_dropped() {
     // A run of segments: the second and later ones lend their payload.
     let data = vec![7u8; 8 * 1448];
     assert_eq!(p.h[0].tcp_send(s, &data, p.now).unwrap(), data.len());
-    assert!(p.h[0].tx_lent > 0, "segments queued with lent payloads");
-    let lent = p.h[0].tx_lent as u64;
+    assert!(!p.h[0].lent.is_empty(), "segments queued with lent payloads");
+    let lent = p.h[0].lent.len() as u64;
     p.h[0].tcp_close(s, p.now);
     let frames = drain(&mut p.h[0]);
     assert_eq!(p.h[0].stats().get(crate::stats::Counter::TcpsSndstale), lent);
