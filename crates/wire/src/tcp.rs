@@ -296,9 +296,9 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// §3.1, RFC 1071 §2). The header is a multiple of 4 bytes long, so the
     /// payload starts at an even offset.
     #[inline]
-    pub fn header_sum(&self, src: IpAddr, dst: IpAddr) -> Result<checksum::Checksum> {
+    pub fn header_sum(&self, src: &IpAddr, dst: &IpAddr) -> Result<checksum::Checksum> {
         let b = self.buffer.as_ref();
-        let mut sum = pseudo_header(src, dst, protocol::TCP, b.len())?;
+        let mut sum = pseudo_header(*src, *dst, protocol::TCP, b.len())?;
         let head = b.get(..self.header_len()).ok_or(Error::Truncated)?;
         sum.add_sum(checksum::header_words_sum(head), head.len());
         Ok(sum)
@@ -747,7 +747,7 @@ mod tests {
             let p = TcpPacket::new_checked(&buf[..]).unwrap();
             prop_assert_eq!(p.verify_checksum(src, dst), Ok(()));
             // The header sum plus the payload's sum verifies too.
-            let mut total = p.header_sum(src, dst).unwrap();
+            let mut total = p.header_sum(&src, &dst).unwrap();
             prop_assert_eq!(total.add_bytes(p.payload()).sum(), 0xffff);
             prop_assert_eq!(TcpRepr::parse(&p).unwrap(), repr);
         }

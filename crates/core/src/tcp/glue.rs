@@ -8,7 +8,7 @@
 
 use super::emit::{EmitError, Ring};
 use super::tcb::Tcb;
-use super::{seq, ConnKey, State};
+use super::{seq, State};
 use crate::addr::{self, IfIndex};
 use crate::errno::Errno;
 use crate::socket::{LocalAddr, Proto, Socket, SocketHandle};
@@ -41,7 +41,6 @@ impl Stack {
         offset: usize,
         now: Instant,
     ) {
-        let (src, dst) = (*src, *dst);
         let Some(bytes) = packet.get(offset..) else { return };
         let Ok(pkt) = TcpPacket::new_checked(bytes) else { return };
         // RFC 9293 §3.1: the checksum covers the pseudo-header, the header
@@ -52,15 +51,14 @@ impl Stack {
         let Ok(mut sum) = pkt.header_sum(src, dst) else { return };
         let Ok(repr) = TcpRepr::parse(&pkt) else { return };
         // RFC 1122 §4.2.3.10: no connection involves broadcast or multicast.
-        let bad_addr = |a: IpAddr| match a {
+        let bad_addr = |a: &IpAddr| match a {
             IpAddr::V4(v) => v.is_broadcast() || v.is_multicast() || v.is_unspecified(),
             IpAddr::V6(v) => v.is_multicast() || v.is_unspecified(),
         };
         if bad_addr(src) || bad_addr(dst) || repr.src_port == 0 || repr.dst_port == 0 {
             return;
         }
-        let key: ConnKey = (dst, repr.dst_port, src, repr.src_port);
-        let conn = self.sockets.tcp.conn(&key);
+        let conn = self.sockets.tcp.conn_by(dst, repr.dst_port, src, repr.src_port);
         let staged = conn.and_then(|h| self.tcb_mut(h)).and_then(|t| t.stage_payload(&repr));
         let good = match staged {
             Some(payload_sum) => sum.add_sum(payload_sum, repr.payload.len()).sum() == 0xffff,
@@ -87,6 +85,7 @@ impl Stack {
             self.tcp_after(h, now);
             return;
         }
+        let (src, dst) = (*src, *dst);
         match self.sockets.demux(Proto::Tcp, dst, repr.dst_port, src, repr.src_port, ifindex) {
             Some(h) if self.sockets.get(h).is_some_and(|s| s.listen.is_some()) => {
                 self.tcp_listen_input(h, ifindex, src, dst, &repr, now);
