@@ -7,10 +7,12 @@
 //! and the ring's one or two pieces to send back to back (a gather, as a
 //! NIC's scatter-gather list would take them); [`Stack::transmit`] copies
 //! the pieces in behind the headers first. Bytes in the send ring never
-//! change while held, so a payload found by sequence number is the one the
-//! checksum covers; if the peer acknowledged it meanwhile (or the
-//! connection is gone) the frame is dropped and counted
-//! (`tcps_sndstale`): the peer has what it carried.
+//! change while held, and bytes acknowledged while frames are queued stay
+//! in the ring, released, until the frames are taken (the ring is pinned:
+//! `SendBuf::pin`, [`Stack::unpin_lent`]), so a payload found by sequence
+//! number is the one the checksum covers. Only a frame whose connection is
+//! gone (its socket slot freed or reused: the serial differs) is dropped,
+//! and counted (`tcps_sndstale`).
 
 use crate::addr::IfIndex;
 use crate::socket::SocketHandle;
