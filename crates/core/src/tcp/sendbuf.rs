@@ -10,7 +10,9 @@
 //! sender uses (`SendBuf::align_chunks`, called before each send run):
 //! as long as the sender sends full segments (RFC 9293 §3.7.4 Nagle holds
 //! partial ones while data is in flight) every segment is exactly one
-//! chunk. Any other segment is summed over its bytes when emitted.
+//! chunk; a partial segment shifts the grid. Any other range is summed
+//! from whole chunks plus the smaller side of a split one
+//! (`SendBuf::sum`).
 
 use super::ring::ByteRing;
 use std::cell::Cell;
@@ -133,9 +135,9 @@ impl SendBuf {
         self.held()
     }
 
-    /// Whether empty.
+    /// Whether no byte of the stream is held (released ones do not count).
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.held() == 0
     }
 
     /// Drops `n` acknowledged bytes from the front, with the sums of the
@@ -388,6 +390,7 @@ mod tests {
         assert!(!s.pin(), "already pinned");
         s.consume(10);
         assert_eq!(s.len(), 6);
+        assert!(!s.is_empty());
         assert_eq!(s.slices(0, 6).map(|(a, b)| [a, b].concat()), Some(b"klmnop".to_vec()));
         assert_eq!(s.released(), 10);
         assert_eq!(s.lent_slices(2, 4).map(|(a, b)| [a, b].concat()), Some(b"cdef".to_vec()));
@@ -398,6 +401,20 @@ mod tests {
         assert_eq!(s.slices(0, 9).map(|(a, b)| [a, b].concat()), Some(b"klmnopxyz".to_vec()));
         s.consume(2);
         assert_eq!(s.released(), 0, "unpinned: freed at once");
+    }
+
+    /// A buffer whose every byte was acknowledged is empty even while the
+    /// bytes stay pinned (the FIN's acknowledgment is recognised by it:
+    /// RFC 9293 §3.10.7.4, FIN-WAIT-1 and LAST-ACK).
+    #[test]
+    fn all_acknowledged_is_empty_while_pinned() {
+        let mut s = SendBuf::new(8);
+        assert_eq!(s.write(b"abcd"), 4);
+        s.pin();
+        s.consume(4);
+        assert!(s.is_empty());
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.released(), 4);
     }
 
     /// A one's-complement sum as a number modulo 0xffff: +0 (0x0000)
