@@ -247,7 +247,7 @@ impl Stack {
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
             let mut tpl = None;
-            let lent_before = self.sockets.tcp.lent;
+            let lent_before = self.lent.len();
             let fast = self.fast_paths_on();
             let templates = fast && segs.len() > 1;
             // Data segments the fast writers queue keep their payload in
@@ -282,7 +282,8 @@ impl Stack {
                     shrink = Some(mtu);
                 }
             }
-            let lent = self.sockets.tcp.lent != lent_before;
+            // Frames queued by this run that lend from its send ring.
+            let lent = self.lent.len() != lent_before;
             if let Some(t) = self.tcb_mut(h) {
                 t.sndbuf = sndbuf;
                 t.emit = cache;

@@ -183,30 +183,6 @@ impl Default for TcpConfig {
 /// A connection's identity, addresses unmapped.
 pub(crate) type ConnKey = (IpAddr, u16, IpAddr, u16);
 
-/// A [`ConnKey`] as numbers: the addresses as 128-bit values, the ports and
-/// the families (an IPv4 address and its IPv4-mapped IPv6 form differ) in
-/// one word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NumKey {
-    local: u128,
-    remote: u128,
-    ports: u64,
-}
-
-impl NumKey {
-    #[inline]
-    fn of(local: &IpAddr, lport: u16, remote: &IpAddr, rport: u16) -> NumKey {
-        let num = |a: &IpAddr| match a {
-            IpAddr::V4(v) => (u128::from(v.to_bits()), 4u8),
-            IpAddr::V6(v) => (v.to_bits(), 6u8),
-        };
-        let ((l, lf), (r, rf)) = (num(local), num(remote));
-        let ports =
-            (u64::from(lf) << 40) | (u64::from(rf) << 32) | (u64::from(lport) << 16) | u64::from(rport);
-        NumKey { local: l, remote: r, ports }
-    }
-}
-
 /// A listener's queues.
 #[derive(Debug, Default)]
 pub struct Listen {
@@ -226,7 +202,7 @@ pub struct TcpShared {
     /// The last `conns` hit (a bulk flow hits the same entry segment after
     /// segment); cleared by every insert and removal so it never disagrees
     /// with the map.
-    pub(crate) last_conn: Option<(NumKey, SocketHandle)>,
+    pub(crate) last_conn: Option<(ConnKey, SocketHandle)>,
     pub(crate) timers: BinaryHeap<Reverse<(Instant, u32)>>,
     /// Connections owing an ACK at the end of the receive burst
     /// (`Tcb::ack_decision`), and when the first of them began owing.
@@ -255,10 +231,10 @@ pub struct TcpShared {
 
 impl TcpShared {
     /// The connection with this 4-tuple (local addr, port, remote addr,
-    /// port), through the one-entry `last_conn` cache, compared as numbers
-    /// (`NumKey`) taken from the addresses where they are: a key assembled
-    /// from them first was read back in other widths than it was written
-    /// (a store-forwarding stall per segment); the tuple is built only for
+    /// port), through the one-entry `last_conn` cache, compared field by
+    /// field against the addresses where they are: a key assembled from
+    /// them first was read back in other widths than it was written (a
+    /// store-forwarding stall per segment); the tuple is built only for
     /// the map.
     #[inline]
     pub(crate) fn conn_by(
@@ -268,14 +244,14 @@ impl TcpShared {
         remote: &IpAddr,
         rport: u16,
     ) -> Option<SocketHandle> {
-        let num = NumKey::of(local, lport, remote, rport);
-        if let Some((k, h)) = self.last_conn {
-            if k == num {
-                return Some(h);
+        if let Some((k, h)) = &self.last_conn {
+            if k.1 == lport && k.3 == rport && k.0 == *local && k.2 == *remote {
+                return Some(*h);
             }
         }
-        let h = *self.conns.get(&(*local, lport, *remote, rport))?;
-        self.last_conn = Some((num, h));
+        let key = (*local, lport, *remote, rport);
+        let h = *self.conns.get(&key)?;
+        self.last_conn = Some((key, h));
         Some(h)
     }
 

@@ -56,6 +56,22 @@ impl ByteRing {
         }
     }
 
+    /// The `len` held bytes starting `off` bytes after the oldest, as one
+    /// or two contiguous pieces (the second empty unless the range wraps);
+    /// `None` if the range is not all held.
+    #[inline]
+    pub fn range(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
+        let end = off.checked_add(len).filter(|&e| e <= self.len)?;
+        let (a, b) = self.as_slices();
+        if end <= a.len() {
+            Some((&a[off..end], &[]))
+        } else if off >= a.len() {
+            Some((&b[off - a.len()..end - a.len()], &[]))
+        } else {
+            Some((&a[off..], &b[..end - a.len()]))
+        }
+    }
+
     /// Makes room for `n` more bytes, growing the storage to at least
     /// [`GROWTH`] times its size but never beyond `limit`; false if it
     /// cannot.

@@ -72,11 +72,7 @@ impl SendBuf {
         let mut at = 0;
         while !src.is_empty() {
             // Up to the end of the current chunk (all of it without chunks).
-            let room = match self.chunk {
-                0 => src.len(),
-                c if self.sums.is_empty() || self.last_len >= c => c,
-                c => c - self.last_len,
-            };
+            let room = if self.chunk == 0 { src.len() } else { self.chunk_room() };
             let k = room.min(src.len());
             let Some((a, b)) = self.data.spare_at_mut(at, k) else { return 0 };
             let (pa, pb) = src[..k].split_at(a.len());
@@ -100,14 +96,19 @@ impl SendBuf {
     /// Sums bytes just appended into the chunks (none without chunks).
     fn sum_new(&mut self, mut src: &[u8]) {
         while self.chunk > 0 && !src.is_empty() {
-            let room = if self.sums.is_empty() || self.last_len >= self.chunk {
-                self.chunk
-            } else {
-                self.chunk - self.last_len
-            };
-            let (piece, rest) = src.split_at(room.min(src.len()));
+            let (piece, rest) = src.split_at(self.chunk_room().min(src.len()));
             self.add_to_chunks(ones_sum(piece), piece.len());
             src = rest;
+        }
+    }
+
+    /// Bytes the next write may add before a chunk boundary: the rest of
+    /// a partial last chunk, or a whole new one.
+    fn chunk_room(&self) -> usize {
+        if self.sums.is_empty() || self.last_len >= self.chunk {
+            self.chunk
+        } else {
+            self.chunk - self.last_len
         }
     }
 
@@ -195,16 +196,9 @@ impl SendBuf {
     /// The `len` bytes starting `off` bytes after the first released byte
     /// (the first held one when none is released), as [`SendBuf::slices`]
     /// gives them: what a queued frame lends.
+    #[inline]
     pub fn lent_slices(&self, off: usize, len: usize) -> Option<(&[u8], &[u8])> {
-        let end = off.checked_add(len).filter(|&e| e <= self.data.len())?;
-        let (a, b) = self.data.as_slices();
-        if end <= a.len() {
-            Some((&a[off..end], &[]))
-        } else if off >= a.len() {
-            Some((&b[off - a.len()..end - a.len()], &[]))
-        } else {
-            Some((&a[off..], &b[..end - a.len()]))
-        }
+        self.data.range(off, len)
     }
 
     /// Bytes released and not yet freed.
