@@ -4,7 +4,7 @@
 # single runs spread by several per cent; alternating rounds and medians
 # make a change of a few per cent visible.
 #
-#   bash scripts/tcp-ab.sh N BIN_A BIN_B [BIN_C ...]
+#   [RUNS=3] [MB=64] bash scripts/tcp-ab.sh N BIN_A BIN_B [BIN_C ...]
 #
 # A binary is a built bench, e.g. a copy of target/release/deps/tcp_bulk-*
 # made before and after a change.
@@ -15,7 +15,7 @@ OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 for _ in $(seq "$N"); do
     for b in "$@"; do
-        echo "$b $("$b" --runs 3 --mb 64 --via6-only 2>/dev/null | tail -3 | cut -d'|' -f4 | tr '\n' ' ')" >>"$OUT"
+        echo "$b $("$b" --runs "${RUNS:-3}" --mb "${MB:-64}" --via6-only 2>/dev/null | tail -3 | cut -d'|' -f4 | tr '\n' ' ')" >>"$OUT"
     done
 done
 for b in "$@"; do

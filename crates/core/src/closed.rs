@@ -43,6 +43,7 @@ pub fn reset_for(seg: &TcpRepr<'_>) -> Option<OutSeg> {
         payload: Vec::new(),
         ring: 0,
         challenge: false,
+        seg_size: 0,
     })
 }
 

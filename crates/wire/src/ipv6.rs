@@ -31,6 +31,7 @@ pub const NEXT_HEADER_OFFSET: usize = offset::NEXT_HEADER;
 /// Largest Flow Label value (20 bits, RFC 8200 §3 and §6).
 pub const FLOW_LABEL_MAX: u32 = 0x000f_ffff;
 
+#[inline]
 fn addr_at(b: &[u8], at: usize) -> Ipv6Addr {
     let mut o = [0u8; 16];
     o.copy_from_slice(&b[at..at + 16]);
@@ -132,6 +133,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 
     /// The payload: the Payload Length octets after the fixed header, or the
     /// whole rest of the buffer when [`is_jumbo`](Self::is_jumbo).
+    #[inline]
     pub fn payload(&self) -> &[u8] {
         let b = self.buffer.as_ref();
         if self.is_jumbo() {

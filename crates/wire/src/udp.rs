@@ -28,6 +28,7 @@ pub const HEADER_LEN: usize = 8;
 /// RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6). Mixed families are
 /// `BadField("address family")`; an IPv4 length above 65535 is
 /// `BadLength("length")`.
+#[inline]
 pub(crate) fn pseudo_header(src: IpAddr, dst: IpAddr, protocol: u8, length: usize) -> Result<Checksum> {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {

@@ -60,7 +60,7 @@ impl Stack {
             0 => (&[], &[]),
             _ if !data => return false,
             // Bytes no longer held: the general path reports it.
-            _ => match ring.payload(seg) {
+            _ => match ring.payload(seg.seq, seg.ring) {
                 Some(p) => p,
                 None => return false,
             },
@@ -125,7 +125,7 @@ impl Stack {
         let macs =
             if seg.ring > 0 && lend.is_some() { self.tcp_hint_macs(ifindex, neighbour, cache) } else { None };
         let payload = match macs {
-            Some(_) => ring.payload_sum(seg).map(|(s, chunk)| {
+            Some(_) => ring.payload_sum(seg.seq, seg.ring).map(|(s, chunk)| {
                 self.sockets.tcp.chunk_sums += u64::from(chunk);
                 s
             }),

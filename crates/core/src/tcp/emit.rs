@@ -85,18 +85,18 @@ pub(crate) struct Ring<'a> {
 impl<'a> Ring<'a> {
     /// The payload of `seg` held in the ring: its one or two contiguous
     /// pieces, or `None` if those bytes are no longer (or not yet) held.
-    pub(crate) fn payload(&self, seg: &OutSeg) -> Option<(&'a [u8], &'a [u8])> {
-        let off = seq::dist(self.seq, seg.seq) as usize;
-        self.buf.slices(off, seg.ring as usize)
+    pub(crate) fn payload(&self, at: u32, len: u32) -> Option<(&'a [u8], &'a [u8])> {
+        let off = seq::dist(self.seq, at) as usize;
+        self.buf.slices(off, len as usize)
     }
 
     /// The one's-complement sum of `seg`'s payload in the ring, and
     /// whether it came from the send buffer's chunk sums alone
     /// (`SendBuf::sum`).
     #[inline]
-    pub(crate) fn payload_sum(&self, seg: &OutSeg) -> Option<(u16, bool)> {
-        let off = seq::dist(self.seq, seg.seq) as usize;
-        self.buf.sum(off, seg.ring as usize).map(|(s, read)| (s, read == 0))
+    pub(crate) fn payload_sum(&self, at: u32, len: u32) -> Option<(u16, bool)> {
+        let off = seq::dist(self.seq, at) as usize;
+        self.buf.sum(off, len as usize).map(|(s, read)| (s, read == 0))
     }
 }
 
@@ -208,7 +208,7 @@ impl Stack {
         let (first, more): (&[u8], &[u8]) = if seg.ring == 0 {
             (&seg.payload, &[])
         } else {
-            ring.and_then(|r| r.payload(seg)).ok_or(EmitError::Other)?
+            ring.and_then(|r| r.payload(seg.seq, seg.ring)).ok_or(EmitError::Other)?
         };
         let repr = TcpRepr {
             src_port: local.1,

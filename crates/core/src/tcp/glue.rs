@@ -249,7 +249,7 @@ impl Stack {
             let mut tpl = None;
             let lent_before = self.lent.len();
             let fast = self.fast_paths_on();
-            let templates = fast && segs.len() > 1;
+            let templates = fast && (segs.len() > 1 || segs.first().is_some_and(|s| s.pieces() > 1));
             // Data segments the fast writers queue keep their payload in
             // the send ring until the driver takes them (`lend.rs`).
             let lend = match (fast, serial) {
@@ -257,15 +257,23 @@ impl Stack {
                 (true, 0) => Some((h, self.tcp_serial(h))),
                 (true, s) => Some((h, s)),
             };
-            for seg in &segs {
+            // A run (`OutSeg::seg_size`) goes out as its segments.
+            for (seg, i) in segs.iter().flat_map(|s| (0..s.pieces()).map(move |i| (s, i))) {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
                 if let Some(t) = &tpl {
-                    if self.tcp_emit_templated(t, seg, ring, &mut cache.ip_id, lend) {
+                    if self.tcp_emit_templated(t, seg, seg.piece_at(i), ring, &mut cache.ip_id, lend) {
                         continue;
                     }
                 }
+                let cut;
+                let seg = if seg.seg_size == 0 {
+                    seg
+                } else {
+                    cut = seg.piece(i);
+                    &cut
+                };
                 // A pure ACK, or data no template is wanted from (the run's
                 // only segment, or one after the template), is written
                 // directly (`direct.rs`).

@@ -87,6 +87,7 @@ impl Tcb {
             payload: Vec::new(),
             ring: 0,
             challenge: false,
+            seg_size: 0,
         });
     }
 

@@ -10,6 +10,9 @@ use crate::time::Instant;
 use via6_wire::tcp::TcpFlags;
 use via6_wire::tcp_option::{SackBlocks, TcpOption, TcpOptions};
 
+/// The most payload one run of segments carries (Linux's GSO limit).
+const MAX_RUN: usize = 64 * 1024;
+
 impl Tcb {
     /// The timestamp clock (RFC 7323 §5.4: 1 ms ticks, a random offset per
     /// connection).
@@ -103,6 +106,7 @@ impl Tcb {
             payload: Vec::new(),
             ring,
             challenge: false,
+            seg_size: 0,
         });
     }
 
@@ -246,15 +250,41 @@ impl Tcb {
                 }
             }
             let retrans = seq::lt(self.snd_nxt, self.snd_max);
+            // Full segments that may all go now are queued as one run
+            // (`OutSeg::seg_size`): a resend does not run past SND.MAX, and
+            // a FIN due goes on a segment of its own making.
+            let (len, pieces) = if len == maxp && !fin {
+                let mut room = unsent.min(usable as usize).min(MAX_RUN);
+                if let Some(s) = span {
+                    room = room.min(s as usize);
+                }
+                if retrans {
+                    room = room.min(seq::dist(self.snd_nxt, self.snd_max) as usize);
+                }
+                let mut pieces = (room / maxp).clamp(1, budget + 1);
+                if fin_pending && off + pieces * maxp == self.sndbuf.len() && pieces > 1 {
+                    pieces -= 1;
+                }
+                budget -= pieces - 1;
+                (pieces * maxp, pieces)
+            } else {
+                (len, 1)
+            };
             let mut flags = if fin { TcpFlags::FIN } else { TcpFlags::empty() };
             if len > 0 && off + len == self.sndbuf.len() {
                 flags.insert(TcpFlags::PSH);
             }
             let at = self.snd_nxt;
             self.send_seg(at, flags, len as u32, opts);
+            if pieces > 1 {
+                if let Some(r) = self.out.last_mut() {
+                    r.seg_size = maxp as u32;
+                }
+                self.counters.segs_out += pieces as u64 - 1;
+            }
             self.snd_nxt = self.snd_nxt.wrapping_add(len as u32 + u32::from(fin));
             if retrans {
-                self.counters.retransmits += 1;
+                self.counters.retransmits += pieces as u64;
             } else if !self.ts_ok && self.rtt_probe.is_none() {
                 // RFC 6298 §3 (Karn): time only new data.
                 self.rtt_probe = Some((at, now));

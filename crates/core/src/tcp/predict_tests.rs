@@ -49,10 +49,11 @@ impl World {
     fn collect(&mut self) {
         for i in 0..2 {
             let t = &mut self.t[i];
+            t.split_runs();
             let ring = super::emit::Ring { buf: &t.sndbuf, seq: t.buf_seq };
             for mut s in std::mem::take(&mut t.out) {
                 if s.ring > 0 {
-                    let Some((a, b)) = ring.payload(&s) else { continue };
+                    let Some((a, b)) = ring.payload(s.seq, s.ring) else { continue };
                     s.payload = [a, b].concat();
                     s.ring = 0;
                 }

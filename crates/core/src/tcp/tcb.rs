@@ -40,6 +40,69 @@ pub struct OutSeg {
     pub ring: u32,
     /// An RFC 5961 challenge ACK (subject to the global rate limit).
     pub challenge: bool,
+    /// Non-zero for a run of data segments queued as one (as Linux's GSO
+    /// hands a driver one large segment): the `ring` bytes are cut into
+    /// segments of this many payload bytes, the last possibly shorter,
+    /// each with the same ACK, window and options; PSH goes on the last
+    /// one only ([`OutSeg::piece`]). Built by `Tcb::output` only.
+    pub seg_size: u32,
+}
+
+/// One segment of an [`OutSeg`] run: where it starts, its payload bytes
+/// in the send ring and its control bits (ACK aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    /// SEG.SEQ.
+    pub seq: u32,
+    /// Payload bytes.
+    pub len: u32,
+    /// Control bits other than ACK.
+    pub flags: TcpFlags,
+}
+
+impl OutSeg {
+    /// Segment `i` (below [`OutSeg::pieces`]) of a run, or the whole
+    /// segment when it is not one.
+    #[inline]
+    pub fn piece_at(&self, i: u32) -> Piece {
+        if self.seg_size == 0 {
+            return Piece { seq: self.seq, len: self.ring, flags: self.flags };
+        }
+        let off = i * self.seg_size;
+        let last = off + self.seg_size >= self.ring;
+        Piece {
+            seq: self.seq.wrapping_add(off),
+            len: if last { self.ring - off } else { self.seg_size },
+            flags: if last { self.flags } else { TcpFlags::empty() },
+        }
+    }
+
+    /// How many segments this one stands for (see [`OutSeg::seg_size`]).
+    #[inline]
+    pub fn pieces(&self) -> u32 {
+        if self.seg_size == 0 || self.ring <= self.seg_size {
+            1
+        } else {
+            self.ring.div_ceil(self.seg_size)
+        }
+    }
+
+    /// Segment `i` (below [`OutSeg::pieces`]) of a run, as a segment of
+    /// its own.
+    pub fn piece(&self, i: u32) -> OutSeg {
+        let p = self.piece_at(i);
+        OutSeg {
+            seq: p.seq,
+            ack: self.ack,
+            flags: p.flags,
+            window: self.window,
+            options: self.options,
+            payload: Vec::new(),
+            ring: p.len,
+            challenge: false,
+            seg_size: 0,
+        }
+    }
 }
 
 /// Per-connection counters (`tcp_info`-like).
@@ -429,6 +492,7 @@ impl Tcb {
                 payload: Vec::new(),
                 ring: 0,
                 challenge: false,
+                seg_size: 0,
             };
             self.push(seg);
         }
@@ -456,6 +520,19 @@ impl Tcb {
         self.rto_at = None;
         self.persist_at = None;
         self.fin_wait2_at = None;
+    }
+
+    /// Tests: cuts the queued runs into their segments (as `tcp_after`
+    /// emits them).
+    #[cfg(test)]
+    pub(crate) fn split_runs(&mut self) {
+        let out = std::mem::take(&mut self.out);
+        for s in out {
+            match s.pieces() {
+                1 => self.out.push(OutSeg { seg_size: 0, ..s }),
+                n => self.out.extend((0..n).map(|i| s.piece(i))),
+            }
+        }
     }
 
     pub(crate) fn push(&mut self, seg: OutSeg) {

@@ -15,7 +15,7 @@
 
 use super::emit::{copy_payload, Ring};
 use super::lend::Lent;
-use super::tcb::OutSeg;
+use super::tcb::{OutSeg, Piece};
 use crate::addr::IfIndex;
 use crate::socket::SocketHandle;
 use crate::stack::Stack;
@@ -129,20 +129,21 @@ impl Template {
     /// Whether `seg` differs from the template's segment only in what a
     /// copy can patch: a data segment from the send ring with the same
     /// ACK, window and option bytes, and no control bit but PSH or FIN.
-    fn fits(&self, seg: &OutSeg) -> bool {
+    fn fits(&self, seg: &OutSeg, piece: Piece) -> bool {
         let opts = &self.head[self.ip_len + 20..self.ip_len + self.tcp_hdr_len];
-        seg.ring > 0
+        piece.len > 0
             && seg.payload.is_empty()
             && !seg.challenge
             && seg.ack == Some(self.ack)
             && seg.window == self.window
-            && (TcpFlags::PSH | TcpFlags::FIN).contains(seg.flags)
+            && (TcpFlags::PSH | TcpFlags::FIN).contains(piece.flags)
             && seg.options.as_bytes() == opts
     }
 }
 
 impl Stack {
-    /// Emits `seg` as a patched copy of `tpl` (see the module comment);
+    /// Emits `piece` of `seg` (the whole of it unless `seg` is a run,
+    /// `OutSeg::seg_size`) as a patched copy of `tpl` (see the module comment);
     /// `false` when it does not fit the template (nothing was done: the
     /// caller takes the general path). `ip_id` is the connection's IPv4
     /// identification counter (`EmitCache::ip_id`).
@@ -150,15 +151,16 @@ impl Stack {
         &mut self,
         tpl: &Template,
         seg: &OutSeg,
+        piece: Piece,
         ring: Ring<'_>,
         ip_id: &mut Option<u16>,
         lend: Option<(SocketHandle, u64)>,
     ) -> bool {
-        if !tpl.fits(seg) {
+        if !tpl.fits(seg, piece) {
             return false;
         }
         let hdr = tpl.ip_len + tpl.tcp_hdr_len;
-        let tcp_len = tpl.tcp_hdr_len + seg.ring as usize;
+        let tcp_len = tpl.tcp_hdr_len + piece.len as usize;
         let total = tpl.ip_len + tcp_len;
         let v4 = tpl.ip_len == 20;
         // The general path reports the MTU error; an IPv4 segment needs
@@ -185,24 +187,26 @@ impl Stack {
             // RFC 8200 §3 payload length.
             ip[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
         }
-        let off_flags = ((tpl.tcp_hdr_len as u16 / 4) << 12) | (seg.flags | TcpFlags::ACK).bits();
-        tcp[SEQ..SEQ + 4].copy_from_slice(&seg.seq.to_be_bytes());
+        let off_flags = ((tpl.tcp_hdr_len as u16 / 4) << 12) | (piece.flags | TcpFlags::ACK).bits();
+        tcp[SEQ..SEQ + 4].copy_from_slice(&piece.seq.to_be_bytes());
         tcp[OFF_FLAGS..OFF_FLAGS + 2].copy_from_slice(&off_flags.to_be_bytes());
         // The payload stays in the ring (`lend.rs`), its sum from the
         // send buffer's chunk sums, or is copied and summed now.
         let payload = match lend {
-            Some(_) => ring.payload_sum(seg).map(|(s, chunk)| {
+            Some(_) => ring.payload_sum(piece.seq, piece.len).map(|(s, chunk)| {
                 self.sockets.tcp.chunk_sums += u64::from(chunk);
                 s
             }),
-            None => ring.payload(seg).and_then(|(first, more)| copy_payload(body, first, more)),
+            None => {
+                ring.payload(piece.seq, piece.len).and_then(|(first, more)| copy_payload(body, first, more))
+            }
         };
         let Some(payload) = payload else {
             self.pool.put(buf);
             return false;
         };
         let mut s = tpl.tcp_base;
-        s.add_u32(seg.seq).add_u16(off_flags).add_u16(tcp_len as u16);
+        s.add_u32(piece.seq).add_u16(off_flags).add_u16(tcp_len as u16);
         s.add_sum(payload, body.len());
         tcp[CSUM..CSUM + 2].copy_from_slice(&s.finish().to_be_bytes());
         if v4 {
@@ -211,7 +215,7 @@ impl Stack {
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.templated += 1;
         let et = if v4 { ethertype::IPV4 } else { ethertype::IPV6 };
-        let lent = lend.map(|(sock, serial)| Lent { sock, serial, seq: seg.seq, len: seg.ring });
+        let lent = lend.map(|(sock, serial)| Lent { sock, serial, seq: piece.seq, len: piece.len });
         self.sockets.tcp.lent += u64::from(lent.is_some());
         self.frame_and_send_lent(tpl.ifindex, (tpl.src_mac, tpl.dst_mac), et, buf, lent);
         true

@@ -45,11 +45,15 @@ pub(super) fn repr(s: &OutSeg) -> TcpRepr<'_> {
 /// Copies the send-buffer bytes each queued segment names into its own
 /// `payload`, as the emitter does into the frame (`emit::Ring`).
 fn fill(t: &mut Tcb) {
+    t.split_runs();
     let ring = Ring { buf: &t.sndbuf, seq: t.buf_seq };
     let filled: Vec<Option<Vec<u8>>> = t
         .out
         .iter()
-        .map(|s| (s.ring > 0).then(|| ring.payload(s).map(|(a, b)| [a, b].concat()).expect("bytes held")))
+        .map(|s| {
+            (s.ring > 0)
+                .then(|| ring.payload(s.seq, s.ring).map(|(a, b)| [a, b].concat()).expect("bytes held"))
+        })
         .collect();
     for (s, p) in t.out.iter_mut().zip(filled) {
         if let Some(p) = p {
@@ -107,6 +111,7 @@ fn seg_from(s: &Tcb, seq: u32, flags: TcpFlags, payload: &[u8], ack: Option<u32>
         payload: payload.to_vec(),
         ring: 0,
         challenge: false,
+        seg_size: 0,
     }
 }
 
@@ -534,4 +539,95 @@ fn rfc5681_4_2_one_ack_per_receive_burst() {
     s.on_segment(&repr(&segs[2]), T0);
     assert_eq!(s.out.len(), 1, "the gap is reported at once");
     assert!(s.out[0].options.sack().is_some());
+}
+
+/// Full segments that may all go at once are queued as one run
+/// (`OutSeg::seg_size`, as Linux's GSO hands a driver one large segment),
+/// cut into exactly the segments a segment-at-a-time sender makes: whole
+/// segments back to back, PSH on the last only, a short tail apart; the
+/// run stops short of SND.MAX on a resend and never carries the FIN.
+#[test]
+fn full_segments_go_as_one_run_of_the_same_segments() {
+    let (mut c, _s) = handshake();
+    c.cc.cwnd = 1 << 20;
+    c.snd_wnd = 1 << 20;
+    c.nodelay = true;
+    let maxp = (c.mss - 12) as usize;
+    let (start, counted) = (c.snd_nxt, c.counters.segs_out);
+    c.send(&vec![5u8; 10 * maxp + 100], T0).unwrap();
+    assert_eq!(c.out.len(), 2, "one run of ten and the short tail");
+    assert_eq!((c.out[0].pieces(), c.out[0].seg_size, c.out[0].ring), (10, maxp as u32, 10 * maxp as u32));
+    assert_eq!(c.counters.segs_out, counted + 11, "each segment counted");
+    let segs = take_out(&mut c);
+    assert_eq!(segs.len(), 11);
+    let mut at = start;
+    for (i, s) in segs.iter().enumerate() {
+        assert_eq!(s.seq, at);
+        assert_eq!(s.payload.len(), if i < 10 { maxp } else { 100 });
+        assert_eq!(s.flags.contains(TcpFlags::PSH), i == 10, "PSH on the last segment only");
+        assert_eq!(s.seg_size, 0);
+        at = at.wrapping_add(s.payload.len() as u32);
+    }
+
+    // A go-back-N resend (as after an RTO) with new data queued behind
+    // SND.MAX: the run ends at SND.MAX.
+    c.send(&vec![6u8; 3 * maxp], T0).unwrap();
+    let snd_max = c.snd_max;
+    c.send(&vec![6u8; 3 * maxp], T0).unwrap();
+    c.out.clear();
+    c.snd_max = snd_max;
+    c.snd_nxt = start;
+    c.output(T0);
+    let run = &c.out[0];
+    assert!(run.pieces() > 1);
+    assert!(super::seq::le(run.seq.wrapping_add(run.ring), snd_max), "a resend run stops at SND.MAX");
+
+    // The FIN goes on a segment of its own making after the run.
+    let (mut c, _s) = handshake();
+    c.cc.cwnd = 0;
+    c.send(&vec![7u8; 4 * maxp], T0).unwrap();
+    c.shutdown_write(T0);
+    assert!(c.out.is_empty(), "no window yet");
+    c.cc.cwnd = 1 << 20;
+    c.snd_wnd = 1 << 20;
+    c.output(T0);
+    assert_eq!(c.out.len(), 2);
+    assert_eq!((c.out[0].pieces(), c.out[0].flags), (3, TcpFlags::empty()));
+    let segs = take_out(&mut c);
+    let last = segs.last().expect("segments");
+    assert_eq!(segs.len(), 4);
+    assert!(last.flags.contains(TcpFlags::FIN) && last.payload.len() == maxp);
+}
+
+proptest::proptest! {
+    /// A run's pieces cover its bytes exactly, back to back, whole
+    /// segments but the last, its control bits on the last only.
+    #[test]
+    fn run_pieces_cover_the_run(seq in proptest::prelude::any::<u32>(), ring in 1u32..200_000, seg_size in 1u32..2_000, psh in proptest::prelude::any::<bool>()) {
+        let flags = if psh { TcpFlags::PSH } else { TcpFlags::empty() };
+        let run = OutSeg {
+            seq,
+            ack: Some(1),
+            flags,
+            window: 1,
+            options: TcpOptions::EMPTY,
+            payload: Vec::new(),
+            ring,
+            challenge: false,
+            seg_size,
+        };
+        let n = run.pieces();
+        let mut at = seq;
+        for i in 0..n {
+            let p = run.piece_at(i);
+            let cut = run.piece(i);
+            proptest::prop_assert_eq!((cut.seq, cut.ring, cut.flags, cut.seg_size), (p.seq, p.len, p.flags, 0));
+            proptest::prop_assert_eq!(p.seq, at);
+            let last = i + 1 == n;
+            proptest::prop_assert!(p.len > 0 && p.len <= seg_size && (last || p.len == seg_size));
+            proptest::prop_assert_eq!(p.flags, if last { flags } else { TcpFlags::empty() });
+            at = at.wrapping_add(p.len);
+        }
+        proptest::prop_assert_eq!(at, seq.wrapping_add(ring));
+    }
 }
