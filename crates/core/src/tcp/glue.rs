@@ -246,7 +246,7 @@ impl Stack {
             // The headers of this run's first framed data segment, patched
             // for the ones after it (`template.rs`); not with the general
             // path forced (`Stack::no_fast_path`, the tests' reference).
-            let mut tpl = None;
+            let mut tpl: Option<super::template::Template> = None;
             let lent_before = self.lent.len();
             let fast = self.fast_paths_on();
             let templates = fast && (segs.len() > 1 || segs.first().is_some_and(|s| s.pieces() > 1));
@@ -257,37 +257,52 @@ impl Stack {
                 (true, 0) => Some((h, self.tcp_serial(h))),
                 (true, s) => Some((h, s)),
             };
-            // A run (`OutSeg::seg_size`) goes out as its segments.
-            for (seg, i) in segs.iter().flat_map(|s| (0..s.pieces()).map(move |i| (s, i))) {
+            for seg in &segs {
                 if seg.challenge && !self.challenge_allowed(now) {
                     continue;
                 }
-                if let Some(t) = &tpl {
-                    if self.tcp_emit_templated(t, seg, seg.piece_at(i), ring, &mut cache.ip_id, lend) {
+                // Whether `seg` fits the template, once there is one (the
+                // same for every segment of a run).
+                let mut fits = None;
+                // A run (`OutSeg::seg_size`) goes out as its segments.
+                for i in 0..seg.pieces() {
+                    if let Some(t) = &tpl {
+                        if *fits.get_or_insert_with(|| t.fits(seg))
+                            && self.tcp_emit_templated(t, seg.piece_at(i), ring, &mut cache.ip_id, lend)
+                        {
+                            continue;
+                        }
+                    }
+                    let cut;
+                    let seg = if seg.seg_size == 0 {
+                        seg
+                    } else {
+                        cut = seg.piece(i);
+                        &cut
+                    };
+                    // A pure ACK, or data no template is wanted from (the
+                    // run's only segment, or one after the template), is
+                    // written directly (`direct.rs`).
+                    let capture = templates && tpl.is_none();
+                    if fast
+                        && self.tcp_emit_direct(
+                            local,
+                            remote,
+                            zone,
+                            seg,
+                            (ring, &mut cache, lend),
+                            !capture,
+                            now,
+                        )
+                    {
                         continue;
                     }
-                }
-                let cut;
-                let seg = if seg.seg_size == 0 {
-                    seg
-                } else {
-                    cut = seg.piece(i);
-                    &cut
-                };
-                // A pure ACK, or data no template is wanted from (the run's
-                // only segment, or one after the template), is written
-                // directly (`direct.rs`).
-                let capture = templates && tpl.is_none();
-                if fast
-                    && self.tcp_emit_direct(local, remote, zone, seg, (ring, &mut cache, lend), !capture, now)
-                {
-                    continue;
-                }
-                let capture = capture.then_some(&mut tpl);
-                if let Err(EmitError::TooBig(mtu)) =
-                    self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
-                {
-                    shrink = Some(mtu);
+                    let capture = capture.then_some(&mut tpl);
+                    if let Err(EmitError::TooBig(mtu)) =
+                        self.tcp_emit_id(local, remote, zone, seg, Some((ring, &mut cache)), capture, now)
+                    {
+                        shrink = Some(mtu);
+                    }
                 }
             }
             // Frames queued by this run that lend from its send ring.

@@ -126,37 +126,35 @@ impl Template {
         self
     }
 
-    /// Whether `seg` differs from the template's segment only in what a
-    /// copy can patch: a data segment from the send ring with the same
-    /// ACK, window and option bytes, and no control bit but PSH or FIN.
-    fn fits(&self, seg: &OutSeg, piece: Piece) -> bool {
+    /// Whether the segments of `seg` (one, or a run's) differ from the
+    /// template's segment only in what a copy can patch: data from the
+    /// send ring with the same ACK, window and option bytes.
+    pub(crate) fn fits(&self, seg: &OutSeg) -> bool {
         let opts = &self.head[self.ip_len + 20..self.ip_len + self.tcp_hdr_len];
-        piece.len > 0
+        seg.ring > 0
             && seg.payload.is_empty()
             && !seg.challenge
             && seg.ack == Some(self.ack)
             && seg.window == self.window
-            && (TcpFlags::PSH | TcpFlags::FIN).contains(piece.flags)
             && seg.options.as_bytes() == opts
     }
 }
 
 impl Stack {
-    /// Emits `piece` of `seg` (the whole of it unless `seg` is a run,
-    /// `OutSeg::seg_size`) as a patched copy of `tpl` (see the module comment);
-    /// `false` when it does not fit the template (nothing was done: the
-    /// caller takes the general path). `ip_id` is the connection's IPv4
+    /// Emits `piece`, of a segment [`Template::fits`], as a patched copy of
+    /// `tpl` (see the module comment); `false` when it cannot (a control
+    /// bit other than PSH or FIN, no payload, too big: nothing was done,
+    /// the caller takes the general path). `ip_id` is the connection's IPv4
     /// identification counter (`EmitCache::ip_id`).
     pub(crate) fn tcp_emit_templated(
         &mut self,
         tpl: &Template,
-        seg: &OutSeg,
         piece: Piece,
         ring: Ring<'_>,
         ip_id: &mut Option<u16>,
         lend: Option<(SocketHandle, u64)>,
     ) -> bool {
-        if !tpl.fits(seg, piece) {
+        if piece.len == 0 || !(TcpFlags::PSH | TcpFlags::FIN).contains(piece.flags) {
             return false;
         }
         let hdr = tpl.ip_len + tpl.tcp_hdr_len;
