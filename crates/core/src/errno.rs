@@ -2,6 +2,7 @@
 //! `std::io::Error` with the matching `ErrorKind`.
 
 use core::fmt;
+use std::borrow::Cow;
 
 /// The error numbers the stack returns (FreeBSD names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,15 +102,21 @@ impl Errno {
 pub struct StackError {
     /// The error number.
     pub errno: Errno,
-    /// Why, for humans.
-    pub reason: String,
+    /// Why, for humans (a fixed sentence is not copied: a nonblocking
+    /// call that would block allocates nothing to say so).
+    pub reason: Cow<'static, str>,
 }
 
 impl StackError {
     /// An error with a reason.
-    pub fn new(errno: Errno, reason: impl Into<String>) -> Self {
+    pub fn new(errno: Errno, reason: impl Into<Cow<'static, str>>) -> Self {
         StackError { errno, reason: reason.into() }
     }
+}
+
+/// A [`StackError`] (the socket calls' shorthand).
+pub(crate) fn bad(errno: Errno, why: impl Into<Cow<'static, str>>) -> StackError {
+    StackError::new(errno, why)
 }
 
 impl fmt::Display for StackError {
@@ -128,3 +135,20 @@ impl From<StackError> for std::io::Error {
 
 /// Result of stack calls.
 pub type StackResult<T> = Result<T, StackError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call that would block says so without allocating: the socket
+    /// calls build their errors from fixed sentences (`with_tcb` from
+    /// [`Errno::text`]), which the error borrows.
+    #[test]
+    fn fixed_reasons_are_borrowed_not_copied() {
+        let e = bad(Errno::EWOULDBLOCK, Errno::EWOULDBLOCK.text());
+        assert!(matches!(e.reason, Cow::Borrowed(_)));
+        let owned = bad(Errno::EINVAL, format!("bad port {}", 0));
+        assert!(matches!(owned.reason, Cow::Owned(_)));
+        assert_eq!(owned.to_string(), "EINVAL (Invalid argument): bad port 0");
+    }
+}

@@ -7,15 +7,11 @@
 use super::bind::{overlaps, Coverage};
 use super::{Family, LocalAddr, Proto, Socket, SocketHandle, DEFAULT_RCVBUF, EPHEMERAL};
 use crate::addr::{self, IfIndex};
-use crate::errno::{Errno, StackError, StackResult};
+use crate::errno::{bad, Errno, StackResult};
 use crate::stack::Stack;
 use crate::sysctl::Knob;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-
-fn bad(errno: Errno, why: impl Into<String>) -> StackError {
-    StackError::new(errno, why)
-}
 
 impl Stack {
     /// socket(2). AF_INET6 sockets start with IPV6_V6ONLY from

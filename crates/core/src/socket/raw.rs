@@ -27,7 +27,7 @@
 use super::bind::unmap;
 use super::{Datagram, Family, LocalAddr, Proto, SocketHandle};
 use crate::addr::{self, IfIndex};
-use crate::errno::{Errno, StackError, StackResult};
+use crate::errno::{bad, Errno, StackResult};
 use crate::stack::Stack;
 use crate::stats::Counter;
 use crate::sysctl::Knob;
@@ -118,10 +118,6 @@ impl RawState {
             drops: 0,
         }
     }
-}
-
-fn bad(errno: Errno, why: impl Into<String>) -> StackError {
-    StackError::new(errno, why)
 }
 
 /// Whether the upper-layer checksum of `data` (protocol `proto`, between

@@ -4,7 +4,7 @@
 //! EWOULDBLOCK when a call would block.
 
 use super::{Proto, SocketHandle};
-use crate::errno::{Errno, StackError, StackResult};
+use crate::errno::{bad, Errno, StackResult};
 use crate::stack::Stack;
 use crate::tcp::{Listen, State, TcbCounters, TcpConfig};
 use crate::time::Instant;
@@ -40,10 +40,6 @@ pub struct TcpInfo {
     pub recv_queued: usize,
     /// Counters.
     pub counters: TcbCounters,
-}
-
-fn bad(errno: Errno, why: impl Into<String>) -> StackError {
-    StackError::new(errno, why)
 }
 
 impl Stack {
