@@ -253,7 +253,7 @@ impl Tcb {
             // Full segments that may all go now are queued as one run
             // (`OutSeg::seg_size`): a resend does not run past SND.MAX, and
             // a FIN due goes on a segment of its own making.
-            let (len, pieces) = if len == maxp && !fin {
+            let (len, pieces) = if len == maxp && !fin && maxp <= usize::from(u16::MAX) {
                 let mut room = unsent.min(usable as usize).min(MAX_RUN);
                 if let Some(s) = span {
                     room = room.min(s as usize);
@@ -278,7 +278,7 @@ impl Tcb {
             self.send_seg(at, flags, len as u32, opts);
             if pieces > 1 {
                 if let Some(r) = self.out.last_mut() {
-                    r.seg_size = maxp as u32;
+                    r.seg_size = maxp as u16;
                 }
                 self.counters.segs_out += pieces as u64 - 1;
             }

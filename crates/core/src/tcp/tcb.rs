@@ -45,7 +45,7 @@ pub struct OutSeg {
     /// segments of this many payload bytes, the last possibly shorter,
     /// each with the same ACK, window and options; PSH goes on the last
     /// one only ([`OutSeg::piece`]). Built by `Tcb::output` only.
-    pub seg_size: u32,
+    pub seg_size: u16,
 }
 
 /// One segment of an [`OutSeg`] run: where it starts, its payload bytes
@@ -68,11 +68,12 @@ impl OutSeg {
         if self.seg_size == 0 {
             return Piece { seq: self.seq, len: self.ring, flags: self.flags };
         }
-        let off = i * self.seg_size;
-        let last = off + self.seg_size >= self.ring;
+        let size = u32::from(self.seg_size);
+        let off = i * size;
+        let last = off + size >= self.ring;
         Piece {
             seq: self.seq.wrapping_add(off),
-            len: if last { self.ring - off } else { self.seg_size },
+            len: if last { self.ring - off } else { size },
             flags: if last { self.flags } else { TcpFlags::empty() },
         }
     }
@@ -80,10 +81,11 @@ impl OutSeg {
     /// How many segments this one stands for (see [`OutSeg::seg_size`]).
     #[inline]
     pub fn pieces(&self) -> u32 {
-        if self.seg_size == 0 || self.ring <= self.seg_size {
+        let size = u32::from(self.seg_size);
+        if size == 0 || self.ring <= size {
             1
         } else {
-            self.ring.div_ceil(self.seg_size)
+            self.ring.div_ceil(size)
         }
     }
 

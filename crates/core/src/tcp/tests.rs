@@ -556,7 +556,7 @@ fn full_segments_go_as_one_run_of_the_same_segments() {
     let (start, counted) = (c.snd_nxt, c.counters.segs_out);
     c.send(&vec![5u8; 10 * maxp + 100], T0).unwrap();
     assert_eq!(c.out.len(), 2, "one run of ten and the short tail");
-    assert_eq!((c.out[0].pieces(), c.out[0].seg_size, c.out[0].ring), (10, maxp as u32, 10 * maxp as u32));
+    assert_eq!((c.out[0].pieces(), c.out[0].seg_size, c.out[0].ring), (10, maxp as u16, 10 * maxp as u32));
     assert_eq!(c.counters.segs_out, counted + 11, "each segment counted");
     let segs = take_out(&mut c);
     assert_eq!(segs.len(), 11);
@@ -603,7 +603,7 @@ proptest::proptest! {
     /// A run's pieces cover its bytes exactly, back to back, whole
     /// segments but the last, its control bits on the last only.
     #[test]
-    fn run_pieces_cover_the_run(seq in proptest::prelude::any::<u32>(), ring in 1u32..200_000, seg_size in 1u32..2_000, psh in proptest::prelude::any::<bool>()) {
+    fn run_pieces_cover_the_run(seq in proptest::prelude::any::<u32>(), ring in 1u32..200_000, seg_size in 1u16..2_000, psh in proptest::prelude::any::<bool>()) {
         let flags = if psh { TcpFlags::PSH } else { TcpFlags::empty() };
         let run = OutSeg {
             seq,
@@ -624,7 +624,7 @@ proptest::proptest! {
             proptest::prop_assert_eq!((cut.seq, cut.ring, cut.flags, cut.seg_size), (p.seq, p.len, p.flags, 0));
             proptest::prop_assert_eq!(p.seq, at);
             let last = i + 1 == n;
-            proptest::prop_assert!(p.len > 0 && p.len <= seg_size && (last || p.len == seg_size));
+            proptest::prop_assert!(p.len > 0 && p.len <= u32::from(seg_size) && (last || p.len == u32::from(seg_size)));
             proptest::prop_assert_eq!(p.flags, if last { flags } else { TcpFlags::empty() });
             at = at.wrapping_add(p.len);
         }
