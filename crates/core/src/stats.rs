@@ -109,7 +109,7 @@ counters! {
     TcpsScSendcookie = "tcp", "tcps_sc_sendcookie", "cookies sent";
     TcpsScRecvcookie = "tcp", "tcps_sc_recvcookie", "cookies received";
     TcpsScFailcookie = "tcp", "tcps_sc_failcookie", "cookies that failed validation";
-    TcpsSndstale = "tcp", "tcps_sndstale", "queued segments dropped: their data was acknowledged before transmission";
+    TcpsSndstale = "tcp", "tcps_sndstale", "queued segments dropped: their connection was gone before transmission";
     ArpsRxrequests = "arp", "arps_rxrequests", "ARP requests received";
     ArpsRxreplies = "arp", "arps_rxreplies", "ARP replies received";
     ArpsTxrequests = "arp", "arps_txrequests", "ARP requests sent";

@@ -287,8 +287,9 @@ const RX_BURST: usize = 32;
 /// How long a device whose read failed is left alone before it is tried again.
 const RX_BACKOFF: Duration = Duration::from_millis(100);
 
-/// How long the control socket waits after a failed accept.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long the control socket and the SOCKS front end wait after a
+/// failed accept (out of descriptors, it fails again at once).
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Control connections open at once; one more is told so and closed.
 const MAX_CONTROL_CONNECTIONS: usize = 64;

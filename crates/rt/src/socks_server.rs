@@ -66,7 +66,7 @@ pub async fn serve(listener: TcpListener, open: mpsc::Sender<Open>, wake: Arc<No
                 // Out of descriptors (EMFILE/ENFILE): accept fails again at
                 // once while the connection stays queued; wait instead of
                 // spinning the runtime's one thread (which drives the node).
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(crate::daemon::ACCEPT_BACKOFF).await;
                 continue;
             }
         };

@@ -17,7 +17,6 @@
 //! families).
 
 use super::emit::{copy_payload, EmitCache, Ring};
-use super::lend::Lent;
 use super::tcb::OutSeg;
 use crate::addr::IfIndex;
 use crate::socket::SocketHandle;
@@ -125,10 +124,7 @@ impl Stack {
         let macs =
             if seg.ring > 0 && lend.is_some() { self.tcp_hint_macs(ifindex, neighbour, cache) } else { None };
         let payload = match macs {
-            Some(_) => ring.payload_sum(seg.seq, seg.ring).map(|(s, chunk)| {
-                self.sockets.tcp.chunk_sums += u64::from(chunk);
-                s
-            }),
+            Some(_) => self.lent_sum(ring, seg.seq, seg.ring),
             None => copy_payload(body, first, more),
         };
         let Some(payload) = payload else {
@@ -144,11 +140,9 @@ impl Stack {
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.direct += 1;
         match (macs, lend) {
-            (Some(m), Some((sock, serial))) => {
-                self.sockets.tcp.lent += 1;
-                let lent = Lent { sock, serial, seq: seg.seq, len: seg.ring };
+            (Some(m), Some(l)) => {
                 let et = if v4 { ethertype::IPV4 } else { ethertype::IPV6 };
-                self.frame_and_send_lent(ifindex, m, et, buf, Some(lent));
+                self.send_lent(ifindex, m, et, buf, Some(l), (seg.seq, seg.ring));
             }
             _ => {
                 self.tcp_link_output(ifindex, neighbour, cache, buf, now);

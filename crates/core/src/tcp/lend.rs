@@ -14,10 +14,13 @@
 //! gone (its socket slot freed or reused: the serial differs) is dropped,
 //! and counted (`tcps_sndstale`).
 
+use super::emit::Ring;
 use crate::addr::IfIndex;
+use crate::buf::PacketBuf;
 use crate::socket::SocketHandle;
 use crate::stack::{Stack, TxFrame};
 use crate::stats::Counter;
+use via6_wire::MacAddr;
 
 /// The payload a queued frame borrows from a send ring: the last `len`
 /// bytes of the frame.
@@ -32,6 +35,35 @@ pub(crate) struct Lent {
 }
 
 impl Stack {
+    /// The payload part of the checksum of a data segment whose `len`
+    /// bytes from `seq` stay in `ring`: from the send buffer's chunk sums
+    /// (`SendBuf::sum`; counted for the tests when no byte was read).
+    #[inline]
+    pub(crate) fn lent_sum(&mut self, ring: Ring<'_>, seq: u32, len: u32) -> Option<u16> {
+        let (sum, from_chunks) = ring.payload_sum(seq, len)?;
+        self.sockets.tcp.chunk_sums += u64::from(from_chunks);
+        Some(sum)
+    }
+
+    /// Queues the framed headers `buf` of a data segment whose `len`
+    /// payload bytes from `seq` stay in the send ring of connection `lend`
+    /// (its socket and serial), or the whole frame `buf` without `lend`
+    /// (the template and direct writers).
+    #[inline(always)]
+    pub(crate) fn send_lent(
+        &mut self,
+        ifindex: IfIndex,
+        macs: (MacAddr, MacAddr),
+        ethertype: u16,
+        buf: PacketBuf,
+        lend: Option<(SocketHandle, u64)>,
+        (seq, len): (u32, u32),
+    ) {
+        let lent = lend.map(|(sock, serial)| Lent { sock, serial, seq, len });
+        self.sockets.tcp.lent += u64::from(lent.is_some());
+        self.frame_and_send_lent(ifindex, macs, ethertype, buf, lent);
+    }
+
     /// The payload of a lent frame, as the ring's one or two pieces, if
     /// the connection still holds it.
     fn lent_payload(&self, l: &Lent) -> Option<(&[u8], &[u8])> {

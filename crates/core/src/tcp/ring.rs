@@ -1,11 +1,13 @@
-//! A byte ring for the receive buffer whose free space can be written in
-//! place before it is committed: the receive path copies an in-order
+//! A byte ring (the storage of the receive and send buffers) whose free
+//! space can be written in place before it is committed: the receive path
+//! copies an in-order
 //! payload into the free space while summing it (RFC 1071 §4.1: the sum
 //! folded into the copy) and advances the tail only if the segment's
 //! checksum (RFC 9293 §3.1) verifies. Safe code: the storage is an
 //! initialised `Vec`, first sized to exactly what the first write needs
 //! (a connection that moves a few bytes keeps a small ring), then grown
-//! [`GROWTH`]-fold per step (zero-filled once per growth) up to the
+//! [`GROWTH`]-fold per step (zero-filled once per growth, or appended to
+//! without a fill: [`ByteRing::append_growing`]) up to the
 //! buffer's capacity, so an idle connection holds no storage.
 
 /// How many times larger the storage becomes when it has to grow again:

@@ -14,7 +14,6 @@
 //! path (`tcp/template_tests.rs`).
 
 use super::emit::{copy_payload, Ring};
-use super::lend::Lent;
 use super::tcb::{OutSeg, Piece};
 use crate::addr::IfIndex;
 use crate::socket::SocketHandle;
@@ -191,10 +190,7 @@ impl Stack {
         // The payload stays in the ring (`lend.rs`), its sum from the
         // send buffer's chunk sums, or is copied and summed now.
         let payload = match lend {
-            Some(_) => ring.payload_sum(piece.seq, piece.len).map(|(s, chunk)| {
-                self.sockets.tcp.chunk_sums += u64::from(chunk);
-                s
-            }),
+            Some(_) => self.lent_sum(ring, piece.seq, piece.len),
             None => {
                 ring.payload(piece.seq, piece.len).and_then(|(first, more)| copy_payload(body, first, more))
             }
@@ -213,9 +209,7 @@ impl Stack {
         self.stats.inc(if v4 { Counter::IpsLocalout } else { Counter::Ip6sLocalout });
         self.sockets.tcp.templated += 1;
         let et = if v4 { ethertype::IPV4 } else { ethertype::IPV6 };
-        let lent = lend.map(|(sock, serial)| Lent { sock, serial, seq: piece.seq, len: piece.len });
-        self.sockets.tcp.lent += u64::from(lent.is_some());
-        self.frame_and_send_lent(tpl.ifindex, (tpl.src_mac, tpl.dst_mac), et, buf, lent);
+        self.send_lent(tpl.ifindex, (tpl.src_mac, tpl.dst_mac), et, buf, lend, (piece.seq, piece.len));
         true
     }
 }
